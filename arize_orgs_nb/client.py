@@ -1,0 +1,233 @@
+"""``ArizeOrgs``: the client users build, and the entry point to everything else.
+
+Layer: top of the core. It wires settings, one transport, one name index and the resources
+together; nothing here is global, and every other part (frames, plans, widgets, the CLI) takes a
+client as an argument.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from arize_orgs_nb.config import RetryPolicy, Settings, resolve_settings
+from arize_orgs_nb.organizations import Organizations
+from arize_orgs_nb.resolve import OrgNameIndex
+from arize_orgs_nb.transport import Transport
+from arize_orgs_nb.users import Users
+
+if TYPE_CHECKING:
+    from arize_orgs_nb.sandbox import Sandbox
+
+__all__ = ["ArizeOrgs"]
+
+_IN_PROCESS_HOST = "sandbox.localhost"
+
+
+class ArizeOrgs:
+    """A client for the Arize Organizations API (and the Users list it needs).
+
+    Settings are read when the client is built, in the official SDK's order: argument, then
+    ``ARIZE_API_KEY`` / ``ARIZE_API_HOST`` / ``ARIZE_API_SCHEME`` / ``ARIZE_API_PORT`` /
+    ``ARIZE_REGION``, then the default (``https://api.arize.com``).
+
+    Example:
+        >>> client = ArizeOrgs.sandbox(orgs=5)          # offline, no key needed
+        >>> [org.name for org in client.organizations.iter()][:2]   # doctest: +SKIP
+        >>> client.close()
+
+    Args:
+        api_key: the API key (a secret: never shown, logged or pickled).
+        api_host: REST host, e.g. ``api.arize.com`` or ``127.0.0.1:8765``.
+        api_scheme: ``https`` or ``http`` (``http`` only for loopback hosts).
+        api_port: port; 0 or None for the scheme's default.
+        region: ``ca-central-1a``, ``eu-west-1a``, ``us-central-1a`` or ``us-east-1b``.
+        timeout: read timeout in seconds, or ``(connect, read)``.
+        retry: the retry policy.
+        verify: TLS verification: a bool or a CA bundle path.
+        allow_insecure_http: allow ``http`` to a non-loopback host (sends the key in clear text).
+        session: a ``requests.Session`` to send through (an in-process adapter, a proxy setup).
+        sleep: sleep function for retries (tests inject one that does not sleep).
+        clock: monotonic clock for retries.
+        rng: jitter source for retries.
+        environ: environment to read instead of ``os.environ``.
+
+    Raises:
+        MissingAPIKeyError: no key given or set (use :meth:`sandbox` to work offline).
+        InsecureTransportError: ``http`` to a host that is not on this machine.
+    """
+
+    organizations: Organizations
+    """The seven organization calls (``list``, ``get``, ``create``, ``update``, ``delete``,
+    ``add_user``, ``remove_user``) and ``iter``."""
+    users: Users
+    """Users: ``list``, ``iter``, ``get``, ``find_by_email``."""
+    local_sandbox: Sandbox | None
+    """The embedded stand-in server this client talks to, when made by :meth:`sandbox`."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        api_host: str | None = None,
+        api_scheme: str | None = None,
+        api_port: int | None = None,
+        region: str | None = None,
+        timeout: float | tuple[float, float] = (5.0, 30.0),
+        retry: RetryPolicy | None = None,
+        verify: bool | str | None = None,
+        allow_insecure_http: bool = False,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        connect, read = timeout if isinstance(timeout, tuple) else (min(5.0, timeout), timeout)
+        self.settings: Settings = resolve_settings(
+            api_key=api_key,
+            api_host=api_host,
+            api_scheme=api_scheme,
+            api_port=api_port,
+            region=region,
+            connect_timeout=connect,
+            read_timeout=read,
+            retry=retry,
+            verify=verify,
+            allow_insecure_http=allow_insecure_http,
+            environ=environ,
+        )
+        self.transport = Transport(
+            self.settings, session=session, sleep=sleep, clock=clock, rng=rng
+        )
+        self.organizations = Organizations(
+            self.transport, OrgNameIndex(self._search_orgs), sleep=sleep
+        )
+        self.users = Users(self.transport)
+        self.local_sandbox = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    def _search_orgs(self, name: str) -> Any:  # noqa: ANN401 - a Pager
+        return self.organizations.iter(name=name, limit=100)
+
+    @classmethod
+    def sandbox(
+        cls,
+        *,
+        orgs: int = 40,
+        users: int = 15,
+        seed: int = 0,
+        latency_ms: float = 0.0,
+        rate_limit_share: float = 0.0,
+        error_share: float = 0.0,
+        db: str | None = None,
+        api_key: str = "sandbox-key",
+        in_process: bool = False,
+        **client_options: Any,  # noqa: ANN401 - forwarded to ArizeOrgs()
+    ) -> ArizeOrgs:
+        """Start the embedded stand-in of the Arize API and return a client connected to it.
+
+        The stand-in serves real HTTP on a free port of 127.0.0.1 (or, with ``in_process``,
+        plugs into the client's session with no socket). It stops when the client is closed,
+        garbage-collected, or at interpreter exit. No key and no network are needed.
+
+        Args:
+            orgs: organizations to seed.
+            users: users to seed (mixed account roles, annotators included).
+            seed: makes the seed data (and fault draws) reproducible.
+            latency_ms: delay added to every request.
+            rate_limit_share: share of requests answered 429 with ``Retry-After``.
+            error_share: share of requests answered 5xx.
+            db: SQLite file to keep the data in (default: memory).
+            api_key: the key the stand-in accepts.
+            in_process: skip sockets and call the stand-in directly (fast tests).
+            **client_options: passed to :class:`ArizeOrgs` (``retry``, ``sleep``, ...).
+
+        Returns:
+            A client; ``client.local_sandbox`` is the server (request log, fault knobs).
+        """
+        from arize_orgs_nb.sandbox import Sandbox
+
+        server = Sandbox(
+            api_key=api_key,
+            orgs=orgs,
+            users=users,
+            seed=seed,
+            db=db,
+            latency_ms=latency_ms,
+            rate_limit_share=rate_limit_share,
+            error_share=error_share,
+        )
+        try:
+            if in_process:
+                session = client_options.pop("session", None) or requests.Session()
+                session.mount(f"http://{_IN_PROCESS_HOST}", server.adapter())
+                client = cls(
+                    api_key=api_key,
+                    api_host=_IN_PROCESS_HOST,
+                    api_scheme="http",
+                    session=session,
+                    environ={},
+                    **client_options,
+                )
+            else:
+                url = server.serve()
+                client = cls(
+                    api_key=api_key,
+                    api_host=url.split("://", 1)[1],
+                    api_scheme="http",
+                    environ={},
+                    **client_options,
+                )
+        except BaseException:
+            server.stop()
+            raise
+        client.local_sandbox = server
+        client._finalizer = weakref.finalize(client, server.stop)
+        return client
+
+    @property
+    def base_url(self) -> str:
+        """The API root, e.g. ``https://api.arize.com``."""
+        return self.settings.base_url
+
+    @property
+    def target(self) -> str:
+        """A one-line description of what this client talks to."""
+        if self.local_sandbox is not None:
+            return f"the embedded sandbox at {self.base_url} (no real data)"
+        if self.settings.is_loopback:
+            return f"a local server at {self.base_url} (a sandbox or a proxy on this machine)"
+        return f"the Arize API at {self.base_url}"
+
+    def close(self) -> None:
+        """Close connections, and stop the embedded sandbox if this client started one."""
+        self.transport.close()
+        if self._finalizer is not None:
+            self._finalizer()
+
+    def __enter__(self) -> ArizeOrgs:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        kind = ", sandbox=True" if self.local_sandbox is not None else ""
+        return f"ArizeOrgs(base_url={self.base_url!r}, api_key=********{kind})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError(
+            "an ArizeOrgs client holds an API key and live connections; it cannot be pickled"
+        )

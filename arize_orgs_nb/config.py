@@ -1,0 +1,267 @@
+"""Client settings: where the API is, the key, timeouts and the retry policy.
+
+Layer: above ``errors``. The environment is read only by :func:`resolve_settings`, when a client
+is built, never at import. The names and precedence are those of the official SDK (spec §1.1):
+explicit argument, then ``ARIZE_*`` environment variable, then the default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from arize_orgs_nb.errors import ConfigError, InsecureTransportError, MissingAPIKeyError
+
+__all__ = [
+    "REGIONS",
+    "RetryPolicy",
+    "Secret",
+    "Settings",
+    "is_loopback_host",
+    "resolve_settings",
+]
+
+DEFAULT_HOST = "api.arize.com"
+REGIONS = ("ca-central-1a", "eu-west-1a", "us-central-1a", "us-east-1b")
+
+
+class Secret:
+    """A string that never shows itself: masked in repr and str, refuses to be pickled.
+
+    Use :meth:`reveal` at the one place that needs the value (the ``Authorization`` header).
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the secret value. Only the transport's auth hook calls this."""
+        return self._value
+
+    @property
+    def fingerprint(self) -> str:
+        """A short, one-way fingerprint: tells keys apart without showing them."""
+        return hashlib.sha256(self._value.encode()).hexdigest()[:12]
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    def __str__(self) -> str:
+        return "********"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("an API key cannot be pickled")
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how long to retry (DESIGN §7, RELIABILITY B0).
+
+    Attributes:
+        read_attempts: attempts for idempotent calls (GET, PATCH, DELETE, add_user).
+        write_attempts: attempts for create (POST), where only safe failures are retried.
+        backoff_base: first backoff ceiling in seconds; doubles per attempt (full jitter).
+        backoff_cap: largest backoff ceiling in seconds.
+        retry_after_cap: longest ``Retry-After`` waited out; a longer one raises at once.
+        total_wait_cap: most seconds spent sleeping for one call, all retries together.
+    """
+
+    read_attempts: int = 4
+    write_attempts: int = 3
+    backoff_base: float = 0.5
+    backoff_cap: float = 8.0
+    retry_after_cap: float = 60.0
+    total_wait_cap: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.read_attempts < 1 or self.write_attempts < 1:
+            raise ConfigError("retry attempts must be at least 1")
+        if min(self.backoff_base, self.backoff_cap, self.retry_after_cap) < 0:
+            raise ConfigError("retry delays cannot be negative")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a client needs to reach the API.
+
+    Attributes:
+        base_url: ``scheme://host[:port]`` with no trailing slash.
+        api_key: the key, as a :class:`Secret`.
+        connect_timeout: seconds to open a connection.
+        read_timeout: seconds to wait for an answer.
+        retry: the retry policy.
+        verify: TLS verification (a bool, or a CA bundle path).
+        pool_size: connections kept per host (sized for concurrent bulk applies).
+    """
+
+    base_url: str
+    api_key: Secret = field(repr=True)
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    verify: bool | str = True
+    pool_size: int = 16
+
+    @property
+    def host(self) -> str:
+        """The host part of :attr:`base_url`."""
+        return _split_host(self.base_url.split("://", 1)[1])[0]
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when the API is on this machine (the sandbox, or a local proxy)."""
+        return is_loopback_host(self.host)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Tell whether ``host`` names this machine: ``localhost``, ``*.localhost``, 127/8 or ::1.
+
+    Args:
+        host: a bare host name or IP literal (IPv6 with or without brackets).
+
+    Returns:
+        True only for loopback names and addresses; ``localhost.evil.com`` and ``0.0.0.0`` are not.
+    """
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _split_host(netloc: str) -> tuple[str, int | None]:
+    """Split ``host[:port]`` (IPv6 literals in brackets) into host and port."""
+    if netloc.startswith("["):
+        end = netloc.find("]")
+        host, rest = netloc[: end + 1], netloc[end + 1 :]
+        port = rest[1:] if rest.startswith(":") else ""
+    elif netloc.count(":") == 1:
+        host, port = netloc.split(":")
+    else:
+        host, port = netloc, ""
+    if not port:
+        return host, None
+    if not port.isdigit():
+        raise ConfigError(f"invalid port in API host {netloc!r}")
+    return host, int(port)
+
+
+def _pick(explicit: str | int | None, environ: Mapping[str, str], name: str) -> str | None:
+    if explicit is not None:
+        return str(explicit).strip()
+    value = environ.get(name)
+    return value.strip() if value is not None else None
+
+
+def resolve_settings(
+    *,
+    api_key: str | None = None,
+    api_host: str | None = None,
+    api_scheme: str | None = None,
+    api_port: int | None = None,
+    region: str | None = None,
+    connect_timeout: float = 5.0,
+    read_timeout: float = 30.0,
+    retry: RetryPolicy | None = None,
+    verify: bool | str | None = None,
+    pool_size: int = 16,
+    allow_insecure_http: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build :class:`Settings` from arguments and the ``ARIZE_*`` environment variables.
+
+    Args:
+        api_key: the key; falls back to ``ARIZE_API_KEY``.
+        api_host: REST host, optionally ``host:port``; falls back to ``ARIZE_API_HOST``, then
+            ``api.arize.com``.
+        api_scheme: ``https`` (default) or ``http``; falls back to ``ARIZE_API_SCHEME``.
+        api_port: port, 0 means "none"; falls back to ``ARIZE_API_PORT``.
+        region: one of :data:`REGIONS`; falls back to ``ARIZE_REGION``. Overrides the host.
+        connect_timeout: seconds to open a connection.
+        read_timeout: seconds to wait for an answer.
+        retry: the retry policy (defaults apply when None).
+        verify: TLS verification; falls back to ``ARIZE_REQUEST_VERIFY`` (default true).
+        pool_size: connections kept per host.
+        allow_insecure_http: allow ``http`` to a host that is not loopback (never do this with a
+            real key: it is sent in clear text).
+        environ: the environment to read (default: ``os.environ``, read now).
+
+    Returns:
+        The settings.
+
+    Raises:
+        MissingAPIKeyError: no key anywhere.
+        InsecureTransportError: ``http`` to a non-loopback host without ``allow_insecure_http``.
+        ConfigError: an invalid scheme, port, region or timeout.
+    """
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    key = _pick(api_key, env, "ARIZE_API_KEY")
+    if not key:
+        raise MissingAPIKeyError
+
+    scheme = (_pick(api_scheme, env, "ARIZE_API_SCHEME") or "https").lower()
+    if scheme not in ("http", "https"):
+        raise ConfigError(f"api_scheme must be 'http' or 'https', not {scheme!r}")
+
+    region_name = _pick(region, env, "ARIZE_REGION") or ""
+    if region_name and region_name not in REGIONS:
+        raise ConfigError(f"unknown region {region_name!r}; expected one of {', '.join(REGIONS)}")
+
+    host_text = _pick(api_host, env, "ARIZE_API_HOST") or DEFAULT_HOST
+    if "://" in host_text or "/" in host_text or "@" in host_text:
+        raise ConfigError(
+            f"api_host must be a bare host name such as 'api.arize.com', not {host_text!r}"
+        )
+    host, embedded_port = _split_host(host_text)
+    if region_name:
+        host, embedded_port = f"api.{region_name}.arize.com", None
+
+    port_text = _pick(api_port, env, "ARIZE_API_PORT")
+    port = embedded_port
+    if port_text:
+        if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+            raise ConfigError(f"api_port must be an integer from 0 to 65535, not {port_text!r}")
+        port = int(port_text) or embedded_port
+
+    if scheme == "http" and not is_loopback_host(host) and not allow_insecure_http:
+        raise InsecureTransportError(
+            f"refusing plain http:// to {host!r}: the API key would travel in clear text. "
+            "Use https, or a loopback host (127.0.0.1, localhost) for a local server."
+        )
+    if connect_timeout <= 0 or read_timeout <= 0:
+        raise ConfigError("timeouts must be positive")
+
+    if verify is None:
+        verify_text = env.get("ARIZE_REQUEST_VERIFY", "true").strip().lower()
+        verify = verify_text in ("1", "true", "yes", "on")
+        ca_bundle = env.get("ARIZE_SSL_CA_CERT")
+        if verify and ca_bundle:
+            verify = ca_bundle
+
+    base_url = f"{scheme}://{host}" + (f":{port}" if port else "")
+    return Settings(
+        base_url=base_url,
+        api_key=Secret(key),
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retry=retry or RetryPolicy(),
+        verify=verify,
+        pool_size=pool_size,
+    )

@@ -1,0 +1,318 @@
+"""Every exception the package raises, in one place.
+
+Layer: bottom. Imports nothing from the package.
+
+The hierarchy::
+
+    OrgsNbError
+    ├── ConfigError (ValueError)            bad or missing settings
+    │   ├── MissingAPIKeyError              no key anywhere: use ArizeOrgs.sandbox()
+    │   └── InsecureTransportError          plain http:// to a non-loopback host
+    ├── TransportError                      the request got no HTTP answer
+    │   ├── APIConnectionError              refused, reset, dropped
+    │   └── APITimeoutError                 connect or read timeout
+    ├── ProtocolError                       an answer that breaks the contract (bad JSON, 3xx, ...)
+    │   └── PaginationError                 a repeated cursor, has_more without a cursor
+    ├── ApiError                            an HTTP error status, parsed from problem+json
+    │   ├── BadRequestError          400
+    │   ├── AuthenticationError      401
+    │   ├── PermissionDeniedError    403
+    │   ├── NotFoundError            404   (also LookupError)
+    │   ├── ConflictError            409
+    │   ├── UnprocessableEntityError 422
+    │   ├── RateLimitError           429   (.retry_after)
+    │   └── ServerError              5xx
+    └── ResolutionError (LookupError)       a name or email that matches nothing
+        └── NameNotFoundError
+
+Every message names the method and path, the status, the problem title and detail. None of them
+ever holds the API key: exceptions are built from plain strings, never from ``requests`` objects,
+and transport failures are re-raised outside the ``except`` block so no traceback frame holding
+the request headers is chained to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "APIConnectionError",
+    "APITimeoutError",
+    "ApiError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "ConflictError",
+    "InsecureTransportError",
+    "MissingAPIKeyError",
+    "NameNotFoundError",
+    "NotFoundError",
+    "OrgsNbError",
+    "PaginationError",
+    "PermissionDeniedError",
+    "ProtocolError",
+    "RateLimitError",
+    "ResolutionError",
+    "ServerError",
+    "TransportError",
+    "UnprocessableEntityError",
+    "error_for_status",
+]
+
+
+class OrgsNbError(Exception):
+    """Root of every error raised by ``arize_orgs_nb``."""
+
+
+class ConfigError(OrgsNbError, ValueError):
+    """The client settings are invalid."""
+
+
+class MissingAPIKeyError(ConfigError):
+    """No API key was given and ``ARIZE_API_KEY`` is unset or empty."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No Arize API key: pass api_key=... or set ARIZE_API_KEY. "
+            "To work offline against the embedded stand-in server, use ArizeOrgs.sandbox()."
+        )
+
+
+class InsecureTransportError(ConfigError):
+    """Plain ``http://`` was asked for a host that is not on this machine."""
+
+
+class TransportError(OrgsNbError):
+    """The request did not get an HTTP answer.
+
+    Attributes:
+        method: HTTP method.
+        path: request path (no query string, no host).
+        ambiguous: True when the request may have reached the server (it may have been applied).
+        attempts: how many attempts were made.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        ambiguous: bool,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        self.ambiguous = ambiguous
+        self.attempts = attempts
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.method} {self.path}, ambiguous={self.ambiguous})"
+
+
+class APIConnectionError(TransportError):
+    """The connection was refused, reset or dropped."""
+
+
+class APITimeoutError(TransportError):
+    """The server did not answer within the timeout."""
+
+
+class ProtocolError(OrgsNbError):
+    """The server answered something the contract does not allow."""
+
+
+class PaginationError(ProtocolError):
+    """A list endpoint broke the paging rules (repeated cursor, has_more without cursor).
+
+    Attributes:
+        pages: pages fetched before the fault.
+        rows: rows fetched before the fault.
+    """
+
+    def __init__(self, message: str, *, pages: int = 0, rows: int = 0) -> None:
+        super().__init__(message)
+        self.pages = pages
+        self.rows = rows
+
+
+class ApiError(OrgsNbError):
+    """An HTTP error status with its RFC 9457 problem details.
+
+    Attributes:
+        status: HTTP status code.
+        title: problem title (or the HTTP reason phrase).
+        detail: problem detail, when the server gave one.
+        type: problem type URI.
+        instance: problem instance URI.
+        request_id: the server's request id, when it gave one.
+        method: HTTP method of the failed request.
+        path: path of the failed request.
+        attempts: attempts made, retries included.
+        ambiguous: True when an earlier attempt may have been applied.
+        retry_after: seconds the server asked to wait (``Retry-After``), when it said.
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        title: str | None = None,
+        detail: str | None = None,
+        type: str | None = None,
+        instance: str | None = None,
+        request_id: str | None = None,
+        attempts: int = 1,
+        ambiguous: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.method = method
+        self.path = path
+        self.title = title or _REASONS.get(status, "HTTP error")
+        self.detail = detail
+        self.type = type
+        self.instance = instance
+        self.request_id = request_id
+        self.attempts = attempts
+        self.ambiguous = ambiguous
+        self.retry_after = retry_after
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        text = f"{self.method} {self.path} -> {self.status} {self.title}"
+        if self.detail:
+            text += f": {self.detail}"
+        if self.attempts > 1:
+            text += f" (after {self.attempts} attempts)"
+        if self.request_id:
+            text += f" [request_id={self.request_id}]"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status}, title={self.title!r}, "
+            f"detail={self.detail!r}, method={self.method!r}, path={self.path!r})"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_api_error, (type(self), self.__dict__.copy()))
+
+
+def _rebuild_api_error(cls: type[ApiError], state: dict[str, object]) -> ApiError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, error._message())
+    return error
+
+
+class BadRequestError(ApiError):
+    """400: the request is malformed or breaks a rule (e.g. the annotator rule)."""
+
+
+class AuthenticationError(ApiError):
+    """401: the API key is missing, unknown or revoked."""
+
+
+class PermissionDeniedError(ApiError):
+    """403: the key may not do this (for example, it is not an organization admin)."""
+
+
+class NotFoundError(ApiError, LookupError):
+    """404: no such organization, user or membership (or the key cannot see it)."""
+
+
+class ConflictError(ApiError):
+    """409: the name is already taken in the account."""
+
+
+class UnprocessableEntityError(ApiError):
+    """422: well-formed JSON that fails validation (wrong types, null where not allowed)."""
+
+
+class RateLimitError(ApiError):
+    """429: rate limited; ``retry_after`` holds the seconds the server asked to wait."""
+
+    def _message(self) -> str:
+        text = super()._message()
+        if self.retry_after is not None:
+            text += f" (Retry-After: {self.retry_after:g} s)"
+        return text
+
+
+class ServerError(ApiError):
+    """5xx: the server failed."""
+
+
+class ResolutionError(OrgsNbError, LookupError):
+    """A name or email could not be turned into an id."""
+
+
+class NameNotFoundError(ResolutionError):
+    """No organization (or user) has exactly this name (or email).
+
+    Attributes:
+        resource_type: "organization" or "user".
+        resource_name: what was looked up.
+        available_names: the near matches the server's substring filter returned.
+    """
+
+    def __init__(
+        self, resource_type: str, resource_name: str, available_names: Sequence[str] = ()
+    ) -> None:
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+        self.available_names = list(available_names)
+        message = f"{resource_type} {resource_name!r} not found."
+        if self.available_names:
+            shown = ", ".join(repr(n) for n in self.available_names[:10])
+            more = len(self.available_names) - 10
+            message += f" Close matches: {shown}" + (f" and {more} more" if more > 0 else "")
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.resource_type, self.resource_name, self.available_names))
+
+
+_REASONS: dict[int, str] = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(status: int) -> type[ApiError]:
+    """Return the exception class for an HTTP error status (the one mapping in the package).
+
+    Args:
+        status: an HTTP status code of 400 or more.
+
+    Returns:
+        The ``ApiError`` subclass for that status; ``ServerError`` for any 5xx, ``ApiError`` for
+        other codes.
+    """
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, ApiError)

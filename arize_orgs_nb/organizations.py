@@ -1,0 +1,368 @@
+"""``client.organizations``: the official SDK's seven organization calls, plus ``iter``.
+
+Layer: above ``resolve``. Method names and keyword-only signatures match the official SDK
+(``list``, ``get``, ``create``, ``update``, ``delete``, ``add_user``, ``remove_user``) so its users
+feel at home; ``organization`` takes an id or an exact name, resolved through the client's
+cached :class:`~arize_orgs_nb.resolve.OrgNameIndex`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from arize_orgs_nb.errors import (
+    ConflictError,
+    NameNotFoundError,
+    NotFoundError,
+    OrgsNbError,
+    ProtocolError,
+    ServerError,
+    TransportError,
+)
+from arize_orgs_nb.models import (
+    AddOrganizationUserRequest,
+    CreateOrganizationRequest,
+    CustomRoleAssignment,
+    ListOrganizationsResponse,
+    Organization,
+    OrganizationMembership,
+    OrganizationRole,
+    PredefinedRoleAssignment,
+    UpdateOrganizationRequest,
+)
+from arize_orgs_nb.pagination import Page, PageInfo, Pager
+from arize_orgs_nb.resolve import OrgNameIndex
+from arize_orgs_nb.transport import Mode, Transport, path_segment
+
+__all__ = ["Organizations", "check_list_args"]
+
+logger = logging.getLogger("arize_orgs_nb.organizations")
+
+_BASE = "/v2/organizations"
+_R = TypeVar("_R")
+
+Role = str | OrganizationRole | PredefinedRoleAssignment | CustomRoleAssignment
+
+
+def check_list_args(*, limit: object, cursor: object, text: object, text_name: str) -> None:
+    """Validate list arguments before any request, as the SDK does (spec §5.7).
+
+    Raises:
+        ValueError: ``limit`` not an int in 1..100, a filter over 255 characters, or a
+            non-string cursor.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise ValueError(f"limit must be an integer from 1 to 100, not {limit!r}")
+    if cursor is not None and not isinstance(cursor, str):
+        raise ValueError("cursor must be a string from a previous page's next_cursor")
+    if text is not None and (not isinstance(text, str) or len(text) > 255):
+        raise ValueError(f"{text_name} filter must be a string of at most 255 characters")
+
+
+def _parse(model: type[_R], data: object, what: str) -> _R:
+    try:
+        return model.model_validate(data)  # type: ignore[attr-defined, no-any-return]
+    except ValidationError as exc:
+        raise ProtocolError(
+            f"the server sent a malformed {what}: {exc.errors()[0]['msg']}"
+        ) from None
+
+
+class Organizations:
+    """Organization calls. Reached as ``client.organizations``; not built directly.
+
+    Args:
+        transport: the client's transport.
+        index: the client's name index.
+        sleep: how to wait between reconciliation lookups after a lost create response.
+    """
+
+    def __init__(
+        self, transport: Transport, index: OrgNameIndex, *, sleep: Callable[[float], None]
+    ) -> None:
+        self._transport = transport
+        self._index = index
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"<Organizations of {self._transport.settings.base_url}>"
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def list(
+        self, *, name: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> ListOrganizationsResponse:
+        """Return ONE page of organizations, as the SDK does. Use :meth:`iter` for all of them.
+
+        Args:
+            name: case-insensitive substring filter on the name (at most 255 characters).
+            limit: page size, 1 to 100.
+            cursor: ``pagination.next_cursor`` of the previous page, sent with the same ``name``.
+
+        Returns:
+            The page: ``.organizations`` and ``.pagination``.
+
+        Raises:
+            ValueError: invalid arguments (before any request).
+            ApiError: the server refused (for example 400 for a cursor from another query).
+        """
+        check_list_args(limit=limit, cursor=cursor, text=name, text_name="name")
+        data = self._transport.request(
+            "GET", _BASE, params={"name": name or None, "limit": limit, "cursor": cursor}
+        )
+        page = _parse(ListOrganizationsResponse, data, "organization list")
+        self._index.observe(page.organizations)
+        return page
+
+    def iter(
+        self,
+        *,
+        name: str | None = None,
+        limit: int = 100,
+        on_page: Callable[[PageInfo], None] | None = None,
+        max_items: int | None = None,
+    ) -> Pager[Organization]:
+        """Iterate every organization across all pages, carrying ``name`` to every page.
+
+        Nothing is sent until iteration starts. If a page fails, iterating the same pager again
+        resumes from that page.
+
+        Args:
+            name: case-insensitive substring filter.
+            limit: page size, 1 to 100.
+            on_page: called after each page.
+            max_items: stop after this many organizations.
+
+        Returns:
+            A resumable :class:`~arize_orgs_nb.pagination.Pager`.
+        """
+        check_list_args(limit=limit, cursor=None, text=name, text_name="name")
+
+        def fetch(cursor: str | None) -> Page[Organization]:
+            page = self.list(name=name, limit=limit, cursor=cursor)
+            return Page(page.organizations, page.pagination)
+
+        return Pager(fetch=fetch, on_page=on_page, max_items=max_items)
+
+    def get(self, *, organization: str) -> Organization:
+        """Return one organization.
+
+        Args:
+            organization: its id, or its exact (case-sensitive) name.
+
+        Returns:
+            The organization.
+
+        Raises:
+            NameNotFoundError: no organization has that name.
+            NotFoundError: no organization has that id (or the key cannot see it).
+        """
+        org = self._on_org(
+            organization,
+            lambda org_id: _parse(
+                Organization,
+                self._transport.request("GET", f"{_BASE}/{path_segment(org_id)}"),
+                "organization",
+            ),
+        )
+        self._index.observe([org])
+        return org
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def create(self, *, name: str, description: str | None = None) -> Organization:
+        """Create an organization.
+
+        Never creates a duplicate: if the request may have reached the server but no answer came
+        back (timeout, dropped connection, 5xx), the name is looked up first and an org found
+        there is returned; only when none exists is the request sent again.
+
+        Args:
+            name: 1 to 255 characters, not blank, unique in the account (the stand-in and, we
+                assume, the service compare case-insensitively).
+            description: up to 1000 characters; ``None`` leaves it empty.
+
+        Returns:
+            The new organization.
+
+        Raises:
+            ValueError: an empty, blank or too long name or description (before any request).
+            ConflictError: the name is already taken (409).
+            PermissionDeniedError: the key may not create organizations (403).
+        """
+        body = _request(CreateOrganizationRequest, name=name, description=description).to_body()
+        try:
+            data = self._transport.request("POST", _BASE, body=body, mode=Mode.CREATE)
+        except (TransportError, ServerError) as exc:
+            if not exc.ambiguous:
+                raise
+            data = self._reconcile_create(name, body, exc)
+        org = _parse(Organization, data, "organization")
+        self._index.observe([org])
+        return org
+
+    def _reconcile_create(self, name: str, body: dict[str, object], error: OrgsNbError) -> object:
+        """After an ambiguous create: adopt the org if the server has it, else send once more."""
+        logger.warning(
+            "create %r got no clear answer (%s); looking it up before retrying", name, error
+        )
+        for attempt in range(3):
+            try:
+                org_id = self._index.lookup(name)
+            except NameNotFoundError:
+                if attempt < 2:
+                    self._sleep(0.5 * (attempt + 1))
+                continue
+            except OrgsNbError:
+                raise error from None
+            logger.warning(
+                "create %r: the org exists on the server (%s); adopting it", name, org_id
+            )
+            return self._transport.request("GET", f"{_BASE}/{path_segment(org_id)}")
+        try:
+            return self._transport.request("POST", _BASE, body=body, mode=Mode.CREATE)
+        except ConflictError:
+            # The first attempt did land after all; adopt it rather than fail.
+            org_id = self._index.lookup(name)
+            return self._transport.request("GET", f"{_BASE}/{path_segment(org_id)}")
+
+    def update(
+        self,
+        *,
+        organization: str,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> Organization:
+        """Rename an organization and/or change its description. Only given fields are sent.
+
+        Args:
+            organization: its id or exact name.
+            name: the new name (unique in the account), or None to keep it.
+            description: the new description; ``""`` CLEARS it; None keeps it.
+
+        Returns:
+            The updated organization.
+
+        Raises:
+            ValueError: neither ``name`` nor ``description`` given, or invalid values (checked
+                before any request, even before resolving the name).
+            ConflictError: the new name is taken (409).
+            NotFoundError: no such organization.
+        """
+        body = _request(UpdateOrganizationRequest, name=name, description=description).to_body()
+        org = self._on_org(
+            organization,
+            lambda org_id: _parse(
+                Organization,
+                self._transport.request("PATCH", f"{_BASE}/{path_segment(org_id)}", body=body),
+                "organization",
+            ),
+        )
+        self._index.observe([org])
+        return org
+
+    def delete(self, *, organization: str) -> None:
+        """Delete an organization and EVERYTHING in it. IRREVERSIBLE.
+
+        The delete cascades to all of its spaces and their contents (projects, models, monitors,
+        dashboards, datasets, experiments, ...) and to the org's integrations, SAML providers
+        and API keys. It cannot be undone. If an attempt goes unanswered and the retry gets 404,
+        the first attempt deleted it and this returns normally.
+
+        Args:
+            organization: its id or exact name.
+
+        Raises:
+            NotFoundError: no such organization.
+        """
+
+        def call(org_id: str) -> None:
+            self._transport.request("DELETE", f"{_BASE}/{path_segment(org_id)}", mode=Mode.DELETE)
+            self._index.forget(org_id)
+
+        self._on_org(organization, call)
+
+    def add_user(self, *, organization: str, user_id: str, role: Role) -> OrganizationMembership:
+        """Grant a user a role in an organization. UPSERT: an existing member's role is REPLACED.
+
+        Annotator rule: a user whose account role is ANNOTATOR may only get ANNOTATOR, and any
+        other user may not get ANNOTATOR (the server answers 400).
+
+        Args:
+            organization: its id or exact name.
+            user_id: the user's id (see ``client.users.find_by_email`` for an email).
+            role: ``"ADMIN"``, ``"MEMBER"``, ``"READ_ONLY"``, ``"ANNOTATOR"`` (upper case), an
+                :class:`OrganizationRole`, or a role object.
+
+        Returns:
+            The membership, with the role as stored.
+
+        Raises:
+            ValueError: an unknown or lower-case role (before any request).
+            BadRequestError: the annotator rule, or a custom role (400).
+            NotFoundError: no such organization or user.
+        """
+        body = AddOrganizationUserRequest.build(user_id, role).to_body()
+        return self._on_org(
+            organization,
+            lambda org_id: _parse(
+                OrganizationMembership,
+                self._transport.request("POST", f"{_BASE}/{path_segment(org_id)}/users", body=body),
+                "membership",
+            ),
+        )
+
+    def remove_user(self, *, organization: str, user_id: str) -> None:
+        """Remove a user from an organization; this CASCADES to every space of that org.
+
+        The user loses access to all of the organization's spaces as well. Re-adding them does
+        not restore their space roles.
+
+        Args:
+            organization: its id or exact name.
+            user_id: the user's id.
+
+        Raises:
+            NotFoundError: no such organization, or the user is not a member.
+        """
+        self._on_org(
+            organization,
+            lambda org_id: self._transport.request(
+                "DELETE",
+                f"{_BASE}/{path_segment(org_id)}/users/{path_segment(user_id)}",
+                mode=Mode.DELETE,
+            ),
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _on_org(self, ref: str, call: Callable[[str], _R]) -> _R:
+        """Resolve ``ref`` and run ``call(id)``; on a 404 for a cached name, look it up afresh."""
+        org_id, from_cache = self._index.resolve(ref)
+        try:
+            return call(org_id)
+        except NotFoundError:
+            if not from_cache:
+                raise
+        self._index.forget(org_id)
+        fresh_id = self._index.lookup(ref)
+        return call(fresh_id)
+
+
+_M = TypeVar("_M", CreateOrganizationRequest, UpdateOrganizationRequest)
+
+
+def _request(model: type[_M], **fields: str | None) -> _M:
+    """Build a request body, turning pydantic's error into a plain ``ValueError``."""
+    try:
+        return model(**{k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'request'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ValueError(problems) from None

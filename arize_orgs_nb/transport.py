@@ -1,0 +1,583 @@
+"""HTTP transport: one ``requests.Session``, auth, JSON, error mapping and the retry policy.
+
+Layer: above ``models``. This is the only module that touches ``requests``. It holds:
+
+* the retry *decision* (:func:`decide`) and the retry *delay* (:func:`backoff_delay`,
+  :func:`parse_retry_after`) as separate pure functions (DESIGN §7, RELIABILITY B0);
+* one shared pause: after a 429, no request of this transport is sent until ``Retry-After`` has
+  passed, whichever thread sent it (RELIABILITY C17);
+* the mapping from status and problem+json to exception classes (via ``errors.error_for_status``).
+
+Sleep, clock and jitter are injected, so tests never sleep.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import enum
+import json
+import logging
+import math
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+import requests.adapters
+import requests.auth
+import urllib3.exceptions
+
+from arize_orgs_nb.config import RetryPolicy, Secret, Settings
+from arize_orgs_nb.errors import (
+    APIConnectionError,
+    ApiError,
+    APITimeoutError,
+    ProtocolError,
+    TransportError,
+    error_for_status,
+)
+from arize_orgs_nb.models import Problem
+
+__all__ = [
+    "BearerAuth",
+    "Decision",
+    "Mode",
+    "Transport",
+    "TransportEvent",
+    "backoff_delay",
+    "decide",
+    "parse_retry_after",
+    "path_segment",
+]
+
+logger = logging.getLogger("arize_orgs_nb.transport")
+
+_JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]*\+)?json\s*(;|$)", re.IGNORECASE)
+_SNIPPET = 200
+
+
+class Mode(enum.Enum):
+    """How a call may be retried (DESIGN §7)."""
+
+    IDEMPOTENT = "idempotent"
+    """GET, PATCH, add_user (upsert): retried on 429, 5xx, timeouts and dropped connections."""
+    DELETE = "delete"
+    """As IDEMPOTENT; a 404 after an ambiguous attempt means the earlier attempt deleted it."""
+    CREATE = "create"
+    """POST create: retried only when the request surely was not applied (429, never sent).
+    After an ambiguous failure the caller must reconcile by name, never resend blindly."""
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """``Authorization: Bearer <key>``, set per request.
+
+    An ``AuthBase`` (not a header dict) keeps ``~/.netrc`` from replacing the header (C6), and
+    keeps the key out of the session's repr.
+    """
+
+    def __init__(self, key: Secret) -> None:
+        self._key = key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Add the header to ``request``."""
+        request.headers["Authorization"] = f"Bearer {self._key.reveal()}"
+        return request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(********)"
+
+
+@dataclass(frozen=True)
+class TransportEvent:
+    """Something that happened on the wire, for listeners (progress bars, call budgets, tests).
+
+    Attributes:
+        kind: ``"response"`` (an HTTP answer), ``"failure"`` (no answer) or ``"wait"`` (sleeping
+            before a retry, or for the shared rate-limit pause).
+        method: HTTP method.
+        path: request path.
+        status: HTTP status for responses, else 0.
+        attempt: 1-based attempt number.
+        seconds: request duration, or the wait length for ``"wait"``.
+        reason: why we wait (``"rate-limited"``, ``"backoff"``), or the failure text.
+    """
+
+    kind: str
+    method: str
+    path: str
+    status: int = 0
+    attempt: int = 1
+    seconds: float = 0.0
+    reason: str = ""
+
+
+Listener = Callable[[TransportEvent], None]
+
+
+def path_segment(value: str) -> str:
+    """Percent-encode one path segment with no safe characters (spec §1.4: ``=`` -> ``%3D``)."""
+    return quote(value, safe="")
+
+
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """Parse a ``Retry-After`` header leniently (RELIABILITY R2, R3, C5).
+
+    Args:
+        value: the raw header value.
+        now: the current Unix time, for HTTP-date values.
+
+    Returns:
+        Seconds to wait (fractions rounded up, negatives and past dates as 0), or ``None`` when
+        the header is missing or unreadable (the caller then backs off). Never raises.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text or len(text) > 64:
+        return None
+    if re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
+        seconds = float(text)
+        return float(max(0, math.ceil(seconds)))
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return float(max(0, math.ceil(when.timestamp() - now)))
+
+
+def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
+    """Full-jitter exponential backoff: ``uniform(0, min(cap, base * 2**(attempt-1)))``.
+
+    Args:
+        attempt: the attempt that just failed (1-based).
+        policy: the retry policy.
+        rng: the random source (injected so tests are deterministic).
+
+    Returns:
+        Seconds to sleep before the next attempt.
+    """
+    ceiling = min(policy.backoff_cap, policy.backoff_base * 2 ** max(0, attempt - 1))
+    return rng.uniform(0, ceiling)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A request that got no HTTP answer, reduced to plain data (no requests objects)."""
+
+    timeout: bool
+    sent: bool
+    reason: str
+    tls: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do after one attempt: ``retry`` with ``delay`` seconds, or stop."""
+
+    retry: bool
+    delay: float = 0.0
+    rate_limited: bool = False
+
+
+def decide(
+    *,
+    mode: Mode,
+    status: int | None,
+    failure: _Failure | None,
+    retry_after: float | None,
+    attempt: int,
+    policy: RetryPolicy,
+    rng: random.Random,
+) -> Decision:
+    """The retry decision (RELIABILITY B0), as a pure function.
+
+    Args:
+        mode: how the call may be retried.
+        status: the HTTP status of the attempt, or None when it got no answer.
+        failure: the transport failure when there was no answer.
+        retry_after: parsed ``Retry-After`` of the answer.
+        attempt: the attempt that just finished (1-based).
+        policy: the retry policy.
+        rng: jitter source.
+
+    Returns:
+        Whether to retry, and after how long.
+    """
+    limit = policy.write_attempts if mode is Mode.CREATE else policy.read_attempts
+    if attempt >= limit:
+        return Decision(retry=False)
+    if status == 429:
+        if retry_after is None:
+            return Decision(
+                retry=True, delay=backoff_delay(attempt, policy, rng), rate_limited=True
+            )
+        if retry_after > policy.retry_after_cap:
+            return Decision(retry=False)
+        return Decision(retry=True, delay=retry_after, rate_limited=True)
+    if failure is not None:
+        if failure.tls:
+            return Decision(retry=False)
+        if mode is Mode.CREATE and failure.sent:
+            return Decision(retry=False)  # ambiguous: the caller reconciles by name
+        return Decision(retry=True, delay=backoff_delay(attempt, policy, rng))
+    if status is not None and status in (500, 502, 503, 504):
+        if mode is Mode.CREATE:
+            return Decision(retry=False)  # may have committed: reconcile, never resend blindly
+        delay = (
+            retry_after
+            if retry_after is not None and retry_after <= policy.retry_after_cap
+            else None
+        )
+        return Decision(
+            retry=True, delay=delay if delay is not None else backoff_delay(attempt, policy, rng)
+        )
+    return Decision(retry=False)
+
+
+def _classify(exc: BaseException) -> _Failure:
+    """Reduce a requests/urllib3 exception to plain data: was it a timeout, was it sent."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain and len(chain) < 10:
+        chain.append(seen)
+        nxt: BaseException | None = getattr(seen, "reason", None)
+        if not isinstance(nxt, BaseException):
+            nxt = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = nxt or seen.__cause__ or seen.__context__
+    names = [type(e).__name__ for e in chain]
+    if isinstance(exc, requests.exceptions.SSLError):
+        return _Failure(timeout=False, sent=False, reason="TLS verification failed", tls=True)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return _Failure(timeout=True, sent=False, reason="connect timeout")
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return _Failure(timeout=True, sent=True, reason="read timeout")
+    not_sent = any(
+        isinstance(e, urllib3.exceptions.NewConnectionError | ConnectionRefusedError) for e in chain
+    )
+    if not_sent:
+        return _Failure(timeout=False, sent=False, reason="connection refused")
+    detail = next((n for n in reversed(names) if n not in ("MaxRetryError",)), names[-1])
+    return _Failure(timeout=False, sent=True, reason=f"connection dropped ({detail})")
+
+
+def _is_json(content_type: str) -> bool:
+    return bool(_JSON_TYPE.match(content_type))
+
+
+def _snippet(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat[:_SNIPPET] + ("…" if len(flat) > _SNIPPET else "")
+
+
+class Transport:
+    """Sends requests to the API with auth, timeouts, JSON, error mapping and retries.
+
+    Args:
+        settings: where and how to connect.
+        session: a ``requests.Session`` to use (for example with the sandbox's in-process adapter
+            mounted); a new one is made otherwise.
+        sleep: the sleep function (injected in tests).
+        clock: a monotonic clock (injected in tests).
+        wall_clock: Unix time, for HTTP-date ``Retry-After`` values.
+        rng: jitter source.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._rng = rng or random.Random()
+        self._owns_session = session is None
+        self._session = session or requests.Session()
+        if self._owns_session:
+            adapter = requests.adapters.HTTPAdapter(
+                pool_connections=4, pool_maxsize=settings.pool_size, max_retries=0
+            )
+            self._session.mount("https://", adapter)
+            self._session.mount("http://", adapter)
+        self._session.auth = BearerAuth(settings.api_key)
+        self._session.headers.update({"Accept": "application/json", "User-Agent": "arize-orgs-nb"})
+        self._listeners: list[Listener] = []
+        self._pause_lock = threading.Lock()
+        self._pause_until = 0.0
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.settings.base_url!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError("a Transport holds an API key and a live session; it cannot be pickled")
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Register a callback for every :class:`TransportEvent`; returns a function to remove it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def close(self) -> None:
+        """Close the session's connections."""
+        self._session.close()
+
+    def _emit(self, event: TransportEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def _wait(self, seconds: float, *, method: str, path: str, attempt: int, reason: str) -> None:
+        if seconds <= 0:
+            return
+        self._emit(
+            TransportEvent("wait", method, path, attempt=attempt, seconds=seconds, reason=reason)
+        )
+        self._sleep(seconds)
+
+    def _honour_pause(self, method: str, path: str, attempt: int) -> float:
+        with self._pause_lock:
+            remaining = self._pause_until - self._clock()
+        if remaining > 0:
+            self._wait(remaining, method=method, path=path, attempt=attempt, reason="rate-limited")
+            return remaining
+        return 0.0
+
+    def _pause_all(self, seconds: float) -> None:
+        with self._pause_lock:
+            self._pause_until = max(self._pause_until, self._clock() + seconds)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int | Sequence[str] | None] | None = None,
+        body: Mapping[str, Any] | None = None,
+        mode: Mode = Mode.IDEMPOTENT,
+    ) -> Any:  # noqa: ANN401 - parsed JSON
+        """Send one API call, retrying per the policy, and return the parsed JSON body.
+
+        Args:
+            method: HTTP method.
+            path: path below the base URL, already percent-encoded (see :func:`path_segment`).
+            params: query parameters; ``None`` values are left out.
+            body: JSON body.
+            mode: how the call may be retried.
+
+        Returns:
+            The decoded JSON (a dict), or ``None`` for 204 and for a DELETE whose earlier,
+            ambiguous attempt turned out to have succeeded.
+
+        Raises:
+            ApiError: an error status (the subclass for its status), after retries.
+            TransportError: no answer, after retries; ``ambiguous`` tells whether it may have
+                been applied.
+            ProtocolError: an answer the contract does not allow.
+        """
+        policy = self.settings.retry
+        url = self.settings.base_url + path
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        attempt = 0
+        waited = 0.0
+        ambiguous = False
+        while True:
+            attempt += 1
+            waited += self._honour_pause(method, path, attempt)
+            started = self._clock()
+            failure: _Failure | None = None
+            response: requests.Response | None = None
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    params=query,
+                    data=data,
+                    headers=headers,
+                    timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                    allow_redirects=False,
+                    verify=self.settings.verify,
+                )
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+                failure = _classify(exc)
+            # From here on no exception of requests is in flight: whatever we raise below has no
+            # __context__ holding request headers (RELIABILITY C7).
+            elapsed = self._clock() - started
+            if failure is not None:
+                self._emit(
+                    TransportEvent(
+                        "failure",
+                        method,
+                        path,
+                        attempt=attempt,
+                        seconds=elapsed,
+                        reason=failure.reason,
+                    )
+                )
+                logger.debug("%s %s failed: %s (attempt %d)", method, path, failure.reason, attempt)
+                decision = decide(
+                    mode=mode,
+                    status=None,
+                    failure=failure,
+                    retry_after=None,
+                    attempt=attempt,
+                    policy=policy,
+                    rng=self._rng,
+                )
+                ambiguous = ambiguous or failure.sent
+                if decision.retry and waited + decision.delay <= policy.total_wait_cap:
+                    self._wait(
+                        decision.delay, method=method, path=path, attempt=attempt, reason="backoff"
+                    )
+                    waited += decision.delay
+                    continue
+                raise self._transport_error(
+                    method, path, failure, attempt=attempt, ambiguous=ambiguous
+                )
+
+            assert response is not None  # noqa: S101 - narrowed for the type checker
+            status = response.status_code
+            self._emit(
+                TransportEvent(
+                    "response", method, path, status=status, attempt=attempt, seconds=elapsed
+                )
+            )
+            logger.debug(
+                "%s %s -> %d (%.0f ms, attempt %d)", method, path, status, elapsed * 1000, attempt
+            )
+            if status < 300:
+                return self._decode_success(response, method, path)
+            if status < 400:
+                raise ProtocolError(
+                    f"{method} {path} -> {status}: unexpected redirect (not followed)"
+                )
+            if mode is Mode.DELETE and status == 404 and ambiguous:
+                logger.info(
+                    "%s %s -> 404 after an unanswered attempt: already deleted", method, path
+                )
+                return None
+            retry_after = parse_retry_after(
+                response.headers.get("Retry-After"), now=self._wall_clock()
+            )
+            decision = decide(
+                mode=mode,
+                status=status,
+                failure=None,
+                retry_after=retry_after,
+                attempt=attempt,
+                policy=policy,
+                rng=self._rng,
+            )
+            if status >= 500 and mode is not Mode.CREATE:
+                ambiguous = True
+            if decision.retry and waited + decision.delay <= policy.total_wait_cap:
+                if decision.rate_limited:
+                    self._pause_all(decision.delay)
+                    logger.warning(
+                        "rate limited on %s %s: waiting %.1f s before attempt %d of %d",
+                        method,
+                        path,
+                        decision.delay,
+                        attempt + 1,
+                        policy.write_attempts if mode is Mode.CREATE else policy.read_attempts,
+                    )
+                    waited += self._honour_pause(method, path, attempt)
+                else:
+                    self._wait(
+                        decision.delay, method=method, path=path, attempt=attempt, reason="backoff"
+                    )
+                    waited += decision.delay
+                continue
+            raise self._api_error(
+                response,
+                method,
+                path,
+                attempt=attempt,
+                retry_after=retry_after,
+                ambiguous=ambiguous or (mode is Mode.CREATE and status >= 500),
+            )
+
+    def _decode_success(self, response: requests.Response, method: str, path: str) -> Any:  # noqa: ANN401
+        if response.status_code == 204 or not response.content:
+            return None
+        content_type = response.headers.get("Content-Type", "")
+        try:
+            if content_type and not _is_json(content_type):
+                raise ValueError(content_type)
+            return json.loads(response.content)
+        except ValueError:
+            text = response.content.decode("utf-8", errors="replace")
+            raise ProtocolError(
+                f"{method} {path} -> {response.status_code}: expected a JSON body, got "
+                f"{content_type or 'no content type'}: {_snippet(text)!r}"
+            ) from None
+
+    def _api_error(
+        self,
+        response: requests.Response,
+        method: str,
+        path: str,
+        *,
+        attempt: int,
+        retry_after: float | None,
+        ambiguous: bool,
+    ) -> ApiError:
+        problem = Problem()
+        text = response.content.decode("utf-8", errors="replace")
+        try:
+            parsed = json.loads(text) if text else None
+            if isinstance(parsed, dict):
+                problem = Problem.model_validate(parsed)
+        except ValueError:
+            parsed = None
+        detail = problem.detail
+        if parsed is None and text.strip():
+            detail = f"non-JSON error body: {_snippet(text)!r}"
+        request_id = problem.request_id or response.headers.get("X-Request-Id")
+        cls = error_for_status(response.status_code)
+        title = problem.title or response.reason or None
+        return cls(
+            status=response.status_code,
+            method=method,
+            path=path,
+            title=title,
+            detail=detail,
+            type=problem.type,
+            instance=problem.instance,
+            request_id=request_id,
+            attempts=attempt,
+            ambiguous=ambiguous,
+            retry_after=retry_after,
+        )
+
+    def _transport_error(
+        self, method: str, path: str, failure: _Failure, *, attempt: int, ambiguous: bool
+    ) -> TransportError:
+        host = self.settings.host
+        if failure.tls:
+            message = (
+                f"{method} {path}: TLS verification failed for {host}. If you use a private CA, "
+                "point ARIZE_SSL_CA_CERT (or REQUESTS_CA_BUNDLE) at its bundle."
+            )
+            return APIConnectionError(
+                message, method=method, path=path, ambiguous=False, attempts=attempt
+            )
+        text = f"{method} {path}: cannot reach {host}: {failure.reason}"
+        if attempt > 1:
+            text += f" (after {attempt} attempts)"
+        if ambiguous:
+            text += "; the request may have been applied"
+        cls = APITimeoutError if failure.timeout else APIConnectionError
+        return cls(text, method=method, path=path, ambiguous=ambiguous, attempts=attempt)

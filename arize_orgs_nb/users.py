@@ -1,0 +1,159 @@
+"""``client.users``: list users and map emails to user ids.
+
+Layer: beside ``organizations``. The API cannot list an organization's members; users are listed
+for the account only, and this module exists to turn emails into the ids that ``add_user`` needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from pydantic import ValidationError
+
+from arize_orgs_nb.errors import NameNotFoundError, ProtocolError
+from arize_orgs_nb.models import ListUsersResponse, User, UserStatus
+from arize_orgs_nb.organizations import check_list_args
+from arize_orgs_nb.pagination import Page, PageInfo, Pager
+from arize_orgs_nb.resolve import is_resource_id
+from arize_orgs_nb.transport import Transport, path_segment
+
+__all__ = ["Users"]
+
+_BASE = "/v2/users"
+
+
+def _statuses(status: Sequence[UserStatus | str] | None) -> list[str] | None:
+    if status is None:
+        return None
+    if isinstance(status, str):
+        status = [status]
+    values = []
+    for item in status:
+        try:
+            values.append(UserStatus(item).value)
+        except ValueError:
+            allowed = ", ".join(s.value for s in UserStatus)
+            raise ValueError(f"unknown user status {item!r}; expected {allowed}") from None
+    return values
+
+
+class Users:
+    """User calls. Reached as ``client.users``; not built directly.
+
+    Args:
+        transport: the client's transport.
+    """
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def __repr__(self) -> str:
+        return f"<Users of {self._transport.settings.base_url}>"
+
+    def list(
+        self,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        email: str | None = None,
+        status: Sequence[UserStatus | str] | None = None,
+    ) -> ListUsersResponse:
+        """Return ONE page of users, oldest first.
+
+        Args:
+            limit: page size, 1 to 100.
+            cursor: the previous page's ``next_cursor`` (send the same filters with it).
+            email: case-insensitive substring filter on the email.
+            status: statuses to include (default on the server: ACTIVE, INVITED, EXPIRED).
+
+        Returns:
+            The page: ``.users`` and ``.pagination``.
+
+        Raises:
+            ValueError: invalid arguments (before any request).
+        """
+        check_list_args(limit=limit, cursor=cursor, text=email, text_name="email")
+        params = {
+            "limit": limit,
+            "cursor": cursor,
+            "email": email or None,
+            "status": _statuses(status),
+        }
+        data = self._transport.request("GET", _BASE, params=params)
+        try:
+            return ListUsersResponse.model_validate(data)
+        except ValidationError as exc:
+            raise ProtocolError(
+                f"the server sent a malformed user list: {exc.errors()[0]['msg']}"
+            ) from None
+
+    def iter(
+        self,
+        *,
+        email: str | None = None,
+        status: Sequence[UserStatus | str] | None = None,
+        limit: int = 100,
+        on_page: Callable[[PageInfo], None] | None = None,
+    ) -> Pager[User]:
+        """Iterate every user across all pages, carrying the filters to every page.
+
+        Args:
+            email: case-insensitive substring filter.
+            status: statuses to include.
+            limit: page size, 1 to 100.
+            on_page: called after each page.
+
+        Returns:
+            A resumable pager.
+        """
+        check_list_args(limit=limit, cursor=None, text=email, text_name="email")
+        statuses = _statuses(status)
+
+        def fetch(cursor: str | None) -> Page[User]:
+            page = self.list(limit=limit, cursor=cursor, email=email, status=statuses)
+            return Page(page.users, page.pagination)
+
+        return Pager(fetch=fetch, on_page=on_page)
+
+    def get(self, *, user: str) -> User:
+        """Return one user, by id or by email (exact, case-insensitive).
+
+        Args:
+            user: a user id, or an email address.
+
+        Returns:
+            The user.
+
+        Raises:
+            NameNotFoundError: no user has that email.
+            NotFoundError: no user has that id (deleted users are not found either).
+        """
+        if "@" in user and not is_resource_id(user):
+            found = self.find_by_email(user)
+            if found is None:
+                raise NameNotFoundError("user", user)
+            return found
+        data = self._transport.request("GET", f"{_BASE}/{path_segment(user)}")
+        try:
+            return User.model_validate(data)
+        except ValidationError as exc:
+            raise ProtocolError(
+                f"the server sent a malformed user: {exc.errors()[0]['msg']}"
+            ) from None
+
+    def find_by_email(self, email: str) -> User | None:
+        """Return the user whose email equals ``email`` (case-insensitive), or None.
+
+        Every page of the server's substring match is read, so a match on page 2 is not missed.
+
+        Args:
+            email: the full address.
+
+        Returns:
+            The user, or None.
+        """
+        wanted = email.strip().casefold()
+        for user in self.iter(email=email.strip()):
+            if user.email.casefold() == wanted:
+                return user
+        return None
