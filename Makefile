@@ -9,6 +9,7 @@ BIN         := $(VENV)/bin
 LAB_PORT    ?= 8888
 SANDBOX_PORT ?= 8765
 PYTEST_ARGS ?=
+RUN_ARGS    ?=
 
 .PHONY: run test install browser conformance lint typecheck pytest check reliability clean
 
@@ -23,7 +24,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 run: install
-	$(BIN)/arize-orgs-nb lab --lab-port $(LAB_PORT) --sandbox-port $(SANDBOX_PORT)
+	$(BIN)/arize-orgs-nb lab --lab-port $(LAB_PORT) --sandbox-port $(SANDBOX_PORT) $(RUN_ARGS)
 
 browser:
 	bash scripts/install_browser.sh
