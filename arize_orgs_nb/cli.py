@@ -62,7 +62,7 @@ def _run_lab(ns: argparse.Namespace) -> int:
     env = dict(os.environ)
     server = None
     if not ns.real:
-        from arize_orgs_nb.sandbox import Sandbox  # noqa: PLC0415 - only this command needs it
+        from arize_orgs_nb.sandbox import Sandbox
 
         if ns.db:
             Path(ns.db).parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +116,7 @@ def _run_lab(ns: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``arize-orgs-nb``."""
-    from arize_orgs_nb.sandbox import cli as sandbox_cli  # noqa: PLC0415
+    from arize_orgs_nb.sandbox import cli as sandbox_cli
 
     parser = argparse.ArgumentParser(
         prog="arize-orgs-nb", description="Manage Arize organizations from notebooks and the shell."

@@ -103,12 +103,8 @@ class ArizeOrgs:
             allow_insecure_http=allow_insecure_http,
             environ=environ,
         )
-        self.transport = Transport(
-            self.settings, session=session, sleep=sleep, clock=clock, rng=rng
-        )
-        self.organizations = Organizations(
-            self.transport, OrgNameIndex(self._search_orgs), sleep=sleep
-        )
+        self.transport = Transport(self.settings, session=session, sleep=sleep, clock=clock, rng=rng)
+        self.organizations = Organizations(self.transport, OrgNameIndex(self._search_orgs), sleep=sleep)
         self.users = Users(self.transport)
         self.local_sandbox = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
@@ -228,6 +224,4 @@ class ArizeOrgs:
         return f"ArizeOrgs(base_url={self.base_url!r}, api_key=********{kind})"
 
     def __getstate__(self) -> dict[str, Any]:
-        raise TypeError(
-            "an ArizeOrgs client holds an API key and live connections; it cannot be pickled"
-        )
+        raise TypeError("an ArizeOrgs client holds an API key and live connections; it cannot be pickled")

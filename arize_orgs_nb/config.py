@@ -226,9 +226,7 @@ def resolve_settings(
 
     host_text = _pick(api_host, env, "ARIZE_API_HOST") or DEFAULT_HOST
     if "://" in host_text or "/" in host_text or "@" in host_text:
-        raise ConfigError(
-            f"api_host must be a bare host name such as 'api.arize.com', not {host_text!r}"
-        )
+        raise ConfigError(f"api_host must be a bare host name such as 'api.arize.com', not {host_text!r}")
     host, embedded_port = _split_host(host_text)
     if region_name:
         host, embedded_port = f"api.{region_name}.arize.com", None

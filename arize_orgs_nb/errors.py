@@ -260,9 +260,7 @@ class NameNotFoundError(ResolutionError):
         available_names: the near matches the server's substring filter returned.
     """
 
-    def __init__(
-        self, resource_type: str, resource_name: str, available_names: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, resource_type: str, resource_name: str, available_names: Sequence[str] = ()) -> None:
         self.resource_type = resource_type
         self.resource_name = resource_name
         self.available_names = list(available_names)

@@ -93,9 +93,7 @@ class WireModel(BaseModel):
     is emitted only for nullable fields that were explicitly set.
     """
 
-    model_config = ConfigDict(
-        extra="ignore", validate_assignment=True, populate_by_name=True, frozen=False
-    )
+    model_config = ConfigDict(extra="ignore", validate_assignment=True, populate_by_name=True, frozen=False)
 
     _nullable_fields: ClassVar[frozenset[str]] = frozenset()
 

@@ -12,8 +12,10 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
+import pandas as pd
 from pydantic import ValidationError
 
+from arize_orgs_nb.drain import Drain, Progress, ResumableDrains
 from arize_orgs_nb.errors import (
     ConflictError,
     NameNotFoundError,
@@ -23,6 +25,7 @@ from arize_orgs_nb.errors import (
     ServerError,
     TransportError,
 )
+from arize_orgs_nb.frames import ORG_SCHEMA, org_row
 from arize_orgs_nb.models import (
     AddOrganizationUserRequest,
     CreateOrganizationRequest,
@@ -67,9 +70,7 @@ def _parse(model: type[_R], data: object, what: str) -> _R:
     try:
         return model.model_validate(data)  # type: ignore[attr-defined, no-any-return]
     except ValidationError as exc:
-        raise ProtocolError(
-            f"the server sent a malformed {what}: {exc.errors()[0]['msg']}"
-        ) from None
+        raise ProtocolError(f"the server sent a malformed {what}: {exc.errors()[0]['msg']}") from None
 
 
 class Organizations:
@@ -81,12 +82,11 @@ class Organizations:
         sleep: how to wait between reconciliation lookups after a lost create response.
     """
 
-    def __init__(
-        self, transport: Transport, index: OrgNameIndex, *, sleep: Callable[[float], None]
-    ) -> None:
+    def __init__(self, transport: Transport, index: OrgNameIndex, *, sleep: Callable[[float], None]) -> None:
         self._transport = transport
         self._index = index
         self._sleep = sleep
+        self._drains = ResumableDrains()
 
     def __repr__(self) -> str:
         return f"<Organizations of {self._transport.settings.base_url}>"
@@ -148,6 +148,64 @@ class Organizations:
 
         return Pager(fetch=fetch, on_page=on_page, max_items=max_items)
 
+    def drain(
+        self,
+        *,
+        name: str | None = None,
+        page_size: int = 100,
+        max_rows: int | None = None,
+        progress: Progress = None,
+    ) -> Drain[Organization]:
+        """Prepare a resumable drain of every organization (nothing is sent until ``run()``).
+
+        Args:
+            name: case-insensitive substring filter.
+            page_size: organizations per request, 1 to 100.
+            max_rows: stop after this many rows (the drain's ``truncated`` tells).
+            progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False`` or a callback.
+
+        Returns:
+            The drain; ``run()`` returns the frame and ``resume()`` continues after a failure.
+        """
+        return Drain(
+            kind="organizations",
+            pager=self.iter(name=name, limit=page_size, max_items=max_rows),
+            schema=ORG_SCHEMA,
+            to_row=org_row,
+            transport=self._transport,
+            progress=progress,
+        )
+
+    def to_frame(
+        self,
+        *,
+        name: str | None = None,
+        page_size: int = 100,
+        max_rows: int | None = None,
+        progress: Progress = None,
+    ) -> pd.DataFrame:
+        """Every organization (all pages) as a DataFrame with a fixed schema.
+
+        Columns ``id``, ``name``, ``description`` (``""`` kept as ``""``), ``created_at``
+        (datetime64 UTC), whatever the data, zero rows included. If a page still fails after
+        retries, :class:`~arize_orgs_nb.drain.DrainInterruptedError` says how far it got; running the
+        same call again continues from the page that failed.
+
+        Args:
+            name: case-insensitive substring filter.
+            page_size: organizations per request, 1 to 100.
+            max_rows: stop after this many rows.
+            progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False`` or a callback.
+
+        Returns:
+            The frame.
+        """
+        key = ("organizations", name, page_size, max_rows)
+        return self._drains.run(
+            key,
+            lambda: self.drain(name=name, page_size=page_size, max_rows=max_rows, progress=progress),
+        )
+
     def get(self, *, organization: str) -> Organization:
         """Return one organization.
 
@@ -207,9 +265,7 @@ class Organizations:
 
     def _reconcile_create(self, name: str, body: dict[str, object], error: OrgsNbError) -> object:
         """After an ambiguous create: adopt the org if the server has it, else send once more."""
-        logger.warning(
-            "create %r got no clear answer (%s); looking it up before retrying", name, error
-        )
+        logger.warning("create %r got no clear answer (%s); looking it up before retrying", name, error)
         for attempt in range(3):
             try:
                 org_id = self._index.lookup(name)
@@ -219,9 +275,7 @@ class Organizations:
                 continue
             except OrgsNbError:
                 raise error from None
-            logger.warning(
-                "create %r: the org exists on the server (%s); adopting it", name, org_id
-            )
+            logger.warning("create %r: the org exists on the server (%s); adopting it", name, org_id)
             return self._transport.request("GET", f"{_BASE}/{path_segment(org_id)}")
         try:
             return self._transport.request("POST", _BASE, body=body, mode=Mode.CREATE)
@@ -362,7 +416,6 @@ def _request(model: type[_M], **fields: str | None) -> _M:
         return model(**{k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'request'}: {err['msg']}"
-            for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or 'request'}: {err['msg']}" for err in exc.errors()
         )
         raise ValueError(problems) from None

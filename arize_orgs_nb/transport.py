@@ -215,9 +215,7 @@ def decide(
         return Decision(retry=False)
     if status == 429:
         if retry_after is None:
-            return Decision(
-                retry=True, delay=backoff_delay(attempt, policy, rng), rate_limited=True
-            )
+            return Decision(retry=True, delay=backoff_delay(attempt, policy, rng), rate_limited=True)
         if retry_after > policy.retry_after_cap:
             return Decision(retry=False)
         return Decision(retry=True, delay=retry_after, rate_limited=True)
@@ -230,14 +228,8 @@ def decide(
     if status is not None and status in (500, 502, 503, 504):
         if mode is Mode.CREATE:
             return Decision(retry=False)  # may have committed: reconcile, never resend blindly
-        delay = (
-            retry_after
-            if retry_after is not None and retry_after <= policy.retry_after_cap
-            else None
-        )
-        return Decision(
-            retry=True, delay=delay if delay is not None else backoff_delay(attempt, policy, rng)
-        )
+        delay = retry_after if retry_after is not None and retry_after <= policy.retry_after_cap else None
+        return Decision(retry=True, delay=delay if delay is not None else backoff_delay(attempt, policy, rng))
     return Decision(retry=False)
 
 
@@ -340,9 +332,7 @@ class Transport:
     def _wait(self, seconds: float, *, method: str, path: str, attempt: int, reason: str) -> None:
         if seconds <= 0:
             return
-        self._emit(
-            TransportEvent("wait", method, path, attempt=attempt, seconds=seconds, reason=reason)
-        )
+        self._emit(TransportEvent("wait", method, path, attempt=attempt, seconds=seconds, reason=reason))
         self._sleep(seconds)
 
     def _honour_pause(self, method: str, path: str, attempt: int) -> float:
@@ -438,39 +428,25 @@ class Transport:
                 )
                 ambiguous = ambiguous or failure.sent
                 if decision.retry and waited + decision.delay <= policy.total_wait_cap:
-                    self._wait(
-                        decision.delay, method=method, path=path, attempt=attempt, reason="backoff"
-                    )
+                    self._wait(decision.delay, method=method, path=path, attempt=attempt, reason="backoff")
                     waited += decision.delay
                     continue
-                raise self._transport_error(
-                    method, path, failure, attempt=attempt, ambiguous=ambiguous
-                )
+                raise self._transport_error(method, path, failure, attempt=attempt, ambiguous=ambiguous)
 
             assert response is not None  # noqa: S101 - narrowed for the type checker
             status = response.status_code
             self._emit(
-                TransportEvent(
-                    "response", method, path, status=status, attempt=attempt, seconds=elapsed
-                )
+                TransportEvent("response", method, path, status=status, attempt=attempt, seconds=elapsed)
             )
-            logger.debug(
-                "%s %s -> %d (%.0f ms, attempt %d)", method, path, status, elapsed * 1000, attempt
-            )
+            logger.debug("%s %s -> %d (%.0f ms, attempt %d)", method, path, status, elapsed * 1000, attempt)
             if status < 300:
                 return self._decode_success(response, method, path)
             if status < 400:
-                raise ProtocolError(
-                    f"{method} {path} -> {status}: unexpected redirect (not followed)"
-                )
+                raise ProtocolError(f"{method} {path} -> {status}: unexpected redirect (not followed)")
             if mode is Mode.DELETE and status == 404 and ambiguous:
-                logger.info(
-                    "%s %s -> 404 after an unanswered attempt: already deleted", method, path
-                )
+                logger.info("%s %s -> 404 after an unanswered attempt: already deleted", method, path)
                 return None
-            retry_after = parse_retry_after(
-                response.headers.get("Retry-After"), now=self._wall_clock()
-            )
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
             decision = decide(
                 mode=mode,
                 status=status,
@@ -495,9 +471,7 @@ class Transport:
                     )
                     waited += self._honour_pause(method, path, attempt)
                 else:
-                    self._wait(
-                        decision.delay, method=method, path=path, attempt=attempt, reason="backoff"
-                    )
+                    self._wait(decision.delay, method=method, path=path, attempt=attempt, reason="backoff")
                     waited += decision.delay
                 continue
             raise self._api_error(
@@ -571,9 +545,7 @@ class Transport:
                 f"{method} {path}: TLS verification failed for {host}. If you use a private CA, "
                 "point ARIZE_SSL_CA_CERT (or REQUESTS_CA_BUNDLE) at its bundle."
             )
-            return APIConnectionError(
-                message, method=method, path=path, ambiguous=False, attempts=attempt
-            )
+            return APIConnectionError(message, method=method, path=path, ambiguous=False, attempts=attempt)
         text = f"{method} {path}: cannot reach {host}: {failure.reason}"
         if attempt > 1:
             text += f" (after {attempt} attempts)"

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import pandas as pd
 from pydantic import ValidationError
 
+from arize_orgs_nb.drain import Drain, Progress, ResumableDrains
 from arize_orgs_nb.errors import NameNotFoundError, ProtocolError
+from arize_orgs_nb.frames import USER_SCHEMA, user_row
 from arize_orgs_nb.models import ListUsersResponse, User, UserStatus
 from arize_orgs_nb.organizations import check_list_args
 from arize_orgs_nb.pagination import Page, PageInfo, Pager
@@ -46,6 +49,7 @@ class Users:
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
+        self._drains = ResumableDrains()
 
     def __repr__(self) -> str:
         return f"<Users of {self._transport.settings.base_url}>"
@@ -83,9 +87,7 @@ class Users:
         try:
             return ListUsersResponse.model_validate(data)
         except ValidationError as exc:
-            raise ProtocolError(
-                f"the server sent a malformed user list: {exc.errors()[0]['msg']}"
-            ) from None
+            raise ProtocolError(f"the server sent a malformed user list: {exc.errors()[0]['msg']}") from None
 
     def iter(
         self,
@@ -115,6 +117,63 @@ class Users:
 
         return Pager(fetch=fetch, on_page=on_page)
 
+    def drain(
+        self,
+        *,
+        email: str | None = None,
+        status: Sequence[UserStatus | str] | None = None,
+        page_size: int = 100,
+        progress: Progress = None,
+    ) -> Drain[User]:
+        """Prepare a resumable drain of every user (nothing is sent until ``run()``).
+
+        Args:
+            email: case-insensitive substring filter.
+            status: statuses to include.
+            page_size: users per request, 1 to 100.
+            progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False`` or a callback.
+
+        Returns:
+            The drain.
+        """
+        return Drain(
+            kind="users",
+            pager=self.iter(email=email, status=status, limit=page_size),
+            schema=USER_SCHEMA,
+            to_row=user_row,
+            transport=self._transport,
+            progress=progress,
+        )
+
+    def to_frame(
+        self,
+        *,
+        email: str | None = None,
+        status: Sequence[UserStatus | str] | None = None,
+        page_size: int = 100,
+        progress: Progress = None,
+    ) -> pd.DataFrame:
+        """Every user (all pages) as a DataFrame with a fixed schema.
+
+        Columns ``id``, ``name``, ``email``, ``status``, ``role_type``, ``role_name``, ``role_id``,
+        ``is_developer``, ``created_at``: enums as plain strings, the role union flattened.
+
+        Args:
+            email: case-insensitive substring filter.
+            status: statuses to include.
+            page_size: users per request, 1 to 100.
+            progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False`` or a callback.
+
+        Returns:
+            The frame.
+        """
+        statuses = tuple(_statuses(status) or ())
+        key = ("users", email, statuses, page_size)
+        return self._drains.run(
+            key,
+            lambda: self.drain(email=email, status=status, page_size=page_size, progress=progress),
+        )
+
     def get(self, *, user: str) -> User:
         """Return one user, by id or by email (exact, case-insensitive).
 
@@ -137,9 +196,7 @@ class Users:
         try:
             return User.model_validate(data)
         except ValidationError as exc:
-            raise ProtocolError(
-                f"the server sent a malformed user: {exc.errors()[0]['msg']}"
-            ) from None
+            raise ProtocolError(f"the server sent a malformed user: {exc.errors()[0]['msg']}") from None
 
     def find_by_email(self, email: str) -> User | None:
         """Return the user whose email equals ``email`` (case-insensitive), or None.

@@ -1,0 +1,293 @@
+"""Drain every page of a list into a DataFrame: exact, resumable, with progress.
+
+Layer: above ``pagination``, ``frames`` and ``transport``. A :class:`Drain` keeps its pager (so its
+cursor) and the rows fetched so far. When a page still fails after the transport's retries it
+raises :class:`DrainInterruptedError`, which says how far it got; calling :meth:`Drain.resume` (or
+``to_frame`` again with the same arguments) continues from the page that failed, refetching at
+most that one page.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+import pandas as pd
+
+from arize_orgs_nb.errors import OrgsNbError, PaginationError
+from arize_orgs_nb.frames import FrameSchema
+from arize_orgs_nb.pagination import PageInfo, Pager
+from arize_orgs_nb.transport import Transport, TransportEvent
+
+__all__ = [
+    "Drain",
+    "DrainInterruptedError",
+    "DrainProgress",
+    "DuplicateRowsWarning",
+    "Progress",
+    "ResumableDrains",
+]
+
+logger = logging.getLogger("arize_orgs_nb.drain")
+
+T = TypeVar("T")
+
+
+class DuplicateRowsWarning(UserWarning):
+    """The server sent the same id on two pages; the frame keeps it once."""
+
+
+@dataclass(frozen=True)
+class DrainProgress:
+    """What a progress callback receives.
+
+    Attributes:
+        kind: ``"organizations"`` or ``"users"``.
+        pages: pages fetched so far.
+        rows: unique rows so far.
+        done: True after the last page.
+        waiting: seconds the client is about to wait (rate limit or backoff), else 0.
+    """
+
+    kind: str
+    pages: int
+    rows: int
+    done: bool
+    waiting: float = 0.0
+
+
+Progress = bool | Callable[[DrainProgress], None] | None
+
+
+class DrainInterruptedError(OrgsNbError):
+    """A page still failed after retries. Nothing is lost: resume with ``error.drain.resume()``.
+
+    Attributes:
+        drain: the interrupted drain (its rows and cursor).
+        pages: pages fetched before the failure.
+        rows: rows fetched before the failure.
+    """
+
+    def __init__(self, drain: Drain[Any], cause: OrgsNbError) -> None:
+        self.drain = drain
+        self.pages = drain.pages
+        self.rows = len(drain.rows)
+        super().__init__(
+            f"{drain.kind} drain stopped after {self.pages} pages ({self.rows} rows): {cause}. "
+            "Nothing is lost: call .resume() on this error's .drain, or run the same to_frame() "
+            "call again, to continue from the page that failed."
+        )
+
+    @property
+    def partial_frame(self) -> pd.DataFrame:
+        """The rows fetched before the failure, with the full schema."""
+        return self.drain.frame()
+
+
+class _Bar(Protocol):
+    def update(self, n: int) -> object: ...
+    def set_postfix_str(self, s: str, refresh: bool = ...) -> object: ...
+    def close(self) -> None: ...
+
+
+def _make_bar(kind: str, progress: Progress) -> _Bar | None:
+    """A tqdm bar: the notebook widget in Jupyter, text in a terminal; decided now, not at import."""
+    if progress is False or callable(progress):
+        return None
+    if progress is None and not _interactive():
+        return None
+    from tqdm.auto import tqdm
+
+    bar: _Bar = tqdm(desc=f"{kind}", unit=" rows", leave=True)
+    return bar
+
+
+def _interactive() -> bool:
+    """True in a notebook or an interactive terminal: where a bar helps rather than clutters."""
+    if "ipykernel" in sys.modules:
+        return True
+    stream = sys.stderr
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+class Drain(Generic[T]):
+    """All pages of one list query, gathered into rows, resumable after a failure.
+
+    Built by ``client.organizations.drain(...)`` / ``client.users.drain(...)``; ``to_frame`` runs
+    one and returns its frame.
+
+    Args:
+        kind: what is drained, for messages.
+        pager: the pager of the query.
+        schema: the frame schema.
+        to_row: converts one item to a row dict.
+        transport: the client's transport (its waits show in the progress bar).
+        progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False``, or a callback
+            receiving :class:`DrainProgress`.
+
+    Attributes:
+        rows: the rows so far.
+        done: True once every page was read.
+    """
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        pager: Pager[Any],
+        schema: FrameSchema,
+        to_row: Callable[[Any], dict[str, Any]],
+        transport: Transport,
+        progress: Progress = None,
+    ) -> None:
+        self.kind = kind
+        self.schema = schema
+        self.rows: list[dict[str, Any]] = []
+        self.done = False
+        self._pager = pager
+        self._to_row = to_row
+        self._transport = transport
+        self.progress = progress
+        self._warned = 0
+
+    @property
+    def pages(self) -> int:
+        """Pages fetched so far."""
+        return self._pager.pages
+
+    @property
+    def cursor(self) -> str | None:
+        """The cursor of the next page to fetch."""
+        return self._pager.cursor
+
+    @property
+    def duplicate_ids(self) -> list[str]:
+        """Ids the server sent twice (kept once)."""
+        return list(self._pager.duplicate_ids)
+
+    @property
+    def truncated(self) -> bool:
+        """True when ``max_rows`` stopped the drain before the last page."""
+        return self._pager.truncated
+
+    def __repr__(self) -> str:
+        state = "done" if self.done else f"next cursor {'set' if self.cursor else 'none'}"
+        return f"<Drain {self.kind}: {len(self.rows)} rows, {self.pages} pages, {state}>"
+
+    def frame(self) -> pd.DataFrame:
+        """The rows so far as a frame with the full schema."""
+        return self.schema.from_rows(self.rows)
+
+    def run(self) -> pd.DataFrame:
+        """Fetch the remaining pages and return the whole frame.
+
+        Returns:
+            Every row, in server order, with the declared columns and dtypes.
+
+        Raises:
+            DrainInterruptedError: a page failed after retries; the drain can be resumed.
+            PaginationError: the server's paging would loop (repeated cursor, ``has_more`` with no
+                cursor); the rows so far are kept on this drain.
+        """
+        if self.done:
+            return self.frame()
+        bar = _make_bar(self.kind, self.progress)
+        callback = self.progress if callable(self.progress) else None
+
+        def on_page(info: PageInfo) -> None:
+            if bar is not None:
+                bar.update(info.page_rows)
+                bar.set_postfix_str(f"{info.pages} pages")
+            if callback is not None:
+                callback(DrainProgress(self.kind, info.pages, info.rows, done=not info.has_more))
+
+        def on_wait(event: TransportEvent) -> None:
+            if event.kind != "wait":
+                return
+            why = "rate limited" if event.reason == "rate-limited" else "retrying"
+            if bar is not None:
+                bar.set_postfix_str(f"{self.pages} pages; {why}, waiting {event.seconds:.1f} s")
+            if callback is not None:
+                callback(DrainProgress(self.kind, self.pages, len(self.rows), False, event.seconds))
+
+        self._pager.on_page = on_page
+        remove = self._transport.add_listener(on_wait)
+        failure: OrgsNbError | None = None
+        try:
+            for item in self._pager:
+                self.rows.append(self._to_row(item))
+        except OrgsNbError as exc:
+            failure = exc
+        finally:
+            remove()
+            if bar is not None:
+                bar.close()
+        self._warn_duplicates()
+        if failure is not None:
+            if isinstance(failure, PaginationError):
+                raise failure
+            raise DrainInterruptedError(self, failure) from failure
+        self.done = self._pager.done or self._pager.truncated
+        return self.frame()
+
+    resume = run
+
+    def _warn_duplicates(self) -> None:
+        dupes = self._pager.duplicate_ids[self._warned :]
+        if dupes:
+            self._warned += len(dupes)
+            shown = ", ".join(dupes[:10]) + (f" and {len(dupes) - 10} more" if len(dupes) > 10 else "")
+            warnings.warn(
+                f"{len(dupes)} {self.kind} appeared on two pages and were kept once: {shown}",
+                DuplicateRowsWarning,
+                stacklevel=3,
+            )
+
+
+class ResumableDrains:
+    """Interrupted drains of one resource, by query, so re-running the same cell resumes."""
+
+    def __init__(self) -> None:
+        self._open: dict[Hashable, Drain[Any]] = {}
+        self._lock = threading.Lock()
+
+    def run(self, key: Hashable, start: Callable[[], Drain[Any]]) -> pd.DataFrame:
+        """Resume the interrupted drain of this query, or start one; return its frame.
+
+        Args:
+            key: the query (kind and arguments).
+            start: builds a new drain.
+
+        Returns:
+            The whole frame.
+        """
+        with self._lock:
+            drain = self._open.get(key)
+            if drain is None:
+                drain = start()
+                self._open[key] = drain
+            else:
+                logger.info(
+                    "resuming %s after %d rows and %d pages",
+                    drain.kind,
+                    len(drain.rows),
+                    drain.pages,
+                )
+        try:
+            frame = drain.run()
+        except DrainInterruptedError:
+            raise
+        except BaseException:
+            self._forget(key)
+            raise
+        self._forget(key)
+        return frame
+
+    def _forget(self, key: Hashable) -> None:
+        with self._lock:
+            self._open.pop(key, None)

@@ -1,0 +1,231 @@
+"""Declared column schemas, and the conversions between wire models and DataFrames.
+
+Layer: pure (models only; no I/O but the file readers). One schema per frame kind is the single
+source of truth for ``to_frame``, for reading frames back from CSV or Parquet, and (later) for
+validating edited frames. Columns, order and dtypes never depend on the data: an empty result and
+an all-empty ``description`` column give the same frame shape as a full one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from arize_orgs_nb.models import CustomRoleAssignment, Organization, User
+
+__all__ = [
+    "ORG_SCHEMA",
+    "USER_SCHEMA",
+    "Column",
+    "FrameSchema",
+    "org_row",
+    "read_orgs_frame",
+    "read_users_frame",
+    "user_row",
+]
+
+STRING = "string"
+UTC_TIME = "datetime64[ns, UTC]"
+BOOLEAN = "boolean"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a frame kind.
+
+    Attributes:
+        name: column name.
+        dtype: pandas dtype: ``"string"``, ``"boolean"`` or ``"datetime64[ns, UTC]"``.
+        nullable: whether a missing value is meaningful. Non-nullable text columns keep ``""``
+            as ``""`` (never NaN), in memory and through CSV.
+        doc: what the column holds.
+    """
+
+    name: str
+    dtype: str
+    nullable: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class FrameSchema:
+    """The columns of one frame kind, in order."""
+
+    kind: str
+    columns: tuple[Column, ...]
+
+    @property
+    def names(self) -> list[str]:
+        """Column names in order."""
+        return [c.name for c in self.columns]
+
+    @property
+    def dtypes(self) -> dict[str, str]:
+        """Column name -> dtype."""
+        return {c.name: c.dtype for c in self.columns}
+
+    def empty(self) -> pd.DataFrame:
+        """A zero-row frame with every column and dtype."""
+        return self.from_rows([])
+
+    def from_rows(self, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+        """Build the frame from row dicts (keys: the column names).
+
+        Args:
+            rows: one mapping per row.
+
+        Returns:
+            A frame with exactly the schema's columns, order and dtypes, and a fresh RangeIndex.
+        """
+        data = {c.name: [row.get(c.name) for row in rows] for c in self.columns}
+        return pd.DataFrame({c.name: _series(data[c.name], c) for c in self.columns})
+
+    def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Restore the schema on a frame read from a file: column order, dtypes, ``""`` kept.
+
+        Extra columns (a ``delete`` marker, notes) are kept after the schema's columns.
+
+        Args:
+            frame: a frame with at least the schema's columns.
+
+        Returns:
+            A new frame.
+
+        Raises:
+            ValueError: a schema column is missing.
+        """
+        missing = [name for name in self.names if name not in frame.columns]
+        if missing:
+            raise ValueError(f"{self.kind} frame is missing column(s): {', '.join(missing)}")
+        out = pd.DataFrame(
+            {
+                c.name: _series(frame[c.name].tolist(), c, text_na_is_empty=not c.nullable)
+                for c in self.columns
+            }
+        )
+        for extra in frame.columns:
+            if extra not in out.columns:
+                out[extra] = frame[extra].to_numpy()
+        return out
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _series(values: list[Any], column: Column, *, text_na_is_empty: bool = False) -> pd.Series:
+    if column.dtype == UTC_TIME:
+        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), utc=True), dtype=UTC_TIME)
+    if column.dtype == BOOLEAN:
+        cleaned = [None if _is_missing(v) else _to_bool(v) for v in values]
+        return pd.Series(cleaned, dtype=BOOLEAN)
+    if text_na_is_empty:
+        values = ["" if _is_missing(v) else v for v in values]
+    return pd.Series([None if _is_missing(v) else str(v) for v in values], dtype=pd.StringDtype())
+
+
+def _to_bool(value: object) -> bool:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "1", "yes"):
+            return True
+        if lowered in ("false", "0", "no"):
+            return False
+        raise ValueError(f"not a boolean: {value!r}")
+    return bool(value)
+
+
+ORG_SCHEMA = FrameSchema(
+    "organizations",
+    (
+        Column("id", STRING, doc="base64 organization id"),
+        Column("name", STRING, doc="unique in the account"),
+        Column("description", STRING, doc='"" when none'),
+        Column("created_at", UTC_TIME, doc="creation time (UTC)"),
+    ),
+)
+
+USER_SCHEMA = FrameSchema(
+    "users",
+    (
+        Column("id", STRING, doc="base64 user id"),
+        Column("name", STRING),
+        Column("email", STRING),
+        Column("status", STRING, doc="ACTIVE, INVITED or EXPIRED"),
+        Column("role_type", STRING, doc="PREDEFINED or CUSTOM"),
+        Column("role_name", STRING, nullable=True, doc="ADMIN, MEMBER, ANNOTATOR, ... or a custom name"),
+        Column("role_id", STRING, nullable=True, doc="custom role id, else missing"),
+        Column("is_developer", BOOLEAN),
+        Column("created_at", UTC_TIME),
+    ),
+)
+
+
+def org_row(org: Organization) -> dict[str, Any]:
+    """One organization as a row of :data:`ORG_SCHEMA`."""
+    return {
+        "id": org.id,
+        "name": org.name,
+        "description": org.description,
+        "created_at": org.created_at,
+    }
+
+
+def user_row(user: User) -> dict[str, Any]:
+    """One user as a row of :data:`USER_SCHEMA`: enums as strings, the role union flattened."""
+    role = user.role
+    if isinstance(role, CustomRoleAssignment):
+        role_name, role_id = role.name, role.id
+    else:
+        role_name, role_id = role.name.value, None
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "status": user.status.value,
+        "role_type": role.type,
+        "role_name": role_name,
+        "role_id": role_id,
+        "is_developer": user.is_developer,
+        "created_at": user.created_at,
+    }
+
+
+def _read(path: str | Path, schema: FrameSchema) -> pd.DataFrame:
+    source = Path(path)
+    if source.suffix.lower() in (".parquet", ".pq"):
+        return schema.conform(pd.read_parquet(source))
+    text_columns = {c.name: str for c in schema.columns if c.dtype == STRING}
+    frame = pd.read_csv(source, dtype=text_columns, keep_default_na=False, na_values=[])
+    return schema.conform(_nullable_blanks(frame, schema))
+
+
+def _nullable_blanks(frame: pd.DataFrame, schema: FrameSchema) -> pd.DataFrame:
+    """In CSV a missing value and ``""`` look alike: blank means missing only in nullable columns."""
+    out = frame.copy()
+    for column in schema.columns:
+        if column.nullable and column.name in out.columns:
+            out[column.name] = out[column.name].map(lambda v: None if v == "" else v)
+    return out
+
+
+def read_orgs_frame(path: str | Path) -> pd.DataFrame:
+    """Read an organizations frame from CSV or Parquet, restoring the schema.
+
+    Args:
+        path: a ``.csv`` or ``.parquet`` file written with ``to_csv(index=False)`` / ``to_parquet``.
+
+    Returns:
+        The frame with :data:`ORG_SCHEMA` columns and dtypes (``""`` descriptions kept), plus any
+        extra columns of the file.
+    """
+    return _read(path, ORG_SCHEMA)
+
+
+def read_users_frame(path: str | Path) -> pd.DataFrame:
+    """Read a users frame from CSV or Parquet, restoring :data:`USER_SCHEMA`."""
+    return _read(path, USER_SCHEMA)

@@ -1,0 +1,110 @@
+"""Command line: run the sandbox as a local HTTP server until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from arize_orgs_nb.sandbox.core import Sandbox
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the sandbox options to a parser.
+
+    Args:
+        parser: The parser (or sub-parser) to extend.
+    """
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    parser.add_argument("--api-key", default="sandbox-key", help="bearer key accepted (admin)")
+    parser.add_argument(
+        "--read-only-key", default=None, help="optional key that may read but not write"
+    )
+    parser.add_argument("--orgs", type=int, default=0, help="number of seeded organizations")
+    parser.add_argument("--users", type=int, default=0, help="number of seeded users")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    parser.add_argument(
+        "--db", default=None, help="SQLite file to keep data across restarts (default: memory)"
+    )
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="sleep per request")
+    parser.add_argument(
+        "--rate-limit-share", type=float, default=0.0, help="share of requests answered 429"
+    )
+    parser.add_argument(
+        "--error-share", type=float, default=0.0, help="share of requests answered 5xx"
+    )
+    parser.add_argument(
+        "--drop-share",
+        type=float,
+        default=0.0,
+        help="share of writes that commit, then drop the connection",
+    )
+
+
+def run(ns: argparse.Namespace) -> int:
+    """Start the server, print how to reach it, and block until SIGINT or SIGTERM.
+
+    Args:
+        ns: Parsed options from :func:`add_arguments`.
+
+    Returns:
+        The exit status (0 after a clean stop, 2 on bad options).
+    """
+    try:
+        sandbox = Sandbox(
+            api_key=ns.api_key,
+            read_only_key=ns.read_only_key,
+            orgs=ns.orgs,
+            users=ns.users,
+            seed=ns.seed,
+            db=ns.db,
+            latency_ms=ns.latency_ms,
+            rate_limit_share=ns.rate_limit_share,
+            error_share=ns.error_share,
+            drop_share=ns.drop_share,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    try:
+        url = sandbox.serve(ns.host, ns.port)
+    except (ValueError, OSError) as exc:
+        sandbox.stop()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, on_signal)
+    port = url.rsplit(":", 1)[1]
+    host = url.split("//", 1)[1].rsplit(":", 1)[0].strip("[]")
+    print(f"Arize Organizations sandbox listening on {url}")
+    print("Point a client at it with:")
+    print(
+        f"  export ARIZE_API_HOST={host} ARIZE_API_PORT={port} "
+        f"ARIZE_API_SCHEME=http ARIZE_API_KEY={ns.api_key}"
+    )
+    if ns.read_only_key:
+        print(f"Read-only key: {ns.read_only_key}")
+    print("Press Ctrl+C to stop.")
+    sys.stdout.flush()
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    print("Sandbox stopped.")
+    sys.stdout.flush()
+    return 0

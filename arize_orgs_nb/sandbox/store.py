@@ -1,0 +1,626 @@
+"""Sandbox state in SQLite and the business rules of the contract.
+
+Every method returns wire-shaped dicts and raises :class:`ApiError` for rule violations.
+One connection is shared by all threads and guarded by a re-entrant lock, so each
+operation is atomic; uniqueness is additionally enforced by unique indexes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from arize_orgs_nb.sandbox import ids
+from arize_orgs_nb.sandbox.errors import ApiError, quote_value
+from arize_orgs_nb.sandbox.schema import connect
+
+_ONE_US = timedelta(microseconds=1)
+
+ORG_COLUMNS = "seq, id, name, description, created_at"
+USER_COLUMNS = "seq, id, name, email, created_at, status, role, is_developer"
+
+Wire = dict[str, Any]
+
+
+def format_time(moment: datetime) -> str:
+    """Format an aware or UTC datetime as the wire's ``...Z`` text.
+
+    Args:
+        moment: The time (naive values are taken as UTC).
+
+    Returns:
+        Text such as ``2024-01-02T03:04:05.123456Z``.
+    """
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "Z"
+
+
+def parse_time(text: str) -> datetime:
+    """Parse the stored ``...Z`` text back into an aware UTC datetime.
+
+    Args:
+        text: Text produced by :func:`format_time`.
+
+    Returns:
+        The aware datetime.
+    """
+    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=timezone.utc)
+
+
+def org_wire(row: Sequence[Any]) -> Wire:
+    """Turn an ``orgs`` row (``ORG_COLUMNS``) into a wire Organization.
+
+    Args:
+        row: The database row.
+
+    Returns:
+        The Organization dict.
+    """
+    return {"id": row[1], "name": row[2], "description": row[3], "created_at": row[4]}
+
+
+def user_wire(row: Sequence[Any]) -> Wire:
+    """Turn a ``users`` row (``USER_COLUMNS``) into a wire User.
+
+    Args:
+        row: The database row.
+
+    Returns:
+        The User dict.
+    """
+    return {
+        "id": row[1],
+        "name": row[2],
+        "email": row[3],
+        "created_at": row[4],
+        "status": row[5],
+        "role": {"type": "PREDEFINED", "name": row[6]},
+        "is_developer": bool(row[7]),
+    }
+
+
+def membership_wire(mem_id: str, org_id: str, user_id: str, role: str) -> Wire:
+    """Build a wire OrganizationMembership.
+
+    Args:
+        mem_id: The membership ID.
+        org_id: The organization ID, as the caller sent it.
+        user_id: The user ID, as the caller sent it.
+        role: The organization role name.
+
+    Returns:
+        The membership dict.
+    """
+    return {
+        "id": mem_id,
+        "user_id": user_id,
+        "organization_id": org_id,
+        "role": {"type": "PREDEFINED", "name": role},
+    }
+
+
+class Store:
+    """The sandbox's persistent state and its rules."""
+
+    def __init__(self, path: str | None = None, *, case_insensitive_names: bool = True) -> None:
+        self._conn = connect(path)
+        self.lock = threading.RLock()
+        self.case_insensitive_names = case_insensitive_names
+        self._last_time: dict[str, datetime] = {}
+        for table in ("orgs", "users"):
+            row = self._conn.execute(f"SELECT MAX(created_at) FROM {table}").fetchone()  # noqa: S608
+            if row[0]:
+                self._last_time[table] = parse_time(row[0])
+        self._closed = False
+
+    # ----------------------------------------------------------------- plumbing
+
+    def close(self) -> None:
+        """Close the database (idempotent)."""
+        with self.lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _allocate(self, kind: str, count: int = 1) -> int:
+        """Reserve ``count`` sequence numbers of a kind (inside a transaction)."""
+        row = self._conn.execute("SELECT next FROM counters WHERE kind = ?", (kind,)).fetchone()
+        first = int(row[0]) if row else 1
+        self._conn.execute(
+            "INSERT INTO counters (kind, next) VALUES (?, ?) "
+            "ON CONFLICT (kind) DO UPDATE SET next = excluded.next",
+            (kind, first + count),
+        )
+        return first
+
+    def _stamp(self, table: str) -> str:
+        """Return a creation time, strictly increasing per table."""
+        now = datetime.now(timezone.utc)
+        last = self._last_time.get(table)
+        if last is not None and now <= last:
+            now = last + _ONE_US
+        self._last_time[table] = now
+        return format_time(now)
+
+    def name_key(self, name: str) -> str:
+        """Return the uniqueness key of an org name.
+
+        Args:
+            name: The name.
+
+        Returns:
+            The casefolded name, or the name itself when names are case-sensitive.
+        """
+        return name.casefold() if self.case_insensitive_names else name
+
+    def is_empty(self) -> bool:
+        """Whether the database has never held any object."""
+        with self.lock:
+            return bool(self._conn.execute("SELECT COUNT(*) FROM counters").fetchone()[0] == 0)
+
+    # ------------------------------------------------------------ organizations
+
+    def _org_row(self, org_id: str) -> tuple[Any, ...]:
+        row = self._conn.execute(
+            f"SELECT {ORG_COLUMNS} FROM orgs WHERE id = ?",  # noqa: S608
+            (org_id,),
+        ).fetchone()
+        if row is None:
+            raise ApiError(404, f"organization {org_id!r} not found")
+        return tuple(row)
+
+    def _conflict(self, name: str) -> ApiError:
+        row = self._conn.execute(
+            "SELECT name FROM orgs WHERE name_key = ?", (self.name_key(name),)
+        ).fetchone()
+        rule = "case-insensitive" if self.case_insensitive_names else "case-sensitive"
+        taken = f" by {row[0]!r}" if row is not None and row[0] != name else ""
+        return ApiError(
+            409,
+            f"organization name {quote_value(name)} is already taken{taken} "
+            f"(names are unique, {rule})",
+        )
+
+    def list_orgs(self, after: int, name_fold: str | None, limit: int) -> tuple[list[Wire], int]:
+        """Return up to ``limit + 1`` orgs after sequence ``after``, oldest first.
+
+        Args:
+            after: Sequence number of the last row already served (0 for the first page).
+            name_fold: Casefolded substring filter, or ``None``.
+            limit: The page size.
+
+        Returns:
+            The orgs (one more than ``limit`` when there is a next page) and the sequence
+            number of the last org of the page proper.
+        """
+        sql = f"SELECT {ORG_COLUMNS} FROM orgs WHERE seq > ?"  # noqa: S608
+        params: list[Any] = [after]
+        if name_fold:
+            sql += " AND instr(name_fold, ?) > 0"
+            params.append(name_fold)
+        sql += " ORDER BY seq LIMIT ?"
+        params.append(limit + 1)
+        with self.lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        last = rows[min(limit, len(rows)) - 1][0] if rows else after
+        return [org_wire(r) for r in rows], int(last)
+
+    def get_org(self, org_id: str) -> Wire:
+        """Return one organization.
+
+        Args:
+            org_id: Its ID.
+
+        Returns:
+            The Organization.
+
+        Raises:
+            ApiError: 404 when unknown.
+        """
+        with self.lock:
+            return org_wire(self._org_row(org_id))
+
+    def create_org(self, name: str, description: str) -> Wire:
+        """Create an organization.
+
+        Args:
+            name: The (validated) name.
+            description: The (validated) description.
+
+        Returns:
+            The new Organization.
+
+        Raises:
+            ApiError: 409 when the name is taken.
+        """
+        with self._tx() as conn:
+            n = self._allocate(ids.ORGANIZATION)
+            org_id = ids.make_id(ids.ORGANIZATION, n)
+            created = self._stamp("orgs")
+            try:
+                conn.execute(
+                    "INSERT INTO orgs (seq, id, name, name_key, name_fold, description, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (n, org_id, name, self.name_key(name), name.casefold(), description, created),
+                )
+            except sqlite3.IntegrityError:
+                raise self._conflict(name) from None
+            return {"id": org_id, "name": name, "description": description, "created_at": created}
+
+    def update_org(self, org_id: str, name: str | None, description: str | None) -> Wire:
+        """Rename and/or re-describe an organization.
+
+        Args:
+            org_id: Its ID.
+            name: The new name, or ``None`` to keep it.
+            description: The new description (``""`` clears), or ``None`` to keep it.
+
+        Returns:
+            The updated Organization.
+
+        Raises:
+            ApiError: 404 when unknown, 409 when the new name is taken by another org.
+        """
+        with self._tx() as conn:
+            row = self._org_row(org_id)
+            if name is not None:
+                try:
+                    conn.execute(
+                        "UPDATE orgs SET name = ?, name_key = ?, name_fold = ? WHERE seq = ?",
+                        (name, self.name_key(name), name.casefold(), row[0]),
+                    )
+                except sqlite3.IntegrityError:
+                    raise self._conflict(name) from None
+            if description is not None:
+                conn.execute("UPDATE orgs SET description = ? WHERE seq = ?", (description, row[0]))
+            return org_wire(self._org_row(org_id))
+
+    def delete_org(self, org_id: str) -> None:
+        """Delete an organization and its memberships.
+
+        Args:
+            org_id: Its ID.
+
+        Raises:
+            ApiError: 404 when unknown (including already deleted).
+        """
+        with self._tx() as conn:
+            row = self._org_row(org_id)
+            conn.execute("DELETE FROM orgs WHERE seq = ?", (row[0],))
+
+    # -------------------------------------------------------------- memberships
+
+    def add_member(self, org_id: str, user_id: str, role: str) -> Wire:
+        """Add a user to an organization, or replace their role (upsert).
+
+        Args:
+            org_id: The organization ID (echoed as sent).
+            user_id: The user ID (echoed as sent).
+            role: The organization role name (already validated against the enum).
+
+        Returns:
+            The OrganizationMembership; its ID is stable across upserts.
+
+        Raises:
+            ApiError: 404 for an unknown org or unknown/deactivated user, 400 when the
+                annotator rule is broken.
+        """
+        with self._tx() as conn:
+            org = self._org_row(org_id)
+            user = self._user_row(user_id)
+            account_role = user[6]
+            if account_role == "ANNOTATOR" and role != "ANNOTATOR":
+                raise ApiError(
+                    400,
+                    "user with account role ANNOTATOR may only be given the organization "
+                    f"role ANNOTATOR (requested {role})",
+                )
+            if account_role != "ANNOTATOR" and role == "ANNOTATOR":
+                raise ApiError(
+                    400,
+                    "the organization role ANNOTATOR may only be given to users whose "
+                    f"account role is ANNOTATOR (this user's account role is {account_role})",
+                )
+            existing = conn.execute(
+                "SELECT id FROM memberships WHERE org_seq = ? AND user_seq = ?",
+                (org[0], user[0]),
+            ).fetchone()
+            if existing is not None:
+                mem_id = str(existing[0])
+                conn.execute("UPDATE memberships SET role = ? WHERE id = ?", (role, mem_id))
+            else:
+                n = self._allocate(ids.MEMBERSHIP)
+                mem_id = ids.make_id(ids.MEMBERSHIP, n)
+                conn.execute(
+                    "INSERT INTO memberships (seq, id, org_seq, user_seq, role) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (n, mem_id, org[0], user[0], role),
+                )
+            return membership_wire(mem_id, org_id, user_id, role)
+
+    def remove_member(self, org_id: str, user_id: str) -> None:
+        """Remove a user from an organization.
+
+        Args:
+            org_id: The organization ID.
+            user_id: The user ID.
+
+        Raises:
+            ApiError: 404 for an unknown org, or when the user is not a member.
+        """
+        with self._tx() as conn:
+            org = self._org_row(org_id)
+            cur = conn.execute(
+                "DELETE FROM memberships WHERE org_seq = ? "
+                "AND user_seq = (SELECT seq FROM users WHERE id = ?)",
+                (org[0], user_id),
+            )
+            if cur.rowcount == 0:
+                raise ApiError(404, f"user {user_id!r} is not a member of organization {org_id!r}")
+
+    # -------------------------------------------------------------------- users
+
+    def _user_row(self, user_id: str) -> tuple[Any, ...]:
+        row = self._conn.execute(
+            f"SELECT {USER_COLUMNS} FROM users WHERE id = ? AND status != 'INACTIVE'",  # noqa: S608
+            (user_id,),
+        ).fetchone()
+        if row is None:
+            raise ApiError(404, f"user {user_id!r} not found")
+        return tuple(row)
+
+    def list_users(
+        self, after: int, email_fold: str | None, statuses: Sequence[str], limit: int
+    ) -> tuple[list[Wire], int]:
+        """Return up to ``limit + 1`` users after sequence ``after``, oldest first.
+
+        Args:
+            after: Sequence number of the last row already served.
+            email_fold: Casefolded substring filter on the email, or ``None``.
+            statuses: The statuses to include (a subset of ACTIVE, INVITED, EXPIRED).
+            limit: The page size.
+
+        Returns:
+            The users and the sequence number of the last user of the page proper.
+        """
+        marks = ", ".join("?" for _ in statuses)
+        sql = f"SELECT {USER_COLUMNS} FROM users WHERE seq > ? AND status IN ({marks})"  # noqa: S608
+        params: list[Any] = [after, *statuses]
+        if email_fold:
+            sql += " AND instr(email_fold, ?) > 0"
+            params.append(email_fold)
+        sql += " ORDER BY seq LIMIT ?"
+        params.append(limit + 1)
+        with self.lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        last = rows[min(limit, len(rows)) - 1][0] if rows else after
+        return [user_wire(r) for r in rows], int(last)
+
+    def get_user(self, user_id: str) -> Wire:
+        """Return one active (not deleted) user.
+
+        Args:
+            user_id: Its ID.
+
+        Returns:
+            The User.
+
+        Raises:
+            ApiError: 404 when unknown or deactivated.
+        """
+        with self.lock:
+            return user_wire(self._user_row(user_id))
+
+    def create_user(
+        self, name: str, email: str, role: str, status: str, is_developer: bool
+    ) -> tuple[Wire, bool]:
+        """Create a user, or return the pending invitation for that email.
+
+        Args:
+            name: The (trimmed, validated) display name.
+            email: The email address.
+            role: The account role (ADMIN, MEMBER or ANNOTATOR).
+            status: The initial status.
+            is_developer: Whether the user may use the API.
+
+        Returns:
+            The User and whether it was created (``False`` when an INVITED user with that
+            email already existed and is returned unchanged).
+
+        Raises:
+            ApiError: 409 when a user with that email exists (active, expired or
+                deactivated).
+        """
+        with self._tx() as conn:
+            existing = conn.execute(
+                f"SELECT {USER_COLUMNS} FROM users WHERE email_fold = ?",  # noqa: S608
+                (email.casefold(),),
+            ).fetchone()
+            if existing is not None:
+                if existing[5] == "INVITED":
+                    return user_wire(existing), False
+                if existing[5] == "INACTIVE":
+                    raise ApiError(
+                        409,
+                        f"a deactivated user with email {quote_value(email)} exists; "
+                        "deactivated users cannot be invited again",
+                    )
+                raise ApiError(409, f"a user with email {quote_value(email)} already exists")
+            n = self._allocate(ids.USER)
+            row = (
+                n,
+                ids.make_id(ids.USER, n),
+                name,
+                email,
+                self._stamp("users"),
+                status,
+                role,
+                int(is_developer),
+            )
+            try:
+                conn.execute(
+                    "INSERT INTO users (seq, id, name, email, created_at, status, role, "
+                    "is_developer, email_fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*row, email.casefold()),
+                )
+            except sqlite3.IntegrityError:
+                raise ApiError(
+                    409, f"a user with email {quote_value(email)} already exists"
+                ) from None
+            return user_wire(row), True
+
+    def delete_user(self, user_id: str) -> None:
+        """Deactivate a user and remove their memberships (idempotent).
+
+        Args:
+            user_id: Its ID.
+
+        Raises:
+            ApiError: 404 when no user ever had that ID.
+        """
+        with self._tx() as conn:
+            row = conn.execute("SELECT seq FROM users WHERE id = ?", (user_id,)).fetchone()
+            if row is None:
+                raise ApiError(404, f"user {user_id!r} not found")
+            conn.execute("UPDATE users SET status = 'INACTIVE' WHERE seq = ?", (row[0],))
+            conn.execute("DELETE FROM memberships WHERE user_seq = ?", (row[0],))
+
+    # ---------------------------------------------------------------- bulk/seed
+
+    def bulk_insert(
+        self,
+        orgs: Sequence[tuple[str, str, str]],
+        users: Sequence[tuple[str, str, str, str, str, bool]],
+        memberships: Sequence[tuple[int, int, str]],
+    ) -> None:
+        """Insert seed data in one transaction, without per-row rule checks.
+
+        Args:
+            orgs: ``(name, description, created_at)`` in creation order.
+            users: ``(name, email, created_at, status, role, is_developer)`` in order.
+            memberships: ``(org_index, user_index, role)`` indexes into the two lists.
+        """
+        with self._tx() as conn:
+            org_first = self._allocate(ids.ORGANIZATION, len(orgs)) if orgs else 1
+            user_first = self._allocate(ids.USER, len(users)) if users else 1
+            mem_first = self._allocate(ids.MEMBERSHIP, len(memberships)) if memberships else 1
+            conn.executemany(
+                "INSERT INTO orgs (seq, id, name, name_key, name_fold, description, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        org_first + i,
+                        ids.make_id(ids.ORGANIZATION, org_first + i),
+                        name,
+                        self.name_key(name),
+                        name.casefold(),
+                        desc,
+                        created,
+                    )
+                    for i, (name, desc, created) in enumerate(orgs)
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO users (seq, id, name, email, email_fold, created_at, status, role, "
+                "is_developer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        user_first + i,
+                        ids.make_id(ids.USER, user_first + i),
+                        name,
+                        email,
+                        email.casefold(),
+                        created,
+                        status,
+                        role,
+                        int(dev),
+                    )
+                    for i, (name, email, created, status, role, dev) in enumerate(users)
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO memberships (seq, id, org_seq, user_seq, role) VALUES (?, ?, ?, ?, ?)",
+                (
+                    (
+                        mem_first + i,
+                        ids.make_id(ids.MEMBERSHIP, mem_first + i),
+                        org_first + o,
+                        user_first + u,
+                        role,
+                    )
+                    for i, (o, u, role) in enumerate(memberships)
+                ),
+            )
+            if orgs:
+                self._last_time["orgs"] = max(
+                    parse_time(orgs[-1][2]), self._last_time.get("orgs", parse_time(orgs[-1][2]))
+                )
+            if users:
+                self._last_time["users"] = max(
+                    parse_time(users[-1][2]),
+                    self._last_time.get("users", parse_time(users[-1][2])),
+                )
+
+    # -------------------------------------------------------------------- views
+
+    def all_orgs(self) -> list[Wire]:
+        """Return every organization in list order."""
+        with self.lock:
+            rows = self._conn.execute(
+                f"SELECT {ORG_COLUMNS} FROM orgs ORDER BY seq"  # noqa: S608
+            ).fetchall()
+        return [org_wire(r) for r in rows]
+
+    def all_users(self, include_inactive: bool = False) -> list[Wire]:
+        """Return every user in list order.
+
+        Args:
+            include_inactive: Also return deactivated users (their status reads
+                ``INACTIVE``, a value the API never emits).
+
+        Returns:
+            The User dicts.
+        """
+        where = "" if include_inactive else " WHERE status != 'INACTIVE'"
+        with self.lock:
+            rows = self._conn.execute(
+                f"SELECT {USER_COLUMNS} FROM users{where} ORDER BY seq"  # noqa: S608
+            ).fetchall()
+        return [user_wire(r) for r in rows]
+
+    def all_memberships(self) -> list[Wire]:
+        """Return every membership, ordered by creation."""
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT m.id, o.id, u.id, m.role FROM memberships m "
+                "JOIN orgs o ON o.seq = m.org_seq JOIN users u ON u.seq = m.user_seq "
+                "ORDER BY m.seq"
+            ).fetchall()
+        return [membership_wire(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def temporary_password() -> str:
+    """Return a fresh temporary password for ``invite_mode: TEMPORARY_PASSWORD``."""
+    return secrets.token_urlsafe(12)

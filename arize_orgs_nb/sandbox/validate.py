@@ -1,0 +1,307 @@
+"""Validation of request bodies and query parameters (§11 of the contract).
+
+Rules: a missing or unparseable body, or JSON that is not an object, is 400; unknown or
+read-only fields are 400 (or 422, configurable); well-formed JSON with a wrong type, a
+``null`` in a non-nullable field or a missing required field is 422; values of the right
+type that break a rule (length, enum, blank) are 400.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+from arize_orgs_nb.sandbox.errors import ApiError, quote_value
+
+MAX_NAME = 255
+MAX_DESCRIPTION = 1000
+MAX_FILTER = 255
+DEFAULT_LIMIT = 50
+
+T = TypeVar("T")
+MAX_LIMIT = 100
+
+_JSON_TYPES = {
+    str: "a string",
+    bool: "a boolean",
+    dict: "an object",
+}
+
+
+def json_type_name(value: object) -> str:
+    """Name the JSON type of a decoded value for error messages.
+
+    Args:
+        value: A value produced by ``json.loads``.
+
+    Returns:
+        For example ``"null"``, ``"a number"`` or ``"an array"``.
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def parse_object(body: bytes) -> dict[str, Any]:
+    """Decode a request body that must be a JSON object.
+
+    Args:
+        body: The raw body.
+
+    Returns:
+        The decoded object.
+
+    Raises:
+        ApiError: 400 when the body is missing, not UTF-8 JSON, or not an object.
+    """
+    if not body.strip():
+        raise ApiError(400, "request body is required (a JSON object)")
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, f"request body is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ApiError(400, f"request body must be a JSON object, not {json_type_name(value)}")
+    return value
+
+
+def check_fields(
+    obj: dict[str, Any], allowed: Collection[str], unknown_status: int, where: str = "body"
+) -> None:
+    """Reject fields that are not part of the request schema.
+
+    Args:
+        obj: The decoded object.
+        allowed: The accepted keys.
+        unknown_status: 400 or 422.
+        where: How to name the object in the message.
+
+    Raises:
+        ApiError: When an unknown or read-only field is present.
+    """
+    extra = [k for k in obj if k not in allowed]
+    if extra:
+        names = ", ".join(repr(k) for k in sorted(extra))
+        read_only = [k for k in extra if k in {"id", "created_at"}]
+        why = " (read-only fields are set by the server)" if read_only else ""
+        raise ApiError(
+            unknown_status,
+            f"unknown field(s) in {where}: {names}{why}; allowed: {', '.join(sorted(allowed))}",
+        )
+
+
+def require(obj: dict[str, Any], key: str, kind: type[T], where: str = "") -> T:
+    """Return a required field of a given JSON type.
+
+    Args:
+        obj: The decoded object.
+        key: The field name.
+        kind: ``str``, ``bool`` or ``dict``.
+        where: A prefix for the field name in messages (``"role."``).
+
+    Returns:
+        The value.
+
+    Raises:
+        ApiError: 422 when missing, null or of another type.
+    """
+    if key not in obj:
+        raise ApiError(422, f"{where}{key} is required")
+    return expect_type(obj[key], key, kind, where)
+
+
+def expect_type(value: object, key: str, kind: type[T], where: str = "") -> T:
+    """Check the JSON type of a value.
+
+    Args:
+        value: The value.
+        key: The field name for messages.
+        kind: ``str``, ``bool`` or ``dict``.
+        where: A prefix for the field name in messages.
+
+    Returns:
+        The value.
+
+    Raises:
+        ApiError: 422 on a type mismatch (booleans are not numbers and vice versa).
+    """
+    ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+    if not ok:
+        raise ApiError(
+            422, f"{where}{key} must be {_JSON_TYPES[kind]}, not {json_type_name(value)}"
+        )
+    if isinstance(value, str):
+        check_text(value, f"{where}{key}")
+    return value  # type: ignore[return-value]
+
+
+def check_text(value: str, label: str) -> None:
+    """Reject strings that cannot be stored as UTF-8 (lone surrogates).
+
+    Args:
+        value: The text.
+        label: The field name for messages.
+
+    Raises:
+        ApiError: 400 when the text is not valid Unicode.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, f"{label} is not valid Unicode text (lone surrogate)") from None
+
+
+def check_org_name(name: str) -> str:
+    """Apply the organization name rules (1-255 characters, not blank, stored as sent).
+
+    Args:
+        name: The name as sent.
+
+    Returns:
+        The name unchanged.
+
+    Raises:
+        ApiError: 400 when empty, whitespace-only or too long.
+    """
+    if not name:
+        raise ApiError(400, "name must not be empty (1 to 255 characters)")
+    if len(name) > MAX_NAME:
+        raise ApiError(400, f"name must be at most {MAX_NAME} characters (got {len(name)})")
+    if not name.strip():
+        raise ApiError(400, "name must not be blank (whitespace only)")
+    return name
+
+
+def check_description(description: str) -> str:
+    """Apply the description rule (at most 1000 characters).
+
+    Args:
+        description: The description as sent.
+
+    Returns:
+        The description unchanged.
+
+    Raises:
+        ApiError: 400 when too long.
+    """
+    if len(description) > MAX_DESCRIPTION:
+        raise ApiError(
+            400,
+            f"description must be at most {MAX_DESCRIPTION} characters (got {len(description)})",
+        )
+    return description
+
+
+def check_enum(value: str, allowed: Collection[str], label: str) -> str:
+    """Check a string against an upper-case enum.
+
+    Args:
+        value: The value.
+        allowed: The accepted values, in display order.
+        label: The field name for messages.
+
+    Returns:
+        The value.
+
+    Raises:
+        ApiError: 400 when not one of ``allowed`` (matching is case-sensitive).
+    """
+    if value not in allowed:
+        hint = " (values are upper-case)" if value.upper() in allowed else ""
+        raise ApiError(
+            400,
+            f"{label} {quote_value(value)} is not valid; expected one of "
+            f"{', '.join(allowed)}{hint}",
+        )
+    return value
+
+
+class Query:
+    """Parsed query parameters with single-value accessors."""
+
+    def __init__(self, query: str) -> None:
+        self.params: dict[str, list[str]] = parse_qs(query, keep_blank_values=True)
+
+    def one(self, key: str) -> str | None:
+        """Return a parameter given at most once.
+
+        Args:
+            key: The parameter name.
+
+        Returns:
+            Its value, or ``None`` when absent.
+
+        Raises:
+            ApiError: 400 when repeated.
+        """
+        values = self.params.get(key)
+        if not values:
+            return None
+        if len(values) > 1:
+            raise ApiError(400, f"query parameter {key!r} must be given at most once")
+        check_text(values[0], key)
+        return values[0]
+
+    def many(self, key: str) -> list[str]:
+        """Return every value of a repeated parameter.
+
+        Args:
+            key: The parameter name.
+
+        Returns:
+            The values (empty when absent).
+        """
+        return list(self.params.get(key, []))
+
+    def limit(self) -> int:
+        """Return ``limit``: default 50, an integer from 1 to 100.
+
+        Returns:
+            The page size.
+
+        Raises:
+            ApiError: 400 when not an integer in range.
+        """
+        raw = self.one("limit")
+        if raw is None:
+            return DEFAULT_LIMIT
+        if not re.fullmatch(r"[0-9]{1,6}", raw):
+            raise ApiError(
+                400, f"limit must be an integer between 1 and {MAX_LIMIT} (got {quote_value(raw)})"
+            )
+        value = int(raw)
+        if not 1 <= value <= MAX_LIMIT:
+            raise ApiError(400, f"limit must be between 1 and {MAX_LIMIT} (got {value})")
+        return value
+
+    def text_filter(self, key: str) -> str | None:
+        """Return a substring filter (empty means no filter; at most 255 characters).
+
+        Args:
+            key: The parameter name.
+
+        Returns:
+            The filter as sent, or ``None`` for no filter.
+
+        Raises:
+            ApiError: 400 when longer than 255 characters or repeated.
+        """
+        raw = self.one(key)
+        if not raw:
+            return None
+        if len(raw) > MAX_FILTER:
+            raise ApiError(
+                400, f"{key} filter must be at most {MAX_FILTER} characters (got {len(raw)})"
+            )
+        return raw
