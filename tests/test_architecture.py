@@ -17,8 +17,10 @@ ALLOWED = {
     "transport": {"config", "errors", "models"},
     "pagination": {"errors", "models"},
     "resolve": {"errors", "models"},
-    "organizations": {"errors", "models", "pagination", "resolve", "transport"},
-    "users": {"errors", "models", "organizations", "pagination", "resolve", "transport"},
+    "frames": {"models"},
+    "drain": {"errors", "frames", "pagination", "transport"},
+    "organizations": {"drain", "errors", "frames", "models", "pagination", "resolve", "transport"},
+    "users": {"drain", "errors", "frames", "models", "organizations", "pagination", "resolve", "transport"},
     "client": {"config", "organizations", "resolve", "transport", "users", "sandbox"},
 }
 
@@ -92,7 +94,16 @@ def test_import_reads_no_environment_touches_no_network_and_skips_ipywidgets():
 def test_public_surface_is_pinned():
     import arize_orgs_nb
 
-    assert {"ArizeOrgs", "Organization", "ApiError", "NotFoundError", "ConflictError", "RateLimitError",
-            "OrganizationRole", "User", "RetryPolicy"} <= set(arize_orgs_nb.__all__)
+    assert {
+        "ArizeOrgs",
+        "Organization",
+        "ApiError",
+        "NotFoundError",
+        "ConflictError",
+        "RateLimitError",
+        "OrganizationRole",
+        "User",
+        "RetryPolicy",
+    } <= set(arize_orgs_nb.__all__)
     for name in arize_orgs_nb.__all__:
         assert hasattr(arize_orgs_nb, name), name

@@ -24,12 +24,30 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_make_run_serves_the_sandbox_and_jupyterlab(tmp_path):
     lab_port, sandbox_port = free_port(), free_port()
-    command = ["make", "-s", "run", f"LAB_PORT={lab_port}", f"SANDBOX_PORT={sandbox_port}",
-               f"RUN_ARGS=--db {tmp_path / 'demo.db'}"]
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
-           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws")}
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True, env=env)
+    command = [
+        "make",
+        "-s",
+        "run",
+        f"LAB_PORT={lab_port}",
+        f"SANDBOX_PORT={sandbox_port}",
+        f"RUN_ARGS=--db {tmp_path / 'demo.db'}",
+    ]
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws"),
+    }
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env=env,
+    )
     lines: list[str] = []
     try:
         deadline = time.monotonic() + 150
@@ -51,7 +69,9 @@ def test_make_run_serves_the_sandbox_and_jupyterlab(tmp_path):
         assert len(page["organizations"]) == 3
         assert page["pagination"]["has_more"] is True
         token = lab_url.split("token=")[1]
-        with urllib.request.urlopen(f"http://127.0.0.1:{lab_port}/api/contents?token={token}", timeout=10) as r:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{lab_port}/api/contents?token={token}", timeout=10
+        ) as r:
             listing = json.load(r)
         assert "00_quickstart.ipynb" in {item["name"] for item in listing["content"]}
     finally:

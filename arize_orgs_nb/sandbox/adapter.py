@@ -110,9 +110,7 @@ class SandboxAdapter(HTTPAdapter):
             )
         if outcome.dropped or outcome.response is None:
             reason = RemoteDisconnected("Remote end closed connection without response")
-            raise requests.exceptions.ConnectionError(
-                ("Connection aborted.", reason), request=request
-            )
+            raise requests.exceptions.ConnectionError(("Connection aborted.", reason), request=request)
         answer = outcome.response
         response = requests.Response()
         response.status_code = answer.status

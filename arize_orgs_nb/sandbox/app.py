@@ -137,6 +137,9 @@ class App:
             headers = {}
             if exc.status == 405:
                 headers["Allow"] = exc.detail.rsplit(": ", 1)[-1]
+            if exc.status == 401:
+                headers["WWW-Authenticate"] = 'Bearer realm="arize"'
+
             return problem_response(exc.status, exc.detail, req.raw_path, headers)
         except Exception as exc:  # the oracle must answer, even when it has a bug
             return problem_response(
@@ -171,9 +174,7 @@ class App:
 
     def _authenticate(self, req: Request) -> None:
         if "authorization" not in req.headers:
-            raise ApiError(
-                401, "missing Authorization header; send 'Authorization: Bearer <API key>'"
-            )
+            raise ApiError(401, "missing Authorization header; send 'Authorization: Bearer <API key>'")
         key = self._key(req)
         if key is None:
             raise ApiError(401, "Authorization header must be 'Bearer <API key>'")
@@ -300,9 +301,7 @@ class App:
         filters: dict[str, object] = {"email": email, "status": statuses}
         cursor = query.one("cursor")
         after = self.cursors.decode(cursor, "users", filters) if cursor else 0
-        rows, last = self.store.list_users(
-            after, email.casefold() if email else None, statuses, limit
-        )
+        rows, last = self.store.list_users(after, email.casefold() if email else None, statuses, limit)
         pagination = self._page(rows, limit, "users", filters, last)
         return json_response(200, {"users": rows[:limit], "pagination": pagination})
 
@@ -314,9 +313,7 @@ class App:
     def create_user(self, req: Request, params: list[str]) -> Response:
         """``POST /v2/users``."""
         obj = parse_object(req.body)
-        check_fields(
-            obj, ("name", "email", "role", "invite_mode", "is_developer"), self.unknown_field_status
-        )
+        check_fields(obj, ("name", "email", "role", "invite_mode", "is_developer"), self.unknown_field_status)
         name = require(obj, "name", str).strip()
         email = require(obj, "email", str).strip()
         role = self._role(obj, USER_ROLES, "users")

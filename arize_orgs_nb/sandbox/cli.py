@@ -20,9 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
     parser.add_argument("--api-key", default="sandbox-key", help="bearer key accepted (admin)")
-    parser.add_argument(
-        "--read-only-key", default=None, help="optional key that may read but not write"
-    )
+    parser.add_argument("--read-only-key", default=None, help="optional key that may read but not write")
     parser.add_argument("--orgs", type=int, default=0, help="number of seeded organizations")
     parser.add_argument("--users", type=int, default=0, help="number of seeded users")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated data")
@@ -30,12 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--db", default=None, help="SQLite file to keep data across restarts (default: memory)"
     )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="sleep per request")
-    parser.add_argument(
-        "--rate-limit-share", type=float, default=0.0, help="share of requests answered 429"
-    )
-    parser.add_argument(
-        "--error-share", type=float, default=0.0, help="share of requests answered 5xx"
-    )
+    parser.add_argument("--rate-limit-share", type=float, default=0.0, help="share of requests answered 429")
+    parser.add_argument("--error-share", type=float, default=0.0, help="share of requests answered 5xx")
     parser.add_argument(
         "--drop-share",
         type=float,

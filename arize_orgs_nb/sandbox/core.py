@@ -51,6 +51,9 @@ class Sandbox:
         rng_seed: Seed of the random fault draws (``None``: derived from ``seed``).
         case_insensitive_names: Whether org names differing only in case conflict.
         unknown_field_status: 400 or 422 for unknown or read-only body fields.
+        rate_limit_rps: Requests per second allowed before answering 429 (token bucket
+            with a burst of ``max(1, rps)``; ``Retry-After`` says when a token is back).
+            0 (default) disables it.
     """
 
     def __init__(
@@ -69,6 +72,7 @@ class Sandbox:
         rng_seed: int | None = None,
         case_insensitive_names: bool = True,
         unknown_field_status: int = 400,
+        rate_limit_rps: float = 0.0,
     ) -> None:
         if not api_key:
             raise ValueError("api_key must not be empty")
@@ -76,7 +80,7 @@ class Sandbox:
             raise ValueError("read_only_key must differ from api_key")
         if orgs < 0 or users < 0:
             raise ValueError("orgs and users must not be negative")
-        knobs = Knobs(latency_ms, rate_limit_share, error_share, drop_share, retry_after)
+        knobs = Knobs(latency_ms, rate_limit_share, error_share, drop_share, retry_after, rate_limit_rps)
         self._random = RandomFaults(knobs, seed if rng_seed is None else rng_seed)
         self._store = Store(db, case_insensitive_names=case_insensitive_names)
         try:
@@ -133,7 +137,7 @@ class Sandbox:
 
         Args:
             **changes: Any of ``latency_ms``, ``rate_limit_share``, ``error_share``,
-                ``drop_share``, ``retry_after``.
+                ``drop_share``, ``retry_after``, ``rate_limit_rps``.
 
         Returns:
             The new settings.

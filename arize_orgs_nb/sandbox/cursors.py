@@ -94,8 +94,7 @@ class CursorCodec:
         if data.get("q") != self._bind(kind, filters):
             raise ApiError(
                 400,
-                "cursor was issued for a query with different filters; "
-                "send the same filters with every page",
+                "cursor was issued for a query with different filters; send the same filters with every page",
             )
         after: int = data["a"]
         return after

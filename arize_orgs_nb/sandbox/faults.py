@@ -6,8 +6,10 @@ Both produce a :class:`Plan` for a request. Scheduled faults take precedence; ra
 
 from __future__ import annotations
 
+import math
 import random
 import threading
+import time
 from dataclasses import dataclass, replace
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
@@ -238,6 +240,9 @@ class Knobs:
         error_share: Share of requests answered 500, 502 or 503.
         drop_share: Share of write requests dropped after the commit.
         retry_after: Seconds in ``Retry-After`` of the random 429s.
+        rate_limit_rps: A request-rate limit (token bucket, burst of ``max(1, rps)``);
+            requests over it get 429 with the seconds until the next token in
+            ``Retry-After``. 0 disables it.
     """
 
     latency_ms: float = 0.0
@@ -245,6 +250,7 @@ class Knobs:
     error_share: float = 0.0
     drop_share: float = 0.0
     retry_after: int = 1
+    rate_limit_rps: float = 0.0
 
     def checked(self) -> Knobs:
         """Return ``self`` after validating the values.
@@ -257,6 +263,8 @@ class Knobs:
         """
         if self.latency_ms < 0:
             raise ValueError("latency_ms must not be negative")
+        if self.rate_limit_rps < 0:
+            raise ValueError("rate_limit_rps must not be negative")
         for name in ("rate_limit_share", "error_share", "drop_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -281,6 +289,8 @@ class RandomFaults:
         self._lock = threading.Lock()
         self._knobs = knobs.checked()
         self._rng = random.Random(rng_seed)
+        self._tokens = 0.0
+        self._refilled: float | None = None
 
     @property
     def knobs(self) -> Knobs:
@@ -310,7 +320,24 @@ class RandomFaults:
             changes["retry_after"] = int(value)
         with self._lock:
             self._knobs = replace(self._knobs, **changes).checked()  # type: ignore[arg-type]
+            if "rate_limit_rps" in changes:
+                self._refilled = None  # restart the bucket full
             return self._knobs
+
+    def _over_rate(self, rps: float) -> Plan | None:
+        """Take a token from the bucket, or return the 429 plan when it is empty."""
+        now = time.monotonic()
+        burst = max(1.0, rps)
+        if self._refilled is None:
+            self._tokens = burst
+        else:
+            self._tokens = min(burst, self._tokens + (now - self._refilled) * rps)
+        self._refilled = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return None
+        wait = max(1, math.ceil((1.0 - self._tokens) / rps))
+        return Plan(fault="429", status=429, retry_after=str(wait))
 
     def draw(self, method: str) -> Plan:
         """Decide the random fault of one request.
@@ -323,6 +350,10 @@ class RandomFaults:
         """
         with self._lock:
             knobs = self._knobs
+            if knobs.rate_limit_rps > 0:
+                limited = self._over_rate(knobs.rate_limit_rps)
+                if limited is not None:
+                    return limited
             if knobs.rate_limit_share == knobs.error_share == knobs.drop_share == 0.0:
                 return NO_FAULT
             roll = self._rng.random()

@@ -77,9 +77,7 @@ def json_response(status: int, payload: object) -> Response:
     Returns:
         The response.
     """
-    return Response(
-        status, {"Content-Type": JSON_CONTENT_TYPE}, json.dumps(payload).encode("utf-8")
-    )
+    return Response(status, {"Content-Type": JSON_CONTENT_TYPE}, json.dumps(payload).encode("utf-8"))
 
 
 def problem_response(

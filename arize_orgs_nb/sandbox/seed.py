@@ -166,10 +166,7 @@ def _times(rng: random.Random, count: int) -> list[str]:
     """Return ``count`` strictly increasing timestamps over the three years before ANCHOR."""
     start = ANCHOR - SPAN
     step = SPAN.total_seconds() / max(count, 1)
-    return [
-        format_time(start + timedelta(seconds=step * (i + 0.9 * rng.random())))
-        for i in range(count)
-    ]
+    return [format_time(start + timedelta(seconds=step * (i + 0.9 * rng.random()))) for i in range(count)]
 
 
 def _org_names(rng: random.Random, count: int) -> list[str]:

@@ -145,6 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the default (5) drops SYNs under a burst of clients
 
     def __init__(self, address: tuple[str, int], dispatch: Dispatch, family: int) -> None:
         self.address_family = family

@@ -89,9 +89,7 @@ class StateView:
         if not name.strip() or "@" not in email:
             raise ValueError("name must not be blank and email must contain '@'")
         try:
-            user, created = self._store.create_user(
-                name.strip(), email.strip(), role, status, is_developer
-            )
+            user, created = self._store.create_user(name.strip(), email.strip(), role, status, is_developer)
         except ApiError as exc:
             raise ValueError(exc.detail) from None
         if not created:

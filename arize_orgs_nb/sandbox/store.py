@@ -199,8 +199,7 @@ class Store:
         taken = f" by {row[0]!r}" if row is not None and row[0] != name else ""
         return ApiError(
             409,
-            f"organization name {quote_value(name)} is already taken{taken} "
-            f"(names are unique, {rule})",
+            f"organization name {quote_value(name)} is already taken{taken} (names are unique, {rule})",
         )
 
     def list_orgs(self, after: int, name_fold: str | None, limit: int) -> tuple[list[Wire], int]:
@@ -354,8 +353,7 @@ class Store:
                 n = self._allocate(ids.MEMBERSHIP)
                 mem_id = ids.make_id(ids.MEMBERSHIP, n)
                 conn.execute(
-                    "INSERT INTO memberships (seq, id, org_seq, user_seq, role) "
-                    "VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO memberships (seq, id, org_seq, user_seq, role) VALUES (?, ?, ?, ?, ?)",
                     (n, mem_id, org[0], user[0], role),
                 )
             return membership_wire(mem_id, org_id, user_id, role)
@@ -486,9 +484,7 @@ class Store:
                     (*row, email.casefold()),
                 )
             except sqlite3.IntegrityError:
-                raise ApiError(
-                    409, f"a user with email {quote_value(email)} already exists"
-                ) from None
+                raise ApiError(409, f"a user with email {quote_value(email)} already exists") from None
             return user_wire(row), True
 
     def delete_user(self, user_id: str) -> None:

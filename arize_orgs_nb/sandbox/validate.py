@@ -138,9 +138,7 @@ def expect_type(value: object, key: str, kind: type[T], where: str = "") -> T:
     """
     ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
     if not ok:
-        raise ApiError(
-            422, f"{where}{key} must be {_JSON_TYPES[kind]}, not {json_type_name(value)}"
-        )
+        raise ApiError(422, f"{where}{key} must be {_JSON_TYPES[kind]}, not {json_type_name(value)}")
     if isinstance(value, str):
         check_text(value, f"{where}{key}")
     return value  # type: ignore[return-value]
@@ -221,8 +219,7 @@ def check_enum(value: str, allowed: Collection[str], label: str) -> str:
         hint = " (values are upper-case)" if value.upper() in allowed else ""
         raise ApiError(
             400,
-            f"{label} {quote_value(value)} is not valid; expected one of "
-            f"{', '.join(allowed)}{hint}",
+            f"{label} {quote_value(value)} is not valid; expected one of {', '.join(allowed)}{hint}",
         )
     return value
 
@@ -301,7 +298,5 @@ class Query:
         if not raw:
             return None
         if len(raw) > MAX_FILTER:
-            raise ApiError(
-                400, f"{key} filter must be at most {MAX_FILTER} characters (got {len(raw)})"
-            )
+            raise ApiError(400, f"{key} filter must be at most {MAX_FILTER} characters (got {len(raw)})")
         return raw

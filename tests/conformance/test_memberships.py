@@ -94,9 +94,7 @@ def test_remove_user_then_again_is_not_found(client, sb, token):
     user_id = new_user(sb, token, "Leo")
     stay_id = new_user(sb, token, "Stan")
     for uid in (user_id, stay_id):
-        client.organizations.add_user(
-            organization=org.id, user_id=uid, role=PredefinedOrgRole(name="MEMBER")
-        )
+        client.organizations.add_user(organization=org.id, user_id=uid, role=PredefinedOrgRole(name="MEMBER"))
     path = f"{ORGS}/{org.id}/users/{user_id}"
     sb.log.clear()
 

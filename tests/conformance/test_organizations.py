@@ -75,9 +75,7 @@ def test_cursor_reused_with_another_filter_is_bad_request(client, sb, token):
     first = client.organizations.list(name=f"Bound {token}", limit=2)
     assert first.pagination.has_more
     with pytest.raises(BadRequestException) as exc:
-        client.organizations.list(
-            name=f"Elsewhere {token}", limit=2, cursor=first.pagination.next_cursor
-        )
+        client.organizations.list(name=f"Elsewhere {token}", limit=2, cursor=first.pagination.next_cursor)
     assert_problem(exc, 400)
 
 
@@ -185,9 +183,7 @@ def test_update_name_description_and_clearing(client, sb, token):
 
     # By name: the SDK resolves first, then patches the ID.
     sb.log.clear()
-    by_name = client.organizations.update(
-        organization=f"Upd {token} renamed", description="via name"
-    )
+    by_name = client.organizations.update(organization=f"Upd {token} renamed", description="via name")
     assert by_name.id == org.id
     assert summary(sb) == [("GET", ORGS, 200), ("PATCH", path, 200)]
 

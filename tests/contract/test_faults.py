@@ -102,7 +102,10 @@ def test_a_wrong_key_is_401_and_a_read_only_key_is_403(clock):
 
 def test_a_non_json_error_body_is_handled(client):
     client.local_sandbox.faults.add(
-        status=502, body="<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html", times=4
+        status=502,
+        body="<html><body><h1>502 Bad Gateway</h1></body></html>",
+        content_type="text/html",
+        times=4,
     )
     with pytest.raises(ServerError, match="non-JSON error body") as info:
         client.organizations.list()
@@ -185,8 +188,14 @@ def test_connection_refused_is_retried_then_reported(clock):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    client = ArizeOrgs(api_key="k", api_host=f"127.0.0.1:{port}", api_scheme="http", environ={},
-                       sleep=clock.sleep, clock=clock)
+    client = ArizeOrgs(
+        api_key="k",
+        api_host=f"127.0.0.1:{port}",
+        api_scheme="http",
+        environ={},
+        sleep=clock.sleep,
+        clock=clock,
+    )
     with pytest.raises(APIConnectionError, match="cannot reach 127.0.0.1") as info:
         client.organizations.list()
     assert info.value.attempts == 4

@@ -40,8 +40,11 @@ def test_the_user_schema_flattens_roles_and_keeps_enums_as_strings(fast_client):
     state.create_user("Ad", "ad@example.com", role="ADMIN", is_developer=True)
     users = fast_client.users.to_frame(progress=False)
     assert list(users.columns) == USER_SCHEMA.names
-    assert dtypes(users) == {**dict.fromkeys(USER_SCHEMA.names, "string"), "is_developer": "boolean",
-                             "created_at": "datetime64[ns, UTC]"}
+    assert dtypes(users) == {
+        **dict.fromkeys(USER_SCHEMA.names, "string"),
+        "is_developer": "boolean",
+        "created_at": "datetime64[ns, UTC]",
+    }
     ann = users.set_index("email").loc["ann@example.com"]
     assert (ann.status, ann.role_type, ann.role_name) == ("INVITED", "PREDEFINED", "ANNOTATOR")
     assert pd.isna(ann.role_id)
@@ -58,8 +61,9 @@ def test_the_user_schema_flattens_roles_and_keeps_enums_as_strings(fast_client):
 )
 def test_drain_is_exact_under_429s_and_5xx(n, page_size, seed):
     clock = FakeClock()
-    with ArizeOrgs.sandbox(orgs=n, users=0, seed=seed, in_process=True, sleep=clock.sleep, clock=clock,
-                           rng=random.Random(seed)) as client:
+    with ArizeOrgs.sandbox(
+        orgs=n, users=0, seed=seed, in_process=True, sleep=clock.sleep, clock=clock, rng=random.Random(seed)
+    ) as client:
         server = client.local_sandbox
         expected = [o["id"] for o in server.state.orgs()]
         server.set_knobs(rate_limit_share=0.3, error_share=0.05)
@@ -151,24 +155,30 @@ def scripted_client(pages):
     session = requests.Session()
     adapter = ScriptedPages(pages)
     session.mount("http://127.0.0.1:9", adapter)
-    return ArizeOrgs(api_key="k", api_host="127.0.0.1:9", api_scheme="http", session=session, environ={}), adapter
+    return ArizeOrgs(
+        api_key="k", api_host="127.0.0.1:9", api_scheme="http", session=session, environ={}
+    ), adapter
 
 
 def test_a_repeated_cursor_is_an_error_not_a_loop():
-    client, adapter = scripted_client([
-        {"organizations": [org(1)], "pagination": {"has_more": True, "next_cursor": "A"}},
-        {"organizations": [org(2)], "pagination": {"has_more": True, "next_cursor": "B"}},
-        {"organizations": [org(3)], "pagination": {"has_more": True, "next_cursor": "A"}},
-    ])
+    client, adapter = scripted_client(
+        [
+            {"organizations": [org(1)], "pagination": {"has_more": True, "next_cursor": "A"}},
+            {"organizations": [org(2)], "pagination": {"has_more": True, "next_cursor": "B"}},
+            {"organizations": [org(3)], "pagination": {"has_more": True, "next_cursor": "A"}},
+        ]
+    )
     with pytest.raises(PaginationError, match="repeated a cursor"):
         client.organizations.to_frame(progress=False)
     assert adapter.calls == 3
 
 
 def test_has_more_without_a_cursor_is_an_error():
-    client, adapter = scripted_client([
-        {"organizations": [org(1)], "pagination": {"has_more": True}},
-    ])
+    client, adapter = scripted_client(
+        [
+            {"organizations": [org(1)], "pagination": {"has_more": True}},
+        ]
+    )
     with pytest.raises(PaginationError, match="sent no cursor") as info:
         client.organizations.to_frame(progress=False)
     assert info.value.rows == 1
@@ -176,10 +186,12 @@ def test_has_more_without_a_cursor_is_an_error():
 
 
 def test_the_same_id_on_two_pages_is_kept_once_with_a_warning():
-    client, _ = scripted_client([
-        {"organizations": [org(1), org(2)], "pagination": {"has_more": True, "next_cursor": "A"}},
-        {"organizations": [org(2), org(3)], "pagination": {"has_more": False}},
-    ])
+    client, _ = scripted_client(
+        [
+            {"organizations": [org(1), org(2)], "pagination": {"has_more": True, "next_cursor": "A"}},
+            {"organizations": [org(2), org(3)], "pagination": {"has_more": False}},
+        ]
+    )
     with pytest.warns(DuplicateRowsWarning, match="id-2"):
         frame = client.organizations.to_frame(progress=False)
     assert frame["id"].tolist() == ["id-1", "id-2", "id-3"]
@@ -188,7 +200,7 @@ def test_the_same_id_on_two_pages_is_kept_once_with_a_warning():
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_frames_survive_csv_and_parquet(fast_client, tmp_path, suffix):
     state = fast_client.local_sandbox.state
-    state.create_org("Équipe, \"Données\"", "line one\nline two, with comma")
+    state.create_org('Équipe, "Données"', "line one\nline two, with comma")
     state.create_org("Empty", "")
     state.create_org("  spaced  ", "   ")
     state.create_user("Ann", "ann@example.com", role="ANNOTATOR")

@@ -12,8 +12,12 @@ from arize_orgs_nb import ApiError, ArizeOrgs, OrgsNbError
 from arize_orgs_nb.sandbox import Sandbox
 
 CANARY = "ak-canary-7Hq9+Zx/Wv=="
-FORMS = [CANARY, base64.b64encode(CANARY.encode()).decode(), urllib.parse.quote(CANARY, safe=""),
-         urllib.parse.quote_plus(CANARY)]
+FORMS = [
+    CANARY,
+    base64.b64encode(CANARY.encode()).decode(),
+    urllib.parse.quote(CANARY, safe=""),
+    urllib.parse.quote_plus(CANARY),
+]
 
 
 def leaks(text: str) -> list[str]:
@@ -24,8 +28,14 @@ def leaks(text: str) -> list[str]:
 def canary_client(clock):
     with Sandbox(api_key=CANARY, read_only_key="viewer") as server:
         url = server.serve()
-        client = ArizeOrgs(api_key=CANARY, api_host=url.split("://")[1], api_scheme="http", environ={},
-                           sleep=clock.sleep, clock=clock)
+        client = ArizeOrgs(
+            api_key=CANARY,
+            api_host=url.split("://")[1],
+            api_scheme="http",
+            environ={},
+            sleep=clock.sleep,
+            clock=clock,
+        )
         client.local_sandbox_for_test = server
         yield client
         client.close()
@@ -40,7 +50,9 @@ def test_the_key_is_in_no_repr_str_exception_or_log(canary_client, caplog):
         org = client.organizations.create(name="Org")
         errors: list[BaseException] = []
         for status in (400, 401, 403, 404, 409, 422, 429, 500, 502):
-            server.faults.add(status=status, method="GET", times=4, retry_after=3600 if status == 429 else None)
+            server.faults.add(
+                status=status, method="GET", times=4, retry_after=3600 if status == 429 else None
+            )
             try:
                 client.organizations.get(organization=org.id)
             except OrgsNbError as exc:
@@ -51,8 +63,16 @@ def test_the_key_is_in_no_repr_str_exception_or_log(canary_client, caplog):
         except OrgsNbError as exc:
             errors.append(exc)
         assert len(errors) == 10
-    for obj in [client, client.settings, client.settings.api_key, client.transport, client.transport._session.auth,
-                client.organizations, client.users, org]:
+    for obj in [
+        client,
+        client.settings,
+        client.settings.api_key,
+        client.transport,
+        client.transport._session.auth,
+        client.organizations,
+        client.users,
+        org,
+    ]:
         texts += [repr(obj), str(obj)]
     for exc in errors:
         texts += [repr(exc), str(exc), repr(vars(exc)), repr(exc.args)]

@@ -89,15 +89,26 @@ def test_plain_http_to_loopback_is_allowed(host):
 
 
 def test_insecure_http_needs_an_explicit_opt_in():
-    client = ArizeOrgs(api_key=KEY, api_host="example.com", api_scheme="http", allow_insecure_http=True, environ={})
+    client = ArizeOrgs(
+        api_key=KEY, api_host="example.com", api_scheme="http", allow_insecure_http=True, environ={}
+    )
     assert client.base_url == "http://example.com"
     client.close()
 
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("localhost", True), ("LOCALHOST.", True), ("127.9.9.9", True), ("::1", True), ("[::1]", True),
-     ("localhost.evil.com", False), ("0.0.0.0", False), ("::", False), ("example.com", False)],
+    [
+        ("localhost", True),
+        ("LOCALHOST.", True),
+        ("127.9.9.9", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost.evil.com", False),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("example.com", False),
+    ],
 )
 def test_loopback_detection(host, loopback):
     assert is_loopback_host(host) is loopback

@@ -18,7 +18,12 @@ from arize_orgs_nb.models import (
     User,
 )
 
-ORG = {"id": "T3JnYW5pemF0aW9uOjE6YWJjZA==", "name": "Agent Eng", "description": "", "created_at": "2024-01-02T03:04:05Z"}
+ORG = {
+    "id": "T3JnYW5pemF0aW9uOjE6YWJjZA==",
+    "name": "Agent Eng",
+    "description": "",
+    "created_at": "2024-01-02T03:04:05Z",
+}
 
 
 def test_responses_ignore_unknown_keys():
@@ -40,7 +45,10 @@ def test_helpers_round_trip_with_the_sdk_semantics():
 
 def test_none_is_emitted_only_for_nullable_fields_that_were_set():
     assert PaginationMetadata(has_more=False).to_dict() == {"has_more": False}
-    assert PaginationMetadata(has_more=False, next_cursor=None).to_dict() == {"has_more": False, "next_cursor": None}
+    assert PaginationMetadata(has_more=False, next_cursor=None).to_dict() == {
+        "has_more": False,
+        "next_cursor": None,
+    }
 
 
 def test_models_validate_on_assignment():
@@ -58,8 +66,12 @@ def test_strict_types_in_responses():
 
 def test_role_union_dispatches_on_type():
     base = {"id": "m", "user_id": "u", "organization_id": "o"}
-    predefined = OrganizationMembership.model_validate({**base, "role": {"type": "PREDEFINED", "name": "ADMIN"}})
-    custom = OrganizationMembership.model_validate({**base, "role": {"type": "CUSTOM", "id": "r1", "name": "Auditor"}})
+    predefined = OrganizationMembership.model_validate(
+        {**base, "role": {"type": "PREDEFINED", "name": "ADMIN"}}
+    )
+    custom = OrganizationMembership.model_validate(
+        {**base, "role": {"type": "CUSTOM", "id": "r1", "name": "Auditor"}}
+    )
     assert isinstance(predefined.role, PredefinedRoleAssignment)
     assert isinstance(custom.role, CustomRoleAssignment)
     assert str(predefined.role) == "ADMIN"
@@ -71,16 +83,25 @@ def test_role_union_dispatches_on_type():
 
 
 def test_user_model():
-    user = User.model_validate({
-        "id": "VXNlcjox", "name": "Ana", "email": "ana@example.com", "created_at": "2024-01-01T00:00:00Z",
-        "status": "INVITED", "role": {"type": "PREDEFINED", "name": "ANNOTATOR"}, "is_developer": False,
-    })
+    user = User.model_validate(
+        {
+            "id": "VXNlcjox",
+            "name": "Ana",
+            "email": "ana@example.com",
+            "created_at": "2024-01-01T00:00:00Z",
+            "status": "INVITED",
+            "role": {"type": "PREDEFINED", "name": "ANNOTATOR"},
+            "is_developer": False,
+        }
+    )
     assert user.status.value == "INVITED"
     assert str(user.role) == "ANNOTATOR"
 
 
 def test_list_page_and_problem():
-    page = ListOrganizationsResponse.model_validate({"organizations": [ORG], "pagination": {"has_more": True, "next_cursor": "c"}})
+    page = ListOrganizationsResponse.model_validate(
+        {"organizations": [ORG], "pagination": {"has_more": True, "next_cursor": "c"}}
+    )
     assert page.pagination.next_cursor == "c"
     problem = Problem.model_validate({"title": "Conflict", "status": 409, "request_id": "req_9", "extra": 1})
     assert problem.request_id == "req_9"

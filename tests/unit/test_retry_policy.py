@@ -52,8 +52,13 @@ def test_backoff_is_full_jitter_under_a_growing_cap():
 
 def _decide(mode, status=None, failure=None, retry_after=None, attempt=1):
     return decide(
-        mode=mode, status=status, failure=failure, retry_after=retry_after,
-        attempt=attempt, policy=POLICY, rng=random.Random(0),
+        mode=mode,
+        status=status,
+        failure=failure,
+        retry_after=retry_after,
+        attempt=attempt,
+        policy=POLICY,
+        rng=random.Random(0),
     )
 
 
