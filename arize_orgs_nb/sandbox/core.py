@@ -261,9 +261,10 @@ class Sandbox:
         headers: dict[str, str] = {}
         if plan.retry_after is not None:
             headers["Retry-After"] = plan.retry_after
-        if plan.body is not None:
-            headers["Content-Type"] = plan.content_type or "text/plain"
-            return Response(plan.status, headers, plan.body)
+        if plan.body is not None or plan.status < 400:
+            if plan.status != 204:
+                headers["Content-Type"] = plan.content_type or "text/plain"
+            return Response(plan.status, headers, plan.body or b"")
         headers["Content-Type"] = PROBLEM_CONTENT_TYPE
         if plan.status == 429:
             wait = f"; retry after {plan.retry_after} seconds" if plan.retry_after else ""

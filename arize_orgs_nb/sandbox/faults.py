@@ -143,8 +143,10 @@ class FaultSchedule:
         """Schedule a fault.
 
         Args:
-            status: Answer this status (400-599) without processing the request. A 429 or
-                5xx gets a problem body unless ``body`` is given.
+            status: Answer this status (200-599) without processing the request. An error
+                status gets a problem body unless ``body`` is given; a success status
+                without ``body`` gets an empty body (e.g. a 200 HTML login page from a
+                proxy: ``status=200, body="<html>..", content_type="text/html"``).
             retry_after: ``Retry-After`` header value (a string is sent verbatim, so it
                 may be malformed on purpose).
             drop: ``"before"``: drop the connection without processing. ``"after"``:
@@ -168,8 +170,8 @@ class FaultSchedule:
             raise ValueError("a fault needs status, drop or delay_ms")
         if status is not None and drop is not None:
             raise ValueError("status and drop are mutually exclusive")
-        if status is not None and not 400 <= status <= 599:
-            raise ValueError("status must be between 400 and 599")
+        if status is not None and not 200 <= status <= 599:
+            raise ValueError("status must be between 200 and 599")
         if drop is not None and drop not in DROP_MODES:
             raise ValueError("drop must be 'before' or 'after'")
         if delay_phase not in DELAY_PHASES:

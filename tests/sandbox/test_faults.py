@@ -110,8 +110,17 @@ def test_fault_arguments_are_checked(sb):
         sb.faults.add(drop="during")
     with pytest.raises(ValueError, match="times"):
         sb.faults.add(status=500, times=0)
-    with pytest.raises(ValueError, match="between 400 and 599"):
-        sb.faults.add(status=200)
+    with pytest.raises(ValueError, match="between 200 and 599"):
+        sb.faults.add(status=100)
+
+
+def test_success_status_with_a_foreign_body(api, sb):
+    sb.faults.add(status=200, body="<html>login</html>", content_type="text/html")
+    r = api.get("/v2/organizations")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "text/html"
+    assert r.text == "<html>login</html>"
+    assert sb.log.records()[-1].fault == "200"
 
 
 def test_delay_after_commit_exceeds_read_timeout(api, sb):
