@@ -17,8 +17,22 @@ def entry_point() -> list[str]:
 
 def test_the_sandbox_command_serves_and_stops_on_sigterm(tmp_path):
     db = tmp_path / "cli.db"
-    command = [*entry_point(), "sandbox", "--port", "0", "--orgs", "12", "--users", "4", "--seed", "5",
-               "--db", str(db), "--api-key", "cli-key"]
+    command = [
+        *entry_point(),
+        "sandbox",
+        "--port",
+        "0",
+        "--orgs",
+        "12",
+        "--users",
+        "4",
+        "--seed",
+        "5",
+        "--db",
+        str(db),
+        "--api-key",
+        "cli-key",
+    ]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         first = proc.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)", first)
@@ -26,8 +40,9 @@ def test_the_sandbox_command_serves_and_stops_on_sigterm(tmp_path):
         env_line = "".join(proc.stdout.readline() for _ in range(2))
         assert f"ARIZE_API_PORT={match.group(1)}" in env_line
         assert "ARIZE_API_KEY=cli-key" in env_line
-        with ArizeOrgs(api_key="cli-key", api_host=f"127.0.0.1:{match.group(1)}", api_scheme="http",
-                       environ={}) as client:
+        with ArizeOrgs(
+            api_key="cli-key", api_host=f"127.0.0.1:{match.group(1)}", api_scheme="http", environ={}
+        ) as client:
             assert len(client.organizations.to_frame(progress=False)) == 12
             client.organizations.create(name="Kept Across Restarts")
         proc.send_signal(signal.SIGTERM)
@@ -38,7 +53,9 @@ def test_the_sandbox_command_serves_and_stops_on_sigterm(tmp_path):
     command[command.index("--port") + 1] = "0"
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         port = re.search(r":(\d+)", proc.stdout.readline()).group(1)
-        with ArizeOrgs(api_key="cli-key", api_host=f"127.0.0.1:{port}", api_scheme="http", environ={}) as client:
+        with ArizeOrgs(
+            api_key="cli-key", api_host=f"127.0.0.1:{port}", api_scheme="http", environ={}
+        ) as client:
             names = client.organizations.to_frame(progress=False)["name"].tolist()
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=15) == 0
