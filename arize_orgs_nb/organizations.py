@@ -21,7 +21,6 @@ from arize_orgs_nb.errors import (
     NameNotFoundError,
     NotFoundError,
     OrgsNbError,
-    ProtocolError,
     ServerError,
     TransportError,
 )
@@ -39,7 +38,7 @@ from arize_orgs_nb.models import (
 )
 from arize_orgs_nb.pagination import Page, PageInfo, Pager
 from arize_orgs_nb.resolve import OrgNameIndex
-from arize_orgs_nb.transport import Mode, Transport, path_segment
+from arize_orgs_nb.transport import Mode, Transport, parse_model, path_segment
 
 __all__ = ["Organizations", "check_list_args"]
 
@@ -64,13 +63,6 @@ def check_list_args(*, limit: object, cursor: object, text: object, text_name: s
         raise ValueError("cursor must be a string from a previous page's next_cursor")
     if text is not None and (not isinstance(text, str) or len(text) > 255):
         raise ValueError(f"{text_name} filter must be a string of at most 255 characters")
-
-
-def _parse(model: type[_R], data: object, what: str) -> _R:
-    try:
-        return model.model_validate(data)  # type: ignore[attr-defined, no-any-return]
-    except ValidationError as exc:
-        raise ProtocolError(f"the server sent a malformed {what}: {exc.errors()[0]['msg']}") from None
 
 
 class Organizations:
@@ -114,7 +106,7 @@ class Organizations:
         data = self._transport.request(
             "GET", _BASE, params={"name": name or None, "limit": limit, "cursor": cursor}
         )
-        page = _parse(ListOrganizationsResponse, data, "organization list")
+        page = parse_model(ListOrganizationsResponse, data, "organization list")
         self._index.observe(page.organizations)
         return page
 
@@ -221,7 +213,7 @@ class Organizations:
         """
         org = self._on_org(
             organization,
-            lambda org_id: _parse(
+            lambda org_id: parse_model(
                 Organization,
                 self._transport.request("GET", f"{_BASE}/{path_segment(org_id)}"),
                 "organization",
@@ -259,7 +251,7 @@ class Organizations:
             if not exc.ambiguous:
                 raise
             data = self._reconcile_create(name, body, exc)
-        org = _parse(Organization, data, "organization")
+        org = parse_model(Organization, data, "organization")
         self._index.observe([org])
         return org
 
@@ -310,7 +302,7 @@ class Organizations:
         body = _request(UpdateOrganizationRequest, name=name, description=description).to_body()
         org = self._on_org(
             organization,
-            lambda org_id: _parse(
+            lambda org_id: parse_model(
                 Organization,
                 self._transport.request("PATCH", f"{_BASE}/{path_segment(org_id)}", body=body),
                 "organization",
@@ -363,7 +355,7 @@ class Organizations:
         body = AddOrganizationUserRequest.build(user_id, role).to_body()
         return self._on_org(
             organization,
-            lambda org_id: _parse(
+            lambda org_id: parse_model(
                 OrganizationMembership,
                 self._transport.request("POST", f"{_BASE}/{path_segment(org_id)}/users", body=body),
                 "membership",

@@ -24,13 +24,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
 import requests.adapters
 import requests.auth
 import urllib3.exceptions
+from pydantic import BaseModel, ValidationError
 
 from arize_orgs_nb.config import RetryPolicy, Secret, Settings
 from arize_orgs_nb.errors import (
@@ -51,6 +52,7 @@ __all__ = [
     "TransportEvent",
     "backoff_delay",
     "decide",
+    "parse_model",
     "parse_retry_after",
     "path_segment",
 ]
@@ -117,6 +119,21 @@ class TransportEvent:
 
 
 Listener = Callable[[TransportEvent], None]
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def parse_model(model: type[_Model], data: object, what: str) -> _Model:
+    """Validate a decoded 2xx body into a wire model.
+
+    Raises:
+        ProtocolError: the body does not match the contract (the first problem is named).
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolError(f"the server sent a malformed {what}: {exc.errors()[0]['msg']}") from None
 
 
 def path_segment(value: str) -> str:

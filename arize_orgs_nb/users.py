@@ -9,16 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import pandas as pd
-from pydantic import ValidationError
 
 from arize_orgs_nb.drain import Drain, Progress, ResumableDrains
-from arize_orgs_nb.errors import NameNotFoundError, ProtocolError
+from arize_orgs_nb.errors import NameNotFoundError
 from arize_orgs_nb.frames import USER_SCHEMA, user_row
 from arize_orgs_nb.models import ListUsersResponse, User, UserStatus
 from arize_orgs_nb.organizations import check_list_args
 from arize_orgs_nb.pagination import Page, PageInfo, Pager
 from arize_orgs_nb.resolve import is_resource_id
-from arize_orgs_nb.transport import Transport, path_segment
+from arize_orgs_nb.transport import Transport, parse_model, path_segment
 
 __all__ = ["Users"]
 
@@ -84,10 +83,7 @@ class Users:
             "status": _statuses(status),
         }
         data = self._transport.request("GET", _BASE, params=params)
-        try:
-            return ListUsersResponse.model_validate(data)
-        except ValidationError as exc:
-            raise ProtocolError(f"the server sent a malformed user list: {exc.errors()[0]['msg']}") from None
+        return parse_model(ListUsersResponse, data, "user list")
 
     def iter(
         self,
@@ -193,10 +189,7 @@ class Users:
                 raise NameNotFoundError("user", user)
             return found
         data = self._transport.request("GET", f"{_BASE}/{path_segment(user)}")
-        try:
-            return User.model_validate(data)
-        except ValidationError as exc:
-            raise ProtocolError(f"the server sent a malformed user: {exc.errors()[0]['msg']}") from None
+        return parse_model(User, data, "user")
 
     def find_by_email(self, email: str) -> User | None:
         """Return the user whose email equals ``email`` (case-insensitive), or None.
