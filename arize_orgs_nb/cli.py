@@ -81,12 +81,19 @@ def _run_lab(ns: argparse.Namespace) -> int:
 
     token = ns.token or secrets.token_hex(16)
     command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-        "--ip=127.0.0.1", f"--port={ns.lab_port}", "--port-retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={Path(ns.notebooks).resolve()}",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        "--ip=127.0.0.1",
+        f"--port={ns.lab_port}",
+        "--port-retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={Path(ns.notebooks).resolve()}",
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]  # fmt: skip
+    ]
     lab = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
     stop = threading.Event()
 

@@ -7,16 +7,22 @@ client as an argument.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import weakref
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import requests
 
+from arize_orgs_nb.activity import JournalView
+from arize_orgs_nb.apply import Applier
 from arize_orgs_nb.config import RetryPolicy, Settings, resolve_settings
+from arize_orgs_nb.journal import Journal, default_journal_path
+from arize_orgs_nb.memberships import Memberships
 from arize_orgs_nb.organizations import Organizations
 from arize_orgs_nb.resolve import OrgNameIndex
 from arize_orgs_nb.transport import Transport
@@ -57,6 +63,9 @@ class ArizeOrgs:
         clock: monotonic clock for retries.
         rng: jitter source for retries.
         environ: environment to read instead of ``os.environ``.
+        journal: the journal file (``":memory:"`` for none on disk). Default:
+            ``$ARIZE_ORGS_NB_HOME/journal/<host>-<key fingerprint>.sqlite3``, with
+            ``ARIZE_ORGS_NB_HOME`` defaulting to ``~/.arize_orgs_nb``.
 
     Raises:
         MissingAPIKeyError: no key given or set (use :meth:`sandbox` to work offline).
@@ -67,7 +76,11 @@ class ArizeOrgs:
     """The seven organization calls (``list``, ``get``, ``create``, ``update``, ``delete``,
     ``add_user``, ``remove_user``) and ``iter``."""
     users: Users
-    """Users: ``list``, ``iter``, ``get``, ``find_by_email``."""
+    """Users: ``list``, ``iter``, ``get``, ``find_by_email``, ``to_frame``."""
+    memberships: Memberships
+    """Member-role bulk edits: ``plan(frame)``, and ``known()`` roles from the journal."""
+    journal: JournalView
+    """The local journal of every bulk write: ``to_frame()``, ``undo(result)``, ``resume()``."""
     local_sandbox: Sandbox | None
     """The embedded stand-in server this client talks to, when made by :meth:`sandbox`."""
 
@@ -88,6 +101,7 @@ class ArizeOrgs:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         environ: Mapping[str, str] | None = None,
+        journal: str | Path | None = None,
     ) -> None:
         connect, read = timeout if isinstance(timeout, tuple) else (min(5.0, timeout), timeout)
         self.settings: Settings = resolve_settings(
@@ -106,6 +120,21 @@ class ArizeOrgs:
         self.transport = Transport(self.settings, session=session, sleep=sleep, clock=clock, rng=rng)
         self.organizations = Organizations(self.transport, OrgNameIndex(self._search_orgs), sleep=sleep)
         self.users = Users(self.transport)
+        env = os.environ if environ is None else environ
+        if journal is None:
+            home = env.get("ARIZE_ORGS_NB_HOME", "~/.arize_orgs_nb")
+            journal = default_journal_path(home, self.settings.host, self.settings.api_key.fingerprint)
+        store = Journal(journal)
+        applier = Applier(
+            transport=self.transport,
+            organizations=self.organizations,
+            journal=store,
+            current_orgs=lambda: self.organizations.to_frame(progress=False),
+            clock=clock,
+        )
+        self.organizations._applier = applier
+        self.memberships = Memberships(self.organizations, self.users, store, applier)
+        self.journal = JournalView(store, applier)
         self.local_sandbox = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
@@ -205,6 +234,7 @@ class ArizeOrgs:
     def close(self) -> None:
         """Close connections, and stop the embedded sandbox if this client started one."""
         self.transport.close()
+        self.journal.store.close()
         if self._finalizer is not None:
             self._finalizer()
 

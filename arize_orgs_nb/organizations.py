@@ -37,6 +37,7 @@ from arize_orgs_nb.models import (
     UpdateOrganizationRequest,
 )
 from arize_orgs_nb.pagination import Page, PageInfo, Pager
+from arize_orgs_nb.plan import Applier, Plan, plan_org_changes
 from arize_orgs_nb.resolve import OrgNameIndex
 from arize_orgs_nb.transport import Mode, Transport, parse_model, path_segment
 
@@ -79,6 +80,7 @@ class Organizations:
         self._index = index
         self._sleep = sleep
         self._drains = ResumableDrains()
+        self._applier: Applier | None = None
 
     def __repr__(self) -> str:
         return f"<Organizations of {self._transport.settings.base_url}>"
@@ -197,6 +199,34 @@ class Organizations:
             key,
             lambda: self.drain(name=name, page_size=page_size, max_rows=max_rows, progress=progress),
         )
+
+    def plan(
+        self, edited: pd.DataFrame, *, base: pd.DataFrame | None = None, delete_missing: bool = False
+    ) -> Plan:
+        """Diff an edited organizations frame into a plan, checking every rule; nothing is sent.
+
+        A row without an ``id`` is created; a changed ``name`` or ``description`` is updated
+        (only changed fields are sent; ``""`` clears a description). Organizations are deleted
+        only when their ``delete`` column is true, or with ``delete_missing=True`` — a row
+        dropped by accident is never a delete. Deleting is IRREVERSIBLE and cascades to every
+        space of the organization; ``apply`` asks for confirmation.
+
+        Args:
+            edited: the edited frame (``id``, ``name``, ``description``, optional ``created_at``
+                and ``delete`` columns).
+            base: the frame the edit started from (default: a fresh drain of the account).
+            delete_missing: delete organizations of ``base`` missing from ``edited``.
+
+        Returns:
+            The plan: ``len``, iteration, ``to_frame()``, an HTML diff, ``summary()``, ``apply()``.
+
+        Raises:
+            PlanValidationError: every broken rule, row by row (blank, over-long or duplicate
+                names, unknown ids, missing values, unexpected columns, read-only columns).
+        """
+        base = self.to_frame(progress=False) if base is None else base
+        changes, targets = plan_org_changes(base, edited, delete_missing=delete_missing)
+        return Plan("organizations", changes, targets=targets, applier=self._applier)
 
     def get(self, *, organization: str) -> Organization:
         """Return one organization.

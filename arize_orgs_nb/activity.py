@@ -1,0 +1,142 @@
+"""``client.journal``: the Activity view of the journal, undo and resume.
+
+Layer: above ``apply`` and ``journal``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from arize_orgs_nb.apply import Applier, ApplyResult
+from arize_orgs_nb.changes import Change, Op
+from arize_orgs_nb.journal import Journal
+from arize_orgs_nb.plan import Plan
+
+__all__ = ["JournalView", "inverse_change"]
+
+
+def inverse_change(change: Change, result_id: str | None) -> tuple[Change | None, str | None]:
+    """The change that reverts an applied one, or why there is none.
+
+    Args:
+        change: an applied change.
+        result_id: the created organization's id (for creates).
+
+    Returns:
+        ``(inverse, None)``, or ``(None, reason)`` when it cannot be undone.
+    """
+    key = f"undo:{change.key}"
+    if change.op is Op.CREATE:
+        if result_id is None:
+            return None, "the created organization's id was not recorded"
+        return Change(
+            key=key,
+            op=Op.DELETE,
+            row=change.row,
+            org_id=result_id,
+            org_name=change.org_name,
+            before={"name": change.org_name},
+            note="undo of a create: deletes the organization and anything made in it since",
+        ), None
+    if change.op in (Op.RENAME, Op.DESCRIBE):
+        return Change(
+            key=key,
+            op=change.op,
+            row=change.row,
+            org_id=change.org_id,
+            org_name=str(change.after.get("name", change.org_name)),
+            before=dict(change.after),
+            after=dict(change.before),
+        ), None
+    if change.op in (Op.SET_ROLE, Op.REMOVE_MEMBER):
+        previous = change.before.get("role")
+        if previous is None:
+            if change.op is Op.REMOVE_MEMBER:
+                return None, "the member's previous role is unknown"
+            return None, "the previous role is unknown (the API cannot list members)"
+        return Change(
+            key=key,
+            op=Op.SET_ROLE,
+            row=change.row,
+            org_id=change.org_id,
+            org_name=change.org_name,
+            user_id=change.user_id,
+            user_email=change.user_email,
+            before=dict(change.after),
+            after={"role": previous},
+            note="undo: restores the role recorded before the change",
+        ), None
+    return None, "deleting an organization cannot be undone"
+
+
+class JournalView:
+    """The journal as users see it. Reached as ``client.journal``.
+
+    Args:
+        journal: the store.
+        applier: runs plans.
+    """
+
+    def __init__(self, journal: Journal, applier: Applier) -> None:
+        self.store = journal
+        self._applier = applier
+
+    def __repr__(self) -> str:
+        return f"<Journal {self.store.path}>"
+
+    @property
+    def path(self) -> str:
+        """The journal file."""
+        return self.store.path
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every journaled change, newest first: op, target, before/after, status, error, timing."""
+        return self.store.to_frame()
+
+    def undo(self, result: ApplyResult | str) -> Plan:
+        """A plan that reverts what an apply changed, as far as it can be reverted.
+
+        Renames go back, descriptions are restored, removed members are re-added with their
+        previous role and role changes revert when the previous role is known. Creates are
+        reverted only by a delete (destructive: it needs confirmation). Deleted organizations
+        cannot be restored; such changes are listed in the plan's ``not_undoable``.
+
+        Args:
+            result: an :class:`ApplyResult`, or its ``apply_id``.
+
+        Returns:
+            The inverse plan (nothing is sent until ``apply()``), newest change reverted first.
+        """
+        apply_id = result if isinstance(result, str) else result.apply_id
+        inverses: list[Change] = []
+        not_undoable: list[str] = []
+        for entry in reversed(self.store.entries(apply_id)):
+            if entry.status != "applied":
+                continue
+            inverse, reason = inverse_change(entry.change, entry.result_id)
+            if inverse is None:
+                not_undoable.append(f"{entry.change.op.value} {entry.change.org_name!r}: {reason}")
+            else:
+                inverses.append(inverse)
+        return Plan("undo", inverses, applier=self._applier, not_undoable=not_undoable)
+
+    def unfinished(self) -> list[str]:
+        """Ids of applies that were interrupted (a killed kernel) and have changes left."""
+        return self.store.unfinished()
+
+    def resume(self, apply_id: str | None = None, *, workers: int = 8) -> ApplyResult | None:
+        """Finish an interrupted apply without repeating what it already did.
+
+        Args:
+            apply_id: which apply (default: the oldest unfinished one).
+            workers: concurrent requests.
+
+        Returns:
+            The outcome of the remaining changes, or None when nothing is unfinished.
+        """
+        pending = self.store.unfinished()
+        if apply_id is None:
+            if not pending:
+                return None
+            apply_id = pending[0]
+        return self._applier.resume(apply_id, workers=workers)

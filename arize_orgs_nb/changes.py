@@ -1,0 +1,166 @@
+"""What a bulk edit will do: one :class:`Change` per write, and the :class:`Issue` list of a bad edit.
+
+Layer: pure (no I/O). Changes are plain, frozen and JSON-serialisable so the journal can store the
+full intent of an apply before anything is sent, and rebuild it after a crash.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from arize_orgs_nb.errors import OrgsNbError
+
+__all__ = [
+    "CASCADE_DELETE",
+    "CASCADE_REMOVE",
+    "Change",
+    "ConfirmationRequiredError",
+    "Issue",
+    "Op",
+    "PlanValidationError",
+    "StalePlanError",
+]
+
+CASCADE_DELETE = (
+    "deletes the organization and EVERYTHING in it: all its spaces with their projects, models, "
+    "monitors, dashboards, datasets and experiments, and its integrations and API keys. "
+    "Cannot be undone."
+)
+CASCADE_REMOVE = "removes the user from the organization AND from every space in it"
+
+
+class Op(str, enum.Enum):
+    """The kinds of write a plan can hold, in the order they are applied."""
+
+    CREATE = "create"
+    RENAME = "rename"
+    DESCRIBE = "describe"
+    SET_ROLE = "set_role"
+    REMOVE_MEMBER = "remove_member"
+    DELETE = "delete"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def marker(self) -> str:
+        """``+`` create, ``~`` change, ``-`` delete or remove."""
+        return {"create": "+", "delete": "-", "remove_member": "-"}.get(self.value, "~")
+
+    @property
+    def destructive(self) -> bool:
+        """True for writes that destroy data or access (they need confirmation)."""
+        return self in (Op.DELETE, Op.REMOVE_MEMBER)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write of a plan.
+
+    Attributes:
+        key: stable identity of the change (the journal's idempotency key).
+        op: what it does.
+        row: the label of the frame row it came from (for messages).
+        org_id: the target organization (None for a create).
+        org_name: the organization's name before the change (the new name for a create).
+        before: field values before (``name``, ``description``, ``role``).
+        after: field values after.
+        user_id: the member (member changes only).
+        user_email: the member's email, for display.
+        note: warnings to show with the change (cascades, provenance).
+    """
+
+    key: str
+    op: Op
+    row: str
+    org_id: str | None = None
+    org_name: str = ""
+    before: dict[str, str | None] = field(default_factory=dict)
+    after: dict[str, str | None] = field(default_factory=dict)
+    user_id: str | None = None
+    user_email: str | None = None
+    note: str = ""
+
+    @property
+    def risk(self) -> str:
+        """``destructive`` for deletes and removals, else ``safe``."""
+        return "destructive" if self.op.destructive else "safe"
+
+    def to_json(self) -> str:
+        """Serialise (for the journal)."""
+        data = asdict(self)
+        data["op"] = self.op.value
+        return json.dumps(data, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Change:
+        """Rebuild a change written by :meth:`to_json`."""
+        data: dict[str, Any] = json.loads(text)
+        data["op"] = Op(data["op"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One rule a bulk edit breaks.
+
+    Attributes:
+        row: the frame row label, or ``None`` for a frame-level problem (a column).
+        column: the column concerned, if any.
+        message: what is wrong, and what to do.
+    """
+
+    row: str | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = "frame" if self.row is None else f"row {self.row}"
+        if self.column:
+            where += f", {self.column}"
+        return f"{where}: {self.message}"
+
+
+class PlanValidationError(OrgsNbError, ValueError):
+    """The edit breaks rules; nothing was sent. ``issues`` lists every problem, row by row."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        shown = "\n".join(f"  - {issue}" for issue in issues[:50])
+        more = f"\n  ... and {len(issues) - 50} more" if len(issues) > 50 else ""
+        super().__init__(f"{len(issues)} problem(s) in the edit; nothing was sent:\n{shown}{more}")
+
+
+class StalePlanError(OrgsNbError):
+    """Targets changed on the server since the plan's base; nothing was sent.
+
+    Attributes:
+        drifted: one line per drifted target.
+    """
+
+    def __init__(self, drifted: list[str]) -> None:
+        self.drifted = drifted
+        lines = "\n".join(f"  - {d}" for d in drifted[:50])
+        super().__init__(
+            f"the plan is stale: {len(drifted)} target(s) changed on the server since it was made; "
+            f"nothing was sent. Plan again from a fresh frame, or apply with force=True.\n{lines}"
+        )
+
+
+class ConfirmationRequiredError(OrgsNbError):
+    """Destructive changes were not confirmed; nothing was sent.
+
+    Attributes:
+        unconfirmed: the destructive changes still awaiting confirmation.
+    """
+
+    def __init__(self, unconfirmed: list[Change]) -> None:
+        self.unconfirmed = unconfirmed
+        names = ", ".join(repr(c.org_name) for c in unconfirmed[:20])
+        super().__init__(
+            f"{len(unconfirmed)} destructive change(s) need confirmation ({names}); nothing was sent. "
+            "Pass confirm=[<exact organization names>] or confirm=True."
+        )

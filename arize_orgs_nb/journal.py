@@ -1,0 +1,248 @@
+"""The local journal: every bulk write, its intent before it is sent and its outcome after.
+
+Layer: above ``changes`` and ``plan`` (pure storage, SQLite from the stdlib). One file per API host
+and key fingerprint (never the key itself), under ``~/.arize_orgs_nb/journal/`` by default. The
+API cannot list an organization's members, so the journal is the only record of what this tool
+changed: it feeds the Activity view, ``undo``, resuming an apply after a crash, and the *known
+memberships* view, which is shown with its provenance and never as the server's truth.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from arize_orgs_nb.changes import Change, Op
+
+__all__ = ["Journal", "JournalEntry", "default_journal_path"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS applies (
+    apply_id    TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    summary     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+    apply_id    TEXT NOT NULL REFERENCES applies(apply_id),
+    seq         INTEGER NOT NULL,
+    key         TEXT NOT NULL,
+    op          TEXT NOT NULL,
+    org_id      TEXT,
+    user_id     TEXT,
+    change      TEXT NOT NULL,
+    status      TEXT NOT NULL,       -- pending, started, applied, failed, skipped
+    http_status INTEGER,
+    error       TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    seconds     REAL,
+    result_id   TEXT,
+    started_at  TEXT,
+    finished_at TEXT,
+    PRIMARY KEY (apply_id, key)
+);
+CREATE INDEX IF NOT EXISTS entries_member ON entries (org_id, user_id);
+"""
+
+FINAL = ("applied", "failed", "skipped")
+
+
+def default_journal_path(home: str | Path, host: str, key_fingerprint: str) -> Path:
+    """Where the journal of one (host, key) lives: ``<home>/journal/<host>-<fingerprint>.sqlite3``."""
+    safe_host = "".join(ch if ch.isalnum() or ch in ".-" else "_" for ch in host)
+    return Path(home).expanduser() / "journal" / f"{safe_host}-{key_fingerprint}.sqlite3"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One journaled change and where it got to."""
+
+    apply_id: str
+    change: Change
+    status: str
+    result_id: str | None
+
+
+class Journal:
+    """The journal store. Thread-safe; every write is committed before the call it describes.
+
+    Args:
+        path: the SQLite file (``":memory:"`` keeps it in memory).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute(
+            "PRAGMA journal_mode=WAL" if self.path != ":memory:" else "PRAGMA journal_mode=MEMORY"
+        )
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"<Journal {self.path}>"
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def begin(self, kind: str, summary: str, changes: Iterable[Change]) -> str:
+        """Record the whole intent of an apply (every change ``pending``) and return its id."""
+        apply_id = uuid.uuid4().hex[:12]
+        now = _now()
+        rows = [
+            (apply_id, seq, c.key, c.op.value, c.org_id, c.user_id, c.to_json(), "pending")
+            for seq, c in enumerate(changes)
+        ]
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT INTO applies (apply_id, kind, started_at, summary) VALUES (?, ?, ?, ?)",
+                (apply_id, kind, now, summary),
+            )
+            self._db.executemany(
+                "INSERT INTO entries (apply_id, seq, key, op, org_id, user_id, change, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self._db.execute("COMMIT")
+        return apply_id
+
+    def started(self, apply_id: str, key: str) -> None:
+        """Record that the call for ``key`` is about to be sent."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE entries SET status='started', started_at=? WHERE apply_id=? AND key=?",
+                (_now(), apply_id, key),
+            )
+
+    def outcome(
+        self,
+        apply_id: str,
+        key: str,
+        *,
+        status: str,
+        http_status: int | None = None,
+        error: str | None = None,
+        attempts: int = 0,
+        seconds: float | None = None,
+        result_id: str | None = None,
+    ) -> None:
+        """Record how the change for ``key`` ended (``applied``, ``failed`` or ``skipped``)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE entries SET status=?, http_status=?, error=?, attempts=attempts+?, seconds=?, "
+                "result_id=COALESCE(?, result_id), finished_at=? WHERE apply_id=? AND key=?",
+                (status, http_status, error, attempts, seconds, result_id, _now(), apply_id, key),
+            )
+
+    def finish(self, apply_id: str) -> None:
+        """Mark an apply as finished."""
+        with self._lock:
+            self._db.execute("UPDATE applies SET finished_at=? WHERE apply_id=?", (_now(), apply_id))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def entries(self, apply_id: str) -> list[JournalEntry]:
+        """Every entry of one apply, in plan order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT change, status, result_id FROM entries WHERE apply_id=? ORDER BY seq", (apply_id,)
+            ).fetchall()
+        return [JournalEntry(apply_id, Change.from_json(c), s, r) for c, s, r in rows]
+
+    def unfinished(self) -> list[str]:
+        """Ids of applies with changes still ``pending`` or ``started`` (oldest first)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT e.apply_id FROM entries e JOIN applies a USING (apply_id) "
+                "WHERE e.status IN ('pending', 'started') ORDER BY a.started_at"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every journaled change, newest apply first: what was asked, what happened, when."""
+        query = (
+            "SELECT a.apply_id, a.started_at AS apply_started_at, e.seq, e.op, e.org_id, e.user_id, "
+            "e.change, e.status, e.http_status, e.error, e.attempts, e.seconds, e.result_id, "
+            "e.started_at, e.finished_at FROM entries e JOIN applies a USING (apply_id) "
+            "ORDER BY a.started_at DESC, e.seq"
+        )
+        with self._lock:
+            rows = self._db.execute(query).fetchall()
+        records = []
+        for row in rows:
+            change = Change.from_json(row[6])
+            records.append(
+                {
+                    "apply_id": row[0],
+                    "when": row[13] or row[1],
+                    "op": row[3],
+                    "organization": change.org_name,
+                    "organization_id": row[4] or row[12],
+                    "user": change.user_email,
+                    "user_id": row[5],
+                    "before": _fields(change.before),
+                    "after": _fields(change.after),
+                    "status": row[7],
+                    "http_status": row[8],
+                    "error": row[9],
+                    "attempts": row[10],
+                    "seconds": row[11],
+                }
+            )
+        columns = [
+            "apply_id",
+            "when",
+            "op",
+            "organization",
+            "organization_id",
+            "user",
+            "user_id",
+            "before",
+            "after",
+            "status",
+            "http_status",
+            "error",
+            "attempts",
+            "seconds",
+        ]
+        frame = pd.DataFrame(records, columns=columns)
+        frame["when"] = pd.to_datetime(frame["when"], utc=True)
+        return frame
+
+    def known_roles(self) -> dict[tuple[str, str], tuple[str | None, str, str]]:
+        """Last applied role per (org id, user id): ``(role or None if removed, when, apply id)``."""
+        query = (
+            "SELECT org_id, user_id, op, change, finished_at, apply_id FROM entries "
+            "WHERE status='applied' AND op IN (?, ?) ORDER BY finished_at"
+        )
+        with self._lock:
+            rows = self._db.execute(query, (Op.SET_ROLE.value, Op.REMOVE_MEMBER.value)).fetchall()
+        known: dict[tuple[str, str], tuple[str | None, str, str]] = {}
+        for org_id, user_id, op, change, when, apply_id in rows:
+            role = Change.from_json(change).after.get("role") if op == Op.SET_ROLE.value else None
+            known[(org_id, user_id)] = (role, when, apply_id)
+        return known
+
+
+def _fields(values: dict[str, str | None]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in sorted(values.items()))

@@ -1,0 +1,103 @@
+"""``client.memberships``: plan member roles from a DataFrame, and what the journal knows of them.
+
+Layer: above ``organizations``, ``users``, ``plan`` and ``journal``. The API cannot list an
+organization's members, so plans are made against what this tool recorded in its journal; the
+server stays the truth, and :meth:`Memberships.known` says so in every row.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from arize_orgs_nb.journal import Journal
+from arize_orgs_nb.organizations import Organizations
+from arize_orgs_nb.plan import Applier, Plan, plan_member_changes
+from arize_orgs_nb.users import Users
+
+__all__ = ["Memberships"]
+
+PROVENANCE = "local journal: last change applied by this tool (the API cannot list members)"
+
+
+class Memberships:
+    """Member-role bulk edits. Reached as ``client.memberships``.
+
+    Args:
+        organizations: the client's organization calls.
+        users: the client's user calls.
+        journal: the client's journal.
+        applier: runs plans.
+    """
+
+    def __init__(
+        self, organizations: Organizations, users: Users, journal: Journal, applier: Applier
+    ) -> None:
+        self._orgs = organizations
+        self._users = users
+        self._journal = journal
+        self._applier = applier
+
+    def __repr__(self) -> str:
+        return "<Memberships>"
+
+    def plan(
+        self,
+        members: pd.DataFrame,
+        *,
+        orgs: pd.DataFrame | None = None,
+        users: pd.DataFrame | None = None,
+    ) -> Plan:
+        """Plan role upserts and removals from a frame, checking every rule before anything is sent.
+
+        Columns: ``organization`` (id or exact name), ``user`` (id or email), ``role`` (ADMIN,
+        MEMBER, READ_ONLY or ANNOTATOR) and an optional ``remove`` flag. Setting a role is an
+        UPSERT: any current role is replaced. A removal is DESTRUCTIVE: the user also loses
+        access to every space of the organization. Annotator accounts may only get ANNOTATOR, and
+        only they may get it. Rows the journal records as already done are left out.
+
+        Args:
+            members: the desired memberships.
+            orgs: the account's organizations (default: a fresh drain).
+            users: the account's users (default: a fresh drain).
+
+        Returns:
+            The plan; nothing has been sent.
+
+        Raises:
+            PlanValidationError: every broken rule, row by row (unknown organizations or emails,
+                invalid roles, the annotator rule, duplicate rows, unexpected columns).
+        """
+        orgs = self._orgs.to_frame(progress=False) if orgs is None else orgs
+        users = self._users.to_frame(progress=False) if users is None else users
+        known = {pair: role for pair, (role, _, _) in self._journal.known_roles().items()}
+        changes = plan_member_changes(members, orgs=orgs, users=users, known=known)
+        return Plan("memberships", changes, applier=self._applier)
+
+    def known(self) -> pd.DataFrame:
+        """The last role this tool set per (organization, user), from the local journal.
+
+        NOT the server's truth: roles changed elsewhere (the Arize UI, another key, another
+        machine) are not seen. Removed members are left out. Each row says when it was recorded.
+
+        Returns:
+            Columns ``organization_id``, ``user_id``, ``role``, ``recorded_at``, ``apply_id``,
+            ``provenance``.
+        """
+        rows = [
+            {
+                "organization_id": org_id,
+                "user_id": user_id,
+                "role": role,
+                "recorded_at": when,
+                "apply_id": apply_id,
+                "provenance": PROVENANCE,
+            }
+            for (org_id, user_id), (role, when, apply_id) in self._journal.known_roles().items()
+            if role is not None
+        ]
+        frame = pd.DataFrame(
+            rows, columns=["organization_id", "user_id", "role", "recorded_at", "apply_id", "provenance"]
+        )
+        frame["recorded_at"] = pd.to_datetime(frame["recorded_at"], utc=True)
+        frame.attrs["provenance"] = PROVENANCE
+        return frame

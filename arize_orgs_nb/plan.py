@@ -1,0 +1,624 @@
+"""Turn an edited DataFrame into a reviewed plan: a diff with every rule checked, nothing sent.
+
+Layer: pure (models, frames and changes only; no I/O). :func:`plan_org_changes` compares an
+edited organizations frame with the frame it started from; :func:`plan_member_changes` reads a
+desired-memberships frame. Both report every broken rule at once, row by row, in one
+:class:`~arize_orgs_nb.changes.PlanValidationError`. :class:`Plan` is what users read: ``len``,
+iteration, ``to_frame()``, an HTML diff, a summary, and ``apply()`` (wired by the client).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import html
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from arize_orgs_nb.changes import (
+    CASCADE_DELETE,
+    CASCADE_REMOVE,
+    Change,
+    Issue,
+    Op,
+    PlanValidationError,
+)
+from arize_orgs_nb.frames import ORG_SCHEMA
+from arize_orgs_nb.models import DESCRIPTION_MAX, NAME_MAX, OrganizationRole
+
+if TYPE_CHECKING:
+    from arize_orgs_nb.apply import ApplyResult
+
+__all__ = ["OrgState", "Plan", "plan_member_changes", "plan_org_changes"]
+
+ORG_COLUMNS = ("id", "name", "description", "created_at", "delete")
+MEMBER_COLUMNS = ("organization", "user", "role", "remove")
+ROLES = tuple(r.value for r in OrganizationRole)
+_ALLOWED_CONTROL = {"\n", "\t", "\r"}
+
+
+@dataclass(frozen=True)
+class OrgState:
+    """What the plan assumed about one organization (for the stale check)."""
+
+    name: str
+    description: str
+
+
+def _missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and value != value
+
+
+def _label(index: object) -> str:
+    return str(index)
+
+
+def _key(op: Op, target: str, after: Mapping[str, str | None]) -> str:
+    digest = hashlib.sha256(repr(sorted(after.items())).encode()).hexdigest()[:10]
+    return f"{op.value}:{target}:{digest}"
+
+
+def _text_problems(value: object, *, what: str, limit: int, blank_ok: bool) -> list[str]:
+    if not isinstance(value, str):
+        return [f"{what} must be text, not {type(value).__name__} {value!r}"]
+    problems = []
+    if not blank_ok and not value.strip():
+        problems.append(f"{what} cannot be empty or only whitespace")
+    if len(value) > limit:
+        problems.append(f"{what} is {len(value)} characters long; the limit is {limit}")
+    bad = sorted(
+        {
+            f"U+{ord(ch):04X}"
+            for ch in value
+            if unicodedata.category(ch) in ("Cc", "Cf") and (what == "name" or ch not in _ALLOWED_CONTROL)
+        }
+    )
+    if bad:
+        problems.append(f"{what} contains invisible or control characters ({', '.join(bad[:5])})")
+    return problems
+
+
+def _as_flag(value: object) -> bool | None:
+    """Read a delete/remove marker: True/False, 1/0, yes/no, x, blank. None when unreadable."""
+    if _missing(value):
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "y", "x", "delete", "remove"):
+        return True
+    if text in ("false", "0", "no", "n", ""):
+        return False
+    return None
+
+
+def plan_org_changes(
+    base: pd.DataFrame, edited: pd.DataFrame, *, delete_missing: bool = False
+) -> tuple[list[Change], dict[str, OrgState]]:
+    """Diff an edited organizations frame against its base, checking every rule.
+
+    A row without an ``id`` is a create. A changed ``name`` is a rename, a changed
+    ``description`` a description update (only changed fields are sent; ``""`` clears; a missing
+    value means "no change"). A row is deleted only when its ``delete`` column is true, or when
+    ``delete_missing=True`` and its id is absent from ``edited``; a dropped row is never deleted
+    by accident.
+
+    Args:
+        base: the frame the edit started from (``to_frame()`` output or a file read back).
+        edited: the edited copy.
+        delete_missing: delete organizations of ``base`` that are missing from ``edited``.
+
+    Returns:
+        The changes, and the assumed state of every targeted organization (for the stale check).
+
+    Raises:
+        PlanValidationError: every problem, row by row; nothing is planned.
+    """
+    issues: list[Issue] = []
+    unexpected = [c for c in edited.columns if c not in ORG_COLUMNS]
+    issues += [
+        Issue(None, str(c), f"unexpected column (allowed: {', '.join(ORG_COLUMNS)})") for c in unexpected
+    ]
+    if "name" not in edited.columns:
+        issues.append(Issue(None, "name", "the edited frame needs a 'name' column"))
+        raise PlanValidationError(issues)
+    base = ORG_SCHEMA.conform(base)
+    by_id: dict[str, OrgState] = {
+        str(row.id): OrgState(str(row.name), str(row.description)) for row in base.itertuples(index=False)
+    }
+    created_at = {str(i): t for i, t in zip(base["id"], base["created_at"], strict=True)}
+
+    changes: list[Change] = []
+    final_names: dict[str, tuple[str, str, bool]] = {  # target -> (name, row label, changed)
+        org_id: (state.name, "", False) for org_id, state in by_id.items()
+    }
+    seen_ids: Counter[str] = Counter()
+    for index, row in edited.iterrows():
+        label = _label(index)
+        raw_id = row.get("id")
+        org_id = None if _missing(raw_id) or str(raw_id).strip() == "" else str(raw_id)
+        flag = _as_flag(row.get("delete"))
+        if flag is None:
+            issues.append(Issue(label, "delete", f"cannot read {row.get('delete')!r} as true or false"))
+            continue
+        name, description = row.get("name"), row.get("description")
+        if org_id is None:
+            if flag:
+                issues.append(Issue(label, "delete", "marked for deletion but has no id"))
+                continue
+            if _missing(name):
+                issues.append(Issue(label, "name", "a new organization needs a name"))
+                continue
+            description = "" if _missing(description) else description
+            problems = _text_problems(name, what="name", limit=NAME_MAX, blank_ok=False)
+            problems += _text_problems(description, what="description", limit=DESCRIPTION_MAX, blank_ok=True)
+            issues += [Issue(label, None, p) for p in problems]
+            if problems:
+                continue
+            after: dict[str, str | None] = {"name": str(name), "description": str(description)}
+            changes.append(
+                Change(
+                    key=_key(Op.CREATE, str(name), after),
+                    op=Op.CREATE,
+                    row=label,
+                    org_name=str(name),
+                    after=after,
+                )
+            )
+            final_names[f"row:{label}"] = (str(name), label, True)
+            continue
+
+        seen_ids[org_id] += 1
+        if seen_ids[org_id] == 2:
+            issues.append(Issue(label, "id", f"id {org_id} appears on more than one row"))
+            continue
+        state = by_id.get(org_id)
+        if state is None:
+            issues.append(Issue(label, "id", f"unknown id {org_id} (not in the base frame)"))
+            continue
+        if flag:
+            changes.append(
+                Change(
+                    key=_key(Op.DELETE, org_id, {}),
+                    op=Op.DELETE,
+                    row=label,
+                    org_id=org_id,
+                    org_name=state.name,
+                    before={"name": state.name},
+                    note=CASCADE_DELETE,
+                )
+            )
+            continue
+        if "created_at" in edited.columns and not _missing(row.get("created_at")):
+            try:
+                stamp = pd.Timestamp(str(row.get("created_at")))
+                stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+                changed = stamp != created_at[org_id]
+            except (TypeError, ValueError):
+                changed = True
+            if changed:
+                issues.append(Issue(label, "created_at", "created_at is read-only and was changed"))
+                continue
+        if _missing(name):
+            issues.append(Issue(label, "name", "name is missing (NaN); put the name back"))
+            continue
+        problems = _text_problems(name, what="name", limit=NAME_MAX, blank_ok=False)
+        if not _missing(description):
+            problems += _text_problems(description, what="description", limit=DESCRIPTION_MAX, blank_ok=True)
+        issues += [Issue(label, None, p) for p in problems]
+        if problems:
+            continue
+        if name != state.name:
+            after = {"name": str(name)}
+            changes.append(
+                Change(
+                    key=_key(Op.RENAME, org_id, after),
+                    op=Op.RENAME,
+                    row=label,
+                    org_id=org_id,
+                    org_name=state.name,
+                    before={"name": state.name},
+                    after=after,
+                )
+            )
+            final_names[org_id] = (str(name), label, True)
+        if not _missing(description) and description != state.description:
+            after = {"description": str(description)}
+            changes.append(
+                Change(
+                    key=_key(Op.DESCRIBE, org_id, after),
+                    op=Op.DESCRIBE,
+                    row=label,
+                    org_id=org_id,
+                    org_name=state.name,
+                    before={"description": state.description},
+                    after=after,
+                )
+            )
+
+    if delete_missing:
+        present = {str(v) for v in edited["id"] if not _missing(v)} if "id" in edited.columns else set()
+        for org_id, state in by_id.items():
+            if org_id not in present:
+                changes.append(
+                    Change(
+                        key=_key(Op.DELETE, org_id, {}),
+                        op=Op.DELETE,
+                        row="(missing)",
+                        org_id=org_id,
+                        org_name=state.name,
+                        before={"name": state.name},
+                        note=CASCADE_DELETE,
+                    )
+                )
+
+    issues += _duplicate_names(final_names)
+    if issues:
+        raise PlanValidationError(issues)
+    targets = {c.org_id: by_id[c.org_id] for c in changes if c.org_id is not None}
+    return changes, targets
+
+
+def _duplicate_names(final_names: Mapping[str, tuple[str, str, bool]]) -> list[Issue]:
+    """Names must stay unique (case-insensitively) once the plan is applied."""
+    groups: dict[str, list[tuple[str, str, str, bool]]] = {}
+    for target, (name, label, changed) in final_names.items():
+        groups.setdefault(name.casefold(), []).append((target, name, label, changed))
+    issues = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        for target, name, label, changed in members:
+            if not changed:
+                continue
+            others = [f"{n!r}" + (f" (row {lab})" if lab else "") for t, n, lab, _ in members if t != target]
+            issues.append(
+                Issue(
+                    label,
+                    "name",
+                    f"{name!r} collides with {', '.join(others)} (names are unique, case-insensitive; "
+                    "an organization deleted by the same plan keeps its name until deletes run, last)",
+                )
+            )
+    return issues
+
+
+def plan_member_changes(
+    members: pd.DataFrame,
+    *,
+    orgs: pd.DataFrame,
+    users: pd.DataFrame,
+    known: Mapping[tuple[str, str], str | None],
+) -> list[Change]:
+    """Read a desired-memberships frame into role upserts and removals, checking every rule.
+
+    Columns: ``organization`` (id or exact name), ``user`` (id or email, case-insensitive),
+    ``role`` (ADMIN, MEMBER, READ_ONLY, ANNOTATOR; upper case) and an optional ``remove`` flag.
+    Setting a role is an UPSERT (it replaces the current role). A removal is destructive: it
+    cascades to every space of the organization. Rows whose outcome the journal already records
+    (same role, or already removed) are left out.
+
+    Args:
+        members: the desired memberships.
+        orgs: the account's organizations (``to_frame()``).
+        users: the account's users (``users.to_frame()``), for emails and the annotator rule.
+        known: last known role per (org id, user id) from the journal; None means removed.
+
+    Returns:
+        The changes.
+
+    Raises:
+        PlanValidationError: every problem, row by row.
+    """
+    issues: list[Issue] = [
+        Issue(None, str(c), f"unexpected column (allowed: {', '.join(MEMBER_COLUMNS)})")
+        for c in members.columns
+        if c not in MEMBER_COLUMNS
+    ]
+    for needed in ("organization", "user"):
+        if needed not in members.columns:
+            issues.append(Issue(None, needed, f"the members frame needs an '{needed}' column"))
+    if issues:
+        raise PlanValidationError(issues)
+    org_names = {str(n): str(i) for i, n in zip(orgs["id"], orgs["name"], strict=True)}
+    org_ids = {str(i): str(n) for i, n in zip(orgs["id"], orgs["name"], strict=True)}
+    folded_names = {str(n).casefold(): str(n) for n in orgs["name"]}
+    by_email = {
+        str(e).casefold(): (str(i), str(e), str(r))
+        for i, e, r in zip(users["id"], users["email"], users["role_name"], strict=True)
+    }
+    by_user_id = {i: (i, e, r) for i, e, r in by_email.values()}
+
+    changes: list[Change] = []
+    seen: dict[tuple[str, str], str] = {}
+    for index, row in members.iterrows():
+        label = _label(index)
+        row_issues: list[Issue] = []
+        org_ref, user_ref = row.get("organization"), row.get("user")
+        org_id: str | None = None
+        if _missing(org_ref) or not str(org_ref).strip():
+            row_issues.append(Issue(label, "organization", "organization is missing"))
+        elif str(org_ref) in org_ids:
+            org_id = str(org_ref)
+        elif str(org_ref) in org_names:
+            org_id = org_names[str(org_ref)]
+        else:
+            hint = folded_names.get(str(org_ref).casefold())
+            extra = f"; did you mean {hint!r}? (names are exact)" if hint else ""
+            row_issues.append(Issue(label, "organization", f"unknown organization {org_ref!r}{extra}"))
+        user: tuple[str, str, str] | None = None
+        if _missing(user_ref) or not str(user_ref).strip():
+            row_issues.append(Issue(label, "user", "user is missing"))
+        else:
+            text = str(user_ref).strip()
+            user = by_email.get(text.casefold()) if "@" in text else by_user_id.get(text)
+            if user is None:
+                row_issues.append(
+                    Issue(label, "user", f"unknown user {text!r} (deactivated users cannot be added)")
+                )
+        flag = _as_flag(row.get("remove")) if "remove" in members.columns else False
+        if flag is None:
+            row_issues.append(Issue(label, "remove", f"cannot read {row.get('remove')!r} as true or false"))
+        role = row.get("role") if "role" in members.columns else None
+        if not flag:
+            row_issues += _role_problems(label, role, user)
+        if row_issues or org_id is None or user is None:
+            issues += row_issues
+            continue
+        pair = (org_id, user[0])
+        if pair in seen:
+            issues.append(Issue(label, None, f"same organization and user as row {seen[pair]}"))
+            continue
+        seen[pair] = label
+        previous = known.get(pair, "?")
+        before_role = None if previous in (None, "?") else previous
+        provenance = "" if previous == "?" else "previous role as last recorded in the local journal"
+        if flag:
+            if pair in known and previous is None:
+                continue  # the journal records it as removed already
+            changes.append(
+                Change(
+                    key=_key(Op.REMOVE_MEMBER, f"{org_id}/{user[0]}", {}),
+                    op=Op.REMOVE_MEMBER,
+                    row=label,
+                    org_id=org_id,
+                    org_name=org_ids[org_id],
+                    user_id=user[0],
+                    user_email=user[1],
+                    before={"role": before_role},
+                    after={"role": None},
+                    note="; ".join(filter(None, [CASCADE_REMOVE, provenance])),
+                )
+            )
+            continue
+        if previous == role:
+            continue  # the journal records this role already
+        after: dict[str, str | None] = {"role": str(role)}
+        changes.append(
+            Change(
+                key=_key(Op.SET_ROLE, f"{org_id}/{user[0]}", after),
+                op=Op.SET_ROLE,
+                row=label,
+                org_id=org_id,
+                org_name=org_ids[org_id],
+                user_id=user[0],
+                user_email=user[1],
+                before={"role": before_role},
+                after=after,
+                note="; ".join(filter(None, ["upsert: replaces any current role", provenance])),
+            )
+        )
+    if issues:
+        raise PlanValidationError(issues)
+    return changes
+
+
+def _role_problems(label: str, role: object, user: tuple[str, str, str] | None) -> list[Issue]:
+    if _missing(role) or not isinstance(role, str) or not role.strip():
+        return [Issue(label, "role", f"role is missing; expected one of {', '.join(ROLES)}")]
+    if role not in ROLES:
+        if role.strip().upper().replace("-", "_").replace(" ", "_") in ROLES:
+            fixed = role.strip().upper().replace("-", "_").replace(" ", "_")
+            return [Issue(label, "role", f"invalid role {role!r}: roles are upper case, e.g. {fixed!r}")]
+        close = difflib.get_close_matches(role.upper(), ROLES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return [Issue(label, "role", f"invalid role {role!r}{hint} (expected one of {', '.join(ROLES)})")]
+    if user is not None:
+        account_role = user[2]
+        if account_role == "ANNOTATOR" and role != "ANNOTATOR":
+            return [Issue(label, "role", f"{user[1]} is an annotator account: only ANNOTATOR is allowed")]
+        if account_role != "ANNOTATOR" and role == "ANNOTATOR":
+            return [
+                Issue(label, "role", f"ANNOTATOR is only for annotator accounts; {user[1]} is {account_role}")
+            ]
+    return []
+
+
+Applier = Callable[..., "ApplyResult"]
+
+
+class Plan:
+    """A reviewed list of changes. Nothing has been sent; :meth:`apply` sends it.
+
+    Args:
+        kind: ``"organizations"`` or ``"memberships"``.
+        changes: the changes, in plan order.
+        targets: assumed state of each targeted organization (for the stale check).
+        applier: runs the plan (wired by the client; ``None`` makes a read-only plan).
+        not_undoable: for undo plans, what could not be reverted and why.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        changes: Iterable[Change],
+        *,
+        targets: Mapping[str, OrgState] | None = None,
+        applier: Applier | None = None,
+        not_undoable: Iterable[str] = (),
+    ) -> None:
+        self.kind = kind
+        self.changes: list[Change] = list(changes)
+        self.targets: dict[str, OrgState] = dict(targets or {})
+        self.not_undoable: list[str] = list(not_undoable)
+        self._applier = applier
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+    def __iter__(self) -> Iterator[Change]:
+        return iter(self.changes)
+
+    def __getitem__(self, index: int) -> Change:
+        return self.changes[index]
+
+    @property
+    def destructive(self) -> list[Change]:
+        """Deletes and member removals (they need confirmation)."""
+        return [c for c in self.changes if c.op.destructive]
+
+    def summary(self) -> str:
+        """One line: how many of each kind of change."""
+        if not self.changes:
+            return f"{self.kind}: no changes"
+        counts = Counter(c.op for c in self.changes)
+        words = {
+            Op.CREATE: "to create",
+            Op.RENAME: "to rename",
+            Op.DESCRIBE: "description(s) to change",
+            Op.SET_ROLE: "role(s) to set",
+            Op.REMOVE_MEMBER: "member(s) to remove",
+            Op.DELETE: "to delete",
+        }
+        parts = [f"{counts[op]} {words[op]}" for op in Op if counts[op]]
+        danger = f" — {len(self.destructive)} destructive, need confirmation" if self.destructive else ""
+        return f"{self.kind}: " + ", ".join(parts) + danger
+
+    def __repr__(self) -> str:
+        return f"<Plan {self.summary()}>"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per changed field: op, marker, organization, field, before, after, risk, ..."""
+        rows: list[dict[str, Any]] = []
+        for change in self.changes:
+            fields = sorted(set(change.before) | set(change.after)) or ["-"]
+            for name in fields:
+                rows.append(
+                    {
+                        "op": change.op.value,
+                        "marker": change.op.marker,
+                        "organization": change.org_name,
+                        "organization_id": change.org_id,
+                        "user": change.user_email,
+                        "field": name,
+                        "before": change.before.get(name),
+                        "after": change.after.get(name),
+                        "risk": change.risk,
+                        "note": change.note,
+                        "row": change.row,
+                        "key": change.key,
+                    }
+                )
+        columns = [
+            "op",
+            "marker",
+            "organization",
+            "organization_id",
+            "user",
+            "field",
+            "before",
+            "after",
+            "risk",
+            "note",
+            "row",
+            "key",
+        ]
+        return pd.DataFrame(rows, columns=columns).astype("string")
+
+    def _repr_html_(self) -> str:
+        esc = _escape
+        parts = [f"<div class='aonb-plan'><p><b>{esc(self.summary())}</b></p>"]
+        if self.destructive:
+            parts.append(
+                "<p style='color:#b00020'><b>Destructive:</b> "
+                + esc(
+                    f"{len(self.destructive)} change(s). Deleting an organization {CASCADE_DELETE} "
+                    f"Removing a member {CASCADE_REMOVE}. Apply needs confirm=[names] or confirm=True."
+                )
+                + "</p>"
+            )
+        if self.changes:
+            parts.append(
+                "<table><thead><tr><th></th><th>op</th><th>organization</th><th>user</th><th>field</th>"
+                "<th>before</th><th>after</th><th>risk</th><th>note</th></tr></thead><tbody>"
+            )
+            for row in self.to_frame().itertuples(index=False):
+                color = {"+": "#1b5e20", "-": "#b00020"}.get(str(row.marker), "#8a6d00")
+                parts.append(
+                    f"<tr><td style='color:{color}'><b>{esc(row.marker)}</b></td><td>{esc(row.op)}</td>"
+                    f"<td>{esc(row.organization)}</td><td>{esc(row.user)}</td><td>{esc(row.field)}</td>"
+                    f"<td>{esc(row.before)}</td><td>{esc(row.after)}</td><td>{esc(row.risk)}</td>"
+                    f"<td>{esc(row.note)}</td></tr>"
+                )
+            parts.append("</tbody></table>")
+        parts.append("</div>")
+        return "".join(parts)
+
+    def select(self, keys: Iterable[str]) -> Plan:
+        """A plan of only the changes whose ``key`` is in ``keys`` (for include/exclude)."""
+        wanted = set(keys)
+        return self._derive(c for c in self.changes if c.key in wanted)
+
+    def _derive(self, changes: Iterable[Change]) -> Plan:
+        kept = list(changes)
+        targets = {k: v for k, v in self.targets.items() if any(c.org_id == k for c in kept)}
+        return Plan(self.kind, kept, targets=targets, applier=self._applier)
+
+    def apply(
+        self,
+        *,
+        confirm: bool | Iterable[str] | None = None,
+        workers: int = 8,
+        force: bool = False,
+        progress: Any = None,  # noqa: ANN401 - see apply.Progress
+    ) -> ApplyResult:
+        """Send the plan: stale check, confirmation, ordered concurrent writes, one outcome per row.
+
+        Args:
+            confirm: ``True`` to confirm every destructive change, or the exact names of the
+                organizations whose deletion (or member removal) you confirm.
+            workers: concurrent requests (one shared rate-limit pause for all).
+            force: apply even if targets changed on the server since the base frame.
+            progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False`` or a callback.
+
+        Returns:
+            The per-row results.
+
+        Raises:
+            StalePlanError: targets changed since the base (nothing sent).
+            ConfirmationRequiredError: destructive changes not confirmed (nothing sent).
+        """
+        if self._applier is None:
+            raise RuntimeError("this plan is read-only: make plans with client.organizations.plan()")
+        return self._applier(self, confirm=confirm, workers=workers, force=force, progress=progress)
+
+    def review(self) -> Any:  # noqa: ANN401 - an ipywidgets widget
+        """A widget to review, select, confirm and apply this plan (needs ipywidgets)."""
+        from arize_orgs_nb.widgets import PlanReview
+
+        return PlanReview(self)
+
+
+def _escape(value: object) -> str:
+    if _missing(value):
+        return ""
+    return html.escape(str(value), quote=True)
