@@ -186,7 +186,8 @@ class _Run:
     apply_id: str
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     aborted: str | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    lock: threading.RLock = field(default_factory=threading.RLock)
     on_done: Callable[[], None] = lambda: None
 
 
@@ -224,6 +225,7 @@ class Applier:
         workers: int = 8,
         force: bool = False,
         progress: Any = None,  # noqa: ANN401
+        cancel: threading.Event | None = None,
     ) -> ApplyResult:
         """Apply ``plan`` (see :meth:`Plan.apply`)."""
         if workers < 1:
@@ -231,7 +233,15 @@ class Applier:
         _check_confirmation(plan, confirm)
         holders = self._check_fresh(plan, force=force)
         apply_id = self._journal.begin(plan.kind, plan.summary(), plan.changes)
-        return self._run(plan, apply_id, holders=holders, workers=workers, progress=progress, reconcile=set())
+        return self._run(
+            plan,
+            apply_id,
+            holders=holders,
+            workers=workers,
+            progress=progress,
+            reconcile=set(),
+            cancel=cancel,
+        )
 
     def resume(self, apply_id: str, *, workers: int = 8, progress: Any = None) -> ApplyResult:  # noqa: ANN401
         """Finish an apply that was interrupted (a killed kernel): nothing done is done again.
@@ -298,8 +308,9 @@ class Applier:
         workers: int,
         progress: Any,  # noqa: ANN401
         reconcile: set[str],
+        cancel: threading.Event | None = None,
     ) -> ApplyResult:
-        run = _Run(apply_id)
+        run = _Run(apply_id, cancel=cancel or threading.Event())
         attempts = _Attempts()
         remove = self._transport.add_listener(attempts)
         bar, report = _progress(progress, len(plan.changes), run)
@@ -343,6 +354,8 @@ class Applier:
             previous = run.outcomes.get(change.key)
             if previous is not None and previous.status != "applied":
                 return  # its first step failed
+            if run.aborted is None and run.cancel.is_set():
+                run.aborted = "cancelled before it was sent"
             if run.aborted is not None:
                 self._record(run, Outcome(change, "skipped", error=f"not attempted: {run.aborted}"))
                 return

@@ -5,6 +5,12 @@ Layer: on top of the core; starts the sandbox on request.
 Commands:
     sandbox   run the embedded stand-in of the Arize API on loopback
     lab       the main job: a seeded sandbox plus JupyterLab on ``notebooks/``, both on loopback
+    export    every organization (``--users``: every user) to a .csv or .parquet file
+    plan      diff an edited organizations (or ``--members``) file against the account; sends nothing
+    apply     the same plan, confirmed, then applied; one outcome per row
+
+``export``, ``plan`` and ``apply`` live in :mod:`arize_orgs_nb.cli_bulk` and build their client
+from the ``ARIZE_*`` environment.
 """
 
 from __future__ import annotations
@@ -43,6 +49,15 @@ def _add_lab_arguments(parser: argparse.ArgumentParser) -> None:
         help="no sandbox: the notebooks use ARIZE_API_KEY and friends from your environment",
     )
     parser.add_argument("--token", default=None, help="JupyterLab token (default: random)")
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent process dies."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _wait_http(url: str, deadline: float) -> bool:
@@ -94,7 +109,9 @@ def _run_lab(ns: argparse.Namespace) -> int:
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
-    lab = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
+    # Its own session, so Ctrl-C reaches only us and we stop it cleanly; and it dies with us if we are
+    # killed outright (SIGKILL), so no orphaned JupyterLab keeps serving.
+    lab = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_die_with_parent)  # noqa: S603
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -123,6 +140,7 @@ def _run_lab(ns: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``arize-orgs-nb``."""
+    from arize_orgs_nb import cli_bulk
     from arize_orgs_nb.sandbox import cli as sandbox_cli
 
     parser = argparse.ArgumentParser(
@@ -135,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab = commands.add_parser("lab", help="the sandbox plus JupyterLab on notebooks/")
     _add_lab_arguments(lab)
     lab.set_defaults(handler=_run_lab)
+    cli_bulk.add_commands(commands)
     return parser
 
 

@@ -179,6 +179,8 @@ class ArizeOrgs:
         """
         from arize_orgs_nb.sandbox import Sandbox
 
+        client_options.setdefault("journal", ":memory:")  # sandbox data is throwaway; so is its journal
+
         server = Sandbox(
             api_key=api_key,
             orgs=orgs,

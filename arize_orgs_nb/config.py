@@ -107,6 +107,7 @@ class Settings:
         retry: the retry policy.
         verify: TLS verification (a bool, or a CA bundle path).
         pool_size: connections kept per host (sized for concurrent bulk applies).
+        proxy: the HTTP(S) proxy URL, if any (a secret: it may carry credentials).
     """
 
     base_url: str
@@ -116,6 +117,7 @@ class Settings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     verify: bool | str = True
     pool_size: int = 16
+    proxy: Secret | None = None
 
     @property
     def host(self) -> str:
@@ -249,9 +251,14 @@ def resolve_settings(
     if verify is None:
         verify_text = env.get("ARIZE_REQUEST_VERIFY", "true").strip().lower()
         verify = verify_text in ("1", "true", "yes", "on")
-        ca_bundle = env.get("ARIZE_SSL_CA_CERT")
+        ca_bundle = _first(env, "ARIZE_SSL_CA_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
         if verify and ca_bundle:
             verify = ca_bundle
+    proxy = (
+        None
+        if is_loopback_host(host) or _no_proxy(env, host)
+        else _first(env, "ARIZE_PROXY_URL", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+    )
 
     base_url = f"{scheme}://{host}" + (f":{port}" if port else "")
     return Settings(
@@ -262,4 +269,21 @@ def resolve_settings(
         retry=retry or RetryPolicy(),
         verify=verify,
         pool_size=pool_size,
+        proxy=Secret(proxy) if proxy else None,
     )
+
+
+def _first(env: Mapping[str, str], *names: str) -> str | None:
+    """The first of ``names`` set to a non-blank value (the SDK's precedence)."""
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _no_proxy(env: Mapping[str, str], host: str) -> bool:
+    """True when ``NO_PROXY`` exempts ``host`` (exact host or domain suffix; ``*`` for all)."""
+    entries = [e.strip().lower().lstrip(".") for e in (_first(env, "NO_PROXY", "no_proxy") or "").split(",")]
+    name = host.lower()
+    return any(e == "*" or (e and (name == e or name.endswith("." + e))) for e in entries)

@@ -225,6 +225,7 @@ class Drain(Generic[T]):
             failure = exc
         finally:
             remove()
+            self._pager.on_page = None  # no drain <-> pager cycle left for the garbage collector
             if bar is not None:
                 bar.close()
         self._warn_duplicates()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import html
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -590,6 +591,7 @@ class Plan:
         workers: int = 8,
         force: bool = False,
         progress: Any = None,  # noqa: ANN401 - see apply.Progress
+        cancel: threading.Event | None = None,
     ) -> ApplyResult:
         """Send the plan: stale check, confirmation, ordered concurrent writes, one outcome per row.
 
@@ -598,7 +600,9 @@ class Plan:
                 organizations whose deletion (or member removal) you confirm.
             workers: concurrent requests (one shared rate-limit pause for all).
             force: apply even if targets changed on the server since the base frame.
-            progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False`` or a callback.
+            progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False`` or a callback
+                receiving ``ApplyProgress(done, total, failed)``.
+            cancel: set this event to stop: changes not yet sent end as ``skipped``.
 
         Returns:
             The per-row results.
@@ -609,7 +613,9 @@ class Plan:
         """
         if self._applier is None:
             raise RuntimeError("this plan is read-only: make plans with client.organizations.plan()")
-        return self._applier(self, confirm=confirm, workers=workers, force=force, progress=progress)
+        return self._applier(
+            self, confirm=confirm, workers=workers, force=force, progress=progress, cancel=cancel
+        )
 
     def review(self) -> Any:  # noqa: ANN401 - an ipywidgets widget
         """A widget to review, select, confirm and apply this plan (needs ipywidgets)."""

@@ -19,9 +19,26 @@ ALLOWED = {
     "resolve": {"errors", "models"},
     "frames": {"models"},
     "drain": {"errors", "frames", "pagination", "transport"},
-    "organizations": {"drain", "errors", "frames", "models", "pagination", "resolve", "transport"},
+    "changes": {"errors"},
+    "plan": {"apply", "changes", "frames", "models", "widgets"},  # apply: typing only; widgets: review()
+    "journal": {"changes"},
+    "apply": {"changes", "errors", "journal", "organizations", "plan", "transport"},
+    "memberships": {"journal", "organizations", "plan", "users"},
+    "activity": {"apply", "changes", "journal", "plan"},
+    "organizations": {"drain", "errors", "frames", "models", "pagination", "plan", "resolve", "transport"},
     "users": {"drain", "errors", "frames", "models", "organizations", "pagination", "resolve", "transport"},
-    "client": {"config", "organizations", "resolve", "transport", "users", "sandbox"},
+    "client": {
+        "activity",
+        "apply",
+        "config",
+        "journal",
+        "memberships",
+        "organizations",
+        "resolve",
+        "transport",
+        "users",
+        "sandbox",
+    },
 }
 
 

@@ -43,7 +43,7 @@ class Sandbox:
         seed: Seed of the generated data.
         db: ``None`` for an in-memory database, or a file path (data survive restarts;
             seeding only happens when the file is new or empty).
-        latency_ms: Sleep per request.
+        latency_ms: Response time of every request, handling included (an answer never leaves sooner).
         rate_limit_share: Share of requests answered 429 (before any state change).
         error_share: Share of requests answered 500/502/503 (before any state change).
         drop_share: Share of write requests that commit, then lose the connection.
@@ -209,21 +209,24 @@ class Sandbox:
         started = time.monotonic()
         path = unquote(req.raw_path, errors="replace")
         plan = self.faults.take(req.method, path) or self._random.draw(req.method)
-        before = self._random.knobs.latency_ms / 1000.0 + plan.delay_before
+        # Latency is the service's response time: an answer leaves no sooner than `latency` after
+        # the request arrived, handling included (so a benchmark's floor is pages x latency).
+        latency = self._random.knobs.latency_ms / 1000.0
+        before = plan.delay_before
         after = plan.delay_after
 
         def finish(status: int, timed_out: bool) -> None:
             self._record(req, path, plan, status, time.monotonic() - started, timed_out)
 
         if plan.drop == "before":
-            _sleep(before)
+            _sleep(latency + before)
             finish(0, False)
             return Outcome(dropped=True)
-        if read_timeout is not None and before + after > read_timeout:
-            return self._time_out(req, plan, before, read_timeout, finish)
+        if read_timeout is not None and latency + before + after > read_timeout:
+            return self._time_out(req, plan, latency + before, read_timeout, finish)
         _sleep(before)
         response = self._respond(req, plan)
-        _sleep(after)
+        _sleep(max(0.0, latency - (time.monotonic() - started - before)) + after)
         if plan.drop == "after":
             finish(0, False)
             return Outcome(dropped=True)

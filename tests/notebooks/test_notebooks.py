@@ -40,14 +40,16 @@ def outputs_text(nb) -> str:
     )
 
 
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("ARIZE_")}
+def clean_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARIZE_")}
+    env["ARIZE_ORGS_NB_HOME"] = str(home)  # the journal goes to the test's folder, not ~
+    return env
 
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_on_its_own_sandbox(path, tmp_path):
-    nb = execute(path, tmp_path, clean_env())
+    nb = execute(path, tmp_path, clean_env(tmp_path / "home"))
     text = outputs_text(nb)
     assert "Talking to the embedded sandbox" in text or path.name != "00_quickstart.ipynb"
     assert "Traceback" not in text
@@ -58,7 +60,7 @@ def test_notebook_runs_on_its_own_sandbox(path, tmp_path):
 def test_notebook_on_a_served_api_never_saves_the_key(path, tmp_path):
     with Sandbox(api_key=CANARY, orgs=30, users=12, seed=3) as server:
         port = server.serve().rsplit(":", 1)[1]
-        env = {**clean_env(), "ARIZE_API_KEY": CANARY, "ARIZE_API_HOST": "127.0.0.1",
+        env = {**clean_env(tmp_path / "home"), "ARIZE_API_KEY": CANARY, "ARIZE_API_HOST": "127.0.0.1",
                "ARIZE_API_PORT": port, "ARIZE_API_SCHEME": "http"}
         nb = execute(path, tmp_path, env)
         assert server.log.count() > 0, "the notebook did not talk to the served API"

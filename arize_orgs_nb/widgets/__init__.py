@@ -1,0 +1,38 @@
+"""ipywidgets forms for organization admins: the only package of ``arize_orgs_nb`` that imports ipywidgets.
+
+    from arize_orgs_nb import ArizeOrgs
+    from arize_orgs_nb.widgets import OrgAdminPanel
+
+    client = ArizeOrgs.sandbox()
+    OrgAdminPanel(client)        # Browse | Create | Update | Members | Activity
+
+Each form runs its action in a background thread (the kernel stays responsive), shows a one-line
+status for every outcome, sends one request per click, escapes every server-provided string, and
+never shows the API key. Forms call only the functions of :mod:`arize_orgs_nb.widgets._actions`.
+"""
+
+from __future__ import annotations
+
+from arize_orgs_nb.widgets._actions import ROLES, Outcome
+from arize_orgs_nb.widgets._base import FormView, Runner, SyncRunner, ThreadRunner
+from arize_orgs_nb.widgets._snapshot import Snapshot
+from arize_orgs_nb.widgets.create_org import CreateOrgForm
+from arize_orgs_nb.widgets.member_role import MemberRoleForm
+from arize_orgs_nb.widgets.panel import OrgAdminPanel
+from arize_orgs_nb.widgets.table import OrgTable
+from arize_orgs_nb.widgets.update_org import UpdateOrgForm
+
+__all__ = [
+    "ROLES",
+    "CreateOrgForm",
+    "FormView",
+    "MemberRoleForm",
+    "OrgAdminPanel",
+    "OrgTable",
+    "Outcome",
+    "Runner",
+    "Snapshot",
+    "SyncRunner",
+    "ThreadRunner",
+    "UpdateOrgForm",
+]

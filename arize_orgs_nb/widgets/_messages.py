@@ -1,0 +1,199 @@
+"""One-line human messages for every error a form can meet, and the HTML escaping rules.
+
+Layer: widgets (pure: imports no ipywidgets). Messages are plain text; whoever puts one into HTML
+escapes it with :func:`esc` (RELIABILITY C1: ``ipywidgets.HTML`` renders raw ``innerHTML``, so an
+org named ``<img src=x onerror=...>`` would run script). Server-provided strings (names, problem
+details) are never trusted.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from arize_orgs_nb.drain import DrainInterruptedError
+from arize_orgs_nb.errors import (
+    APIConnectionError,
+    ApiError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    OrgsNbError,
+    PermissionDeniedError,
+    ProtocolError,
+    RateLimitError,
+    ResolutionError,
+    ServerError,
+    TransportError,
+    UnprocessableEntityError,
+)
+
+__all__ = [
+    "MAX_MESSAGE",
+    "describe_error",
+    "esc",
+    "one_line",
+    "status_html",
+    "visible",
+]
+
+MAX_MESSAGE = 300
+"""Longest one-line message shown in a status line (the rest goes to the details)."""
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def esc(text: object) -> str:
+    """Escape any value for HTML text or attribute context (``&``, ``<``, ``>``, ``"``, ``'``).
+
+    Args:
+        text: anything; ``str()`` is applied first.
+
+    Returns:
+        The escaped text.
+    """
+    return html.escape(str(text), quote=True)
+
+
+def visible(text: str) -> str:
+    """Make invisible and control characters visible, as ``⟨U+200B⟩``.
+
+    Two names that differ only by a zero-width space, a bidi override or a control character look
+    identical on screen (RELIABILITY C14, C15); pickers and confirmation prompts show this form.
+
+    Args:
+        text: a name as stored.
+
+    Returns:
+        The same text, with every control (Cc), format (Cf), separator other than a plain space
+        (Zl, Zp, Zs) and private-use character replaced by its code point.
+    """
+    out: list[str] = []
+    for char in text:
+        category = unicodedata.category(char)
+        if char != " " and category in ("Cc", "Cf", "Co", "Zl", "Zp", "Zs"):
+            out.append(f"⟨U+{ord(char):04X}⟩")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Collapse whitespace (newlines included) and cut to ``limit`` characters.
+
+    Args:
+        text: any text.
+        limit: the longest result.
+
+    Returns:
+        A single line.
+    """
+    line = _WHITESPACE.sub(" ", visible_controls(text)).strip()
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def visible_controls(text: str) -> str:
+    r"""Replace control characters other than whitespace by their code point (log-injection safe).
+
+    Args:
+        text: any text.
+
+    Returns:
+        The text with ``\x1b`` and friends made visible; tabs and newlines are kept.
+    """
+    return "".join(
+        f"⟨U+{ord(c):04X}⟩" if unicodedata.category(c) == "Cc" and c not in "\t\n\r" else c for c in text
+    )
+
+
+def _seconds(value: float) -> str:
+    return f"{max(1, round(value))} s"
+
+
+def describe_error(error: BaseException, *, host: str | None = None) -> tuple[str, str | None]:
+    """Map an exception to a one-line message and an optional multi-line detail.
+
+    Args:
+        error: what an action raised.
+        host: the API host, for "cannot reach" messages.
+
+    Returns:
+        ``(message, detail)``: the message is one plain-text line (NOT escaped); the detail, when
+        present, is the full error text for the details area (NOT escaped either).
+    """
+    if isinstance(error, DrainInterruptedError) and isinstance(error.__cause__, OrgsNbError):
+        # A list drain that failed part-way: the cause is what the user must act on.
+        return describe_error(error.__cause__, host=host)[0], str(error)
+    detail: str | None = str(error) or None
+    server_detail = getattr(error, "detail", None)
+    where = host or "the Arize API"
+    message: str
+    if isinstance(error, ConflictError):
+        message = "name already taken: another organization already uses this name (409)"
+    elif isinstance(error, BadRequestError):
+        message = f"the server refused the request (400): {server_detail or error.title}"
+    elif isinstance(error, AuthenticationError):
+        message = "the API key was refused (401): check ARIZE_API_KEY"
+    elif isinstance(error, PermissionDeniedError):
+        message = "your key may not do this: it needs organization admin (403)"
+    elif isinstance(error, NotFoundError):
+        message = "not found: it may have been deleted (404); refresh the list"
+    elif isinstance(error, UnprocessableEntityError):
+        message = f"the server could not process the request (422): {server_detail or error.title}"
+    elif isinstance(error, RateLimitError):
+        if error.retry_after is not None:
+            message = f"rate limited: try again in {_seconds(error.retry_after)}"
+        else:
+            message = "rate limited: try again in a few seconds"
+    elif isinstance(error, ServerError):
+        message = f"the Arize service failed ({error.status}); nothing was lost, try again"
+    elif isinstance(error, ApiError):
+        message = f"the server answered {error.status} {error.title}"
+        if server_detail:
+            message += f": {server_detail}"
+    elif isinstance(error, APITimeoutError):
+        message = f"cannot reach {where}: no answer in time"
+        if error.ambiguous:
+            message += " (the change may have been applied: refresh before retrying)"
+    elif isinstance(error, APIConnectionError | TransportError):
+        message = f"cannot reach {where}"
+        if error.ambiguous:
+            message += " (the change may have been applied: refresh before retrying)"
+    elif isinstance(error, ResolutionError):
+        message = f"not found: {error}"
+        detail = None
+    elif isinstance(error, ProtocolError):
+        message = "the server sent an answer this client does not understand; try again"
+    elif isinstance(error, OrgsNbError | ValueError):
+        # Client-side validation (before any request): the message is the whole story.
+        message = f"invalid input: {error}"
+        detail = None
+    else:
+        message = f"unexpected error: {type(error).__name__}: {error}"
+    return one_line(message), detail
+
+
+def status_html(kind: str, text: str) -> str:
+    """Render a status line: an icon and the escaped one-line text.
+
+    Args:
+        kind: ``"idle"``, ``"busy"``, ``"ok"``, ``"warn"`` or ``"error"``.
+        text: plain text (escaped here).
+
+    Returns:
+        HTML for an ``ipywidgets.HTML`` value.
+    """
+    icon, color = _KINDS.get(kind, _KINDS["idle"])
+    return f'<span class="aonb-status-{esc(kind)}" style="color:{color}">{icon} {esc(one_line(text))}</span>'
+
+
+_KINDS: dict[str, tuple[str, str]] = {
+    "idle": ("", "inherit"),
+    "busy": ("⏳", "inherit"),
+    "ok": ("✔", "#1b7f3a"),
+    "warn": ("⚠", "#9a6700"),
+    "error": ("✖", "#b3261e"),
+}

@@ -1,0 +1,150 @@
+"""``OrgAdminPanel``: Browse | Create | Update | Members | Activity, on one client and one snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import pandas as pd
+
+from arize_orgs_nb.client import ArizeOrgs
+from arize_orgs_nb.widgets._actions import Outcome
+from arize_orgs_nb.widgets._base import Runner, css, heading
+from arize_orgs_nb.widgets._messages import describe_error, esc
+from arize_orgs_nb.widgets._snapshot import Snapshot
+from arize_orgs_nb.widgets.create_org import CreateOrgForm
+from arize_orgs_nb.widgets.member_role import KnownRoles, MemberRoleForm
+from arize_orgs_nb.widgets.table import OrgTable
+from arize_orgs_nb.widgets.update_org import UpdateOrgForm
+
+__all__ = ["TAB_TITLES", "ActivityView", "OrgAdminPanel"]
+
+TAB_TITLES = ("Browse", "Create", "Update", "Members", "Activity")
+
+ACTIVITY_PLACEHOLDER = (
+    "The journal of every change made from this machine will appear here: what was sent, when, "
+    "and how it ended. It is not connected yet."
+)
+
+
+class ActivityView(widgets.VBox):
+    """The Activity tab: a frame from ``activity_frame()`` (a HOOK for the journal), or a note.
+
+    Args:
+        activity_frame: returns the activity as a DataFrame; None shows a placeholder.
+    """
+
+    def __init__(self, activity_frame: Callable[[], pd.DataFrame] | None = None) -> None:
+        super().__init__()
+        self.activity_frame = activity_frame
+        self.output = css(widgets.Output(), "aonb-activity-output")
+        self.table = css(widgets.HTML(), "aonb-activity-html")
+        self.refresh_button = css(
+            widgets.Button(description="Refresh", icon="refresh"), "aonb-activity-refresh"
+        )
+        self.refresh_button.on_click(lambda _button: self.refresh())
+        self.children = (heading("Activity"), self.output, self.refresh_button, self.table)
+        css(self, "aonb-activity")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the activity frame (escaped ``to_html()``), or show the placeholder."""
+        if self.activity_frame is None:
+            self.refresh_button.layout.display = "none"
+            self.output.outputs = (
+                {"output_type": "stream", "name": "stdout", "text": ACTIVITY_PLACEHOLDER + "\n"},
+            )
+            return
+        self.output.outputs = ()
+        try:
+            frame = self.activity_frame()
+        except Exception as error:  # a hook of someone else's: show it, do not break the panel
+            self.table.value = f'<span style="color:#b3261e">✖ {esc(describe_error(error)[0])}</span>'
+            return
+        self.table.value = (
+            frame.to_html(index=False, escape=True, border=0) if len(frame) else "<i>no activity yet</i>"
+        )
+
+
+class OrgAdminPanel(widgets.VBox):
+    """Every form in tabs (Browse | Create | Update | Members | Activity), sharing one snapshot.
+
+    After any form succeeds the snapshot is patched, so the table, the pickers and the duplicate
+    check see the change at once (no re-drain); Refresh in Browse drains again.
+
+    Args:
+        client: the client every form uses (its key is never shown or synced).
+        snapshot: a shared snapshot (made, and drained, if None).
+        runner: how actions run (default: a background thread per action).
+        page_size: rows per page in Browse.
+        known_roles: HOOK for the Members tab's last-known-role line (the journal).
+        activity_frame: HOOK for the Activity tab (the journal as a DataFrame).
+        on_done: called with the outcome after any successful change.
+    """
+
+    def __init__(
+        self,
+        client: ArizeOrgs,
+        *,
+        snapshot: Snapshot | None = None,
+        runner: Runner | None = None,
+        page_size: int = 25,
+        known_roles: KnownRoles | None = None,
+        activity_frame: Callable[[], pd.DataFrame] | None = None,
+        on_done: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.client = client
+        self.snapshot = snapshot if snapshot is not None else Snapshot(client)
+        self.on_done = on_done
+        error = self.snapshot.load(users=True)
+        self.table = OrgTable(client, snapshot=self.snapshot, page_size=page_size, runner=runner)
+        self.create = CreateOrgForm(client, snapshot=self.snapshot, runner=runner, on_done=self.after_change)
+        self.update = UpdateOrgForm(client, snapshot=self.snapshot, runner=runner, on_done=self.after_change)
+        self.members = MemberRoleForm(
+            client, snapshot=self.snapshot, runner=runner, on_done=self.after_change, known_roles=known_roles
+        )
+        self.activity = ActivityView(activity_frame)
+        self.tabs = css(
+            widgets.Tab(
+                children=(self.table, self.create, self.update, self.members, self.activity),
+                titles=TAB_TITLES,
+            ),
+            "aonb-tabs",
+        )
+        self.header = css(widgets.HTML(value=self._header(error)), "aonb-panel-header")
+        self.children = (self.header, self.tabs)
+        css(self, "aonb-panel")
+
+    def _header(self, error: BaseException | None) -> str:
+        text = f"Connected to {self.client.target}"
+        line = f'<span style="color:#666">{esc(text)}</span>'
+        if error is not None:
+            line += f'<br><span style="color:#b3261e">✖ {esc(describe_error(error)[0])}</span>'
+        return line
+
+    def select(self, title: str) -> None:
+        """Show a tab by title (``"Browse"``, ``"Create"``, ...)."""
+        self.tabs.selected_index = TAB_TITLES.index(title)
+
+    def after_change(self, outcome: Outcome) -> None:
+        """Bring the table and the activity up to date after a form's success (forms' ``on_done``).
+
+        The form has already patched the shared snapshot; this re-renders the table and the
+        Activity tab, then calls the panel's own ``on_done``.
+
+        Args:
+            outcome: the form's outcome.
+        """
+        self.table.render()
+        self.activity.refresh()
+        if self.on_done is not None:
+            self.on_done(outcome)
+
+    def close(self) -> None:
+        """Close every form (they stop listening to the snapshot) and the panel."""
+        for form in (self.table, self.create, self.update, self.members):
+            form.close()
+        for child in (self.activity, self.tabs, self.header):
+            child.close()
+        super().close()

@@ -1,0 +1,122 @@
+"""The widget forms in a real JupyterLab + headless Chromium: what a user clicking through sees.
+
+Each test opens notebooks/03_widget_forms.ipynb (a temp copy), runs all cells on a fresh kernel
+(the notebook starts its own sandbox), then drives the OrgAdminPanel. A second client on the SAME
+sandbox (its URL is printed in the panel header) plays another admin and checks the server side.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from .helpers import open_notebook, status
+
+pytestmark = pytest.mark.browser
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def nb(lab, page):
+    started = time.monotonic()
+    notebook = open_notebook(page, lab)
+    print(f"open + run all + panel ready: {time.monotonic() - started:.1f}s")
+    try:
+        yield notebook
+    finally:
+        notebook.api.close()
+    assert page.js_errors == [], page.js_errors
+
+
+def test_create_shows_in_the_table_then_update_its_description(nb):
+    create = nb.tab("Create")
+    create.locator(".aonb-create-name input").fill("Browser Org")
+    create.locator(".aonb-create-description textarea").fill("made in chromium")
+    create.locator("button.aonb-create-submit").click()
+    expect(status(create)).to_have_text("✔ created “Browser Org”")
+    expect(create.locator(".aonb-create-name input")).to_have_value("")  # cleared after a success
+    org = nb.api.organizations.get(organization="Browser Org")
+    assert org.description == "made in chromium"
+
+    browse = nb.tab("Browse")
+    browse.locator(".aonb-table-filter input").fill("browser org")
+    expect(browse.locator(".aonb-table-count")).to_have_text("1 of 43 organizations match")
+    expect(browse.locator(".aonb-table-html td").first).to_have_text("Browser Org")
+    nb.shot("01-created-org-in-table")
+
+    update = nb.tab("Update")
+    update.locator(".aonb-update-org-filter input").fill("Browser Org")  # one match: picked
+    expect(update.locator(".aonb-update-name input")).to_have_value("Browser Org")
+    description = update.locator(".aonb-update-description textarea")
+    expect(description).to_have_value("made in chromium")
+    expect(update.locator("button.aonb-update-submit")).to_be_disabled()  # nothing changed yet
+    description.fill("changed in chromium")
+    update.locator("button.aonb-update-submit").click()
+    expect(status(update)).to_have_text("✔ updated “Browser Org”: description changed")
+    assert nb.api.organizations.get(organization=org.id).description == "changed in chromium"
+    nb.shot("02-updated-description")
+
+    browse = nb.tab("Browse")
+    expect(browse.locator(".aonb-table-html td", has_text="changed in chromium")).to_have_count(1)
+
+
+def test_set_a_members_role_by_picking_the_user_by_email(nb):
+    users = nb.api.users.to_frame(progress=False)
+    member = users[(users["role_name"] == "MEMBER") & (users["status"] == "ACTIVE")].iloc[0]
+    org = nb.api.organizations.get(organization="Made from code")
+
+    members = nb.tab("Members")
+    members.locator(".aonb-members-org-filter input").fill("made from code")
+    members.locator(".aonb-members-user-filter input").fill(member["email"])
+    expect(members.locator(".aonb-members-account")).to_contain_text("account role: MEMBER")
+    members.locator(".aonb-members-role select").select_option("READ_ONLY")
+    members.locator("button.aonb-members-submit").click()
+    expect(status(members)).to_have_text(f"✔ {member['email']} is now READ_ONLY in “Made from code”")
+    nb.shot("03-member-role-set")
+    # The membership exists on the server: removing it through the side channel succeeds (404 if not).
+    nb.api.organizations.remove_user(organization=org.id, user_id=member["id"])
+
+
+def test_a_duplicate_name_says_already_taken(nb):
+    create = nb.tab("Create")
+    name = create.locator(".aonb-create-name input")
+    submit = create.locator("button.aonb-create-submit")
+    name.fill("MADE FROM CODE")  # known to the panel: caught inline, nothing sent
+    expect(submit).to_be_disabled()
+    expect(create.locator(".aonb-create-hint")).to_contain_text("name already taken by “Made from code”")
+
+    nb.api.organizations.create(name="Raced In Browser")  # another admin, after the panel loaded
+    name.fill("raced in browser")
+    expect(submit).to_be_enabled()
+    submit.click()
+    expect(status(create)).to_contain_text("name already taken")
+    expect(name).to_have_value("raced in browser")  # the input is kept
+    expect(submit).to_be_enabled()  # re-enabled after the failure
+    nb.shot("04-duplicate-409")
+
+
+def test_a_hostile_org_name_renders_as_text_and_runs_nothing(nb):
+    page = nb.page
+    browse = nb.tab("Browse")
+    browse.locator(".aonb-table-filter input").fill("onerror")
+    cell = browse.locator(".aonb-table-html td").first
+    expect(cell).to_have_text(XSS)
+
+    update = nb.tab("Update")
+    update.locator(".aonb-update-org-filter input").fill("onerror")
+    expect(update.locator(".aonb-update-name input")).to_have_value(XSS)
+    expect(update.locator(".aonb-delete-prompt code").first).to_have_text(XSS)
+    expect(update.locator(".aonb-update-org select option")).to_have_text([XSS])
+
+    members = nb.tab("Members")
+    members.locator(".aonb-members-org-filter input").fill("onerror")
+    expect(members.locator(".aonb-members-org select option")).to_have_text([XSS])
+    page.wait_for_timeout(1000)  # room for a broken image's onerror to fire, if one existed
+    nb.shot("05-hostile-name-as-text")
+
+    assert page.locator('img[src="x"]').count() == 0
+    assert nb.panel.locator("img").count() == 0
+    assert page.dialogs == []  # alert(1) never ran

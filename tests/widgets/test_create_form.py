@@ -1,0 +1,222 @@
+"""CreateOrgForm headless: set .value, .click(), assert on the sandbox and on the status line."""
+
+import threading
+
+import pytest
+
+from arize_orgs_nb.widgets import CreateOrgForm, Snapshot, ThreadRunner, _actions
+
+from .conftest import ORGS, XSS, dangerous_elements, html_values, org_names, post_count, status_history
+
+
+def form_for(client, runner, **kw):
+    return CreateOrgForm(client, runner=runner, **kw)
+
+
+def test_create_happy_path(wclient, sync):
+    done = []
+    form = form_for(wclient, sync, on_done=done.append)
+    assert form.submit.disabled
+    form.name_input.value = "Fraud Team"
+    form.description_input.value = "fraud models"
+    assert not form.submit.disabled
+    form.submit.click()
+    assert form.status_kind == "ok"
+    assert form.status_text == "✔ created “Fraud Team”".removeprefix("✔ ")
+    created = next(o for o in wclient.local_sandbox.state.orgs() if o["name"] == "Fraud Team")
+    assert created["description"] == "fraud models"
+    assert done and done[0].ok and done[0].value.id == created["id"]
+    # inputs cleared after a success; the snapshot knows the new name at once (no re-drain)
+    assert form.name_input.value == "" and form.submit.disabled
+    assert form.snapshot.name_taken_by("fraud team") is not None
+    assert post_count(wclient) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "description", "problem"),
+    [
+        ("", "", "a name is required"),
+        ("   ", "", "a name is required"),
+        ("x" * 256, "", "the name has 256 characters; the limit is 255"),
+        ("ok", "d" * 1001, "the description has 1001 characters; the limit is 1000"),
+        ("zero\u200bwidth", "", "invisible or control characters (U+200B)"),
+        ("bell\x07", "", "U+0007"),
+    ],
+)
+def test_validation_disables_create_and_sends_nothing(wclient, sync, name, description, problem):
+    form = form_for(wclient, sync)
+    wclient.local_sandbox.log.clear()
+    form.name_input.value = name
+    form.description_input.value = description
+    assert form.submit.disabled
+    assert problem in form.hint.value
+    form.submit.click()  # a click reaching the kernel anyway (stale front-end): still refused
+    assert form.status_kind == "error"
+    assert len(wclient.local_sandbox.log) == 0
+
+
+def test_limits_are_inclusive(wclient, sync):
+    form = form_for(wclient, sync)
+    form.name_input.value = "👍🏽" + "x" * 253  # 255 code points (2 for the emoji)
+    form.description_input.value = "d" * 1000
+    assert not form.submit.disabled
+    form.submit.click()
+    assert form.status_kind == "ok"
+
+
+def test_a_taken_name_is_caught_inline_ignoring_case(wclient, sync):
+    existing = wclient.local_sandbox.state.orgs()[0]["name"]
+    form = form_for(wclient, sync)
+    form.name_input.value = existing.upper()
+    assert form.submit.disabled
+    assert "name already taken" in form.hint.value
+    form.name_input.value = existing + " 2"
+    assert not form.submit.disabled
+
+
+def test_edge_whitespace_is_a_warning_and_the_name_is_sent_as_typed(wclient, sync):
+    form = form_for(wclient, sync)
+    form.name_input.value = " Padded "
+    assert not form.submit.disabled and "starts or ends with a space" in form.hint.value
+    form.submit.click()
+    assert wclient.local_sandbox.log.last().json == {"name": " Padded "}
+
+
+# -- every error class, inline and kept ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ({"status": 400}, "the server refused the request (400): injected fault"),
+        ({"status": 401}, "the API key was refused (401)"),
+        ({"status": 403}, "your key may not do this: it needs organization admin (403)"),
+        ({"status": 404}, "not found: it may have been deleted (404)"),
+        ({"status": 409}, "name already taken"),
+        ({"status": 422}, "the server could not process the request (422): injected fault"),
+        ({"status": 429, "retry_after": 3600}, "rate limited: try again in 3600 s"),
+        ({"status": 500}, "the Arize service failed (500); nothing was lost, try again"),
+        ({"status": 502}, "the Arize service failed (502); nothing was lost, try again"),
+        ({"status": 503}, "the Arize service failed (503); nothing was lost, try again"),
+        ({"drop": "before"}, "cannot reach sandbox.localhost"),
+    ],
+    ids=lambda v: str(v.get("status", v.get("drop"))) if isinstance(v, dict) else None,
+)
+def test_every_error_is_one_line_inline_and_keeps_the_inputs(wclient, sync, fault, expected):
+    form = form_for(wclient, sync)
+    form.name_input.value = "Kept Name <b>"
+    form.description_input.value = "kept description"
+    wclient.local_sandbox.faults.add(method="POST", path=ORGS, times=20, **fault)
+    form.submit.click()
+    assert form.status_kind == "error"
+    assert expected in form.status_text
+    assert "\n" not in form.status_text
+    assert form.name_input.value == "Kept Name <b>"  # U4: nothing the user typed is lost
+    assert form.description_input.value == "kept description"
+    assert not form.submit.disabled  # re-enabled in finally
+    assert form.details.outputs  # the full error is in the details area
+    assert "Kept Name" not in org_names(wclient)
+    for markup in html_values(form):
+        assert dangerous_elements(markup) == []
+
+
+def test_a_409_from_the_server_when_the_snapshot_is_stale(wclient, sync):
+    form = form_for(wclient, sync)
+    wclient.local_sandbox.state.create_org("Raced")  # another admin, after the list was loaded
+    form.name_input.value = "raced"
+    assert not form.submit.disabled  # the snapshot cannot know yet
+    form.submit.click()
+    assert form.status_text.startswith("name already taken")
+    assert form.name_input.value == "raced"
+    assert post_count(wclient) == 1
+
+
+def test_rate_limited_shows_retrying_then_the_result(wclient, sync, clock):
+    form = form_for(wclient, sync)
+    seen = status_history(form)
+    wclient.local_sandbox.faults.add(status=429, retry_after=2, method="POST", path=ORGS)
+    form.name_input.value = "Patient Org"
+    form.submit.click()
+    assert "⚠ rate limited, retrying in 2 s" in seen
+    assert seen[-1] == "✔ created “Patient Org”"
+    assert clock.sleeps == [2.0]
+    assert post_count(wclient) == 2
+
+
+# -- one request per click, the kernel stays free -----------------------------------------------
+
+
+def test_a_double_click_sends_one_request(wclient, deferred):
+    form = form_for(wclient, deferred)
+    form.name_input.value = "Once"
+    form.submit.click()
+    assert form.busy and form.submit.disabled and form.status_kind == "busy"
+    form.submit.click()  # the second click of a double click, while the first is in flight
+    form.create()
+    assert len(deferred.jobs) == 1
+    deferred.run_all()
+    assert post_count(wclient) == 1
+    assert org_names(wclient).count("Once") == 1
+    assert not form.busy and form.status_kind == "ok"
+
+
+def test_the_thread_runner_returns_at_once_and_ignores_clicks_while_busy(wclient, monkeypatch):
+    gate = threading.Event()
+    started = threading.Event()
+    real = _actions.create_org
+
+    def gated(*args, **kwargs):
+        started.set()
+        assert gate.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_actions, "create_org", gated)
+    form = form_for(wclient, ThreadRunner())
+    form.name_input.value = "Threaded"
+    form.submit.click()  # returns while the action waits in its thread
+    assert started.wait(10)
+    assert form.busy and form.submit.disabled
+    assert post_count(wclient) == 0
+    form.submit.click()
+    form.submit.click()
+    gate.set()
+    assert form.wait(10)
+    assert post_count(wclient) == 1
+    assert form.status_text == "created “Threaded”"
+    assert threading.current_thread() is threading.main_thread()
+
+
+def test_a_bug_in_an_action_is_shown_and_the_form_recovers(wclient, sync, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(_actions, "create_org", broken)
+    form = form_for(wclient, sync)
+    form.name_input.value = "Anything"
+    form.submit.click()
+    assert form.status_text == "unexpected error: RuntimeError: boom"
+    assert "Traceback" in form.details.outputs[0]["text"]
+    assert not form.submit.disabled and not form.busy
+
+
+def test_a_failed_initial_load_shows_in_the_status_line(clock):
+    from tests.conftest import make_client
+
+    with make_client(clock, orgs=3, journal=":memory:") as client:
+        client.local_sandbox.faults.add(status=401, method="GET", times=5)
+        form = CreateOrgForm(client, snapshot=Snapshot(client))
+        assert form.status_kind == "error"
+        assert "could not load the organizations: the API key was refused" in form.status_text
+
+
+def test_an_xss_name_is_escaped_in_every_html_value(wclient, sync):
+    wclient.local_sandbox.state.create_org(XSS)
+    form = form_for(wclient, sync)
+    form.name_input.value = XSS.upper()  # taken: the hint quotes the stored name
+    assert "name already taken by" in form.hint.value
+    form.name_input.value = XSS + " 2"
+    form.submit.click()
+    assert form.status_kind == "ok"
+    for markup in html_values(form):
+        assert dangerous_elements(markup) == []
+    assert XSS in form.status_text

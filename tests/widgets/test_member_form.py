@@ -1,0 +1,164 @@
+"""MemberRoleForm headless: pick by email or name, annotator rule inline, confirmed remove, journal hook."""
+
+from datetime import date
+
+import pytest
+
+from arize_orgs_nb.widgets import MemberRoleForm
+
+from .conftest import ORGS, XSS, dangerous_elements, html_values, visible_text
+
+
+@pytest.fixture
+def people(wclient):
+    state = wclient.local_sandbox.state
+    org = wclient.organizations.create(name="Members Org")
+    member = state.create_user("Robin Quill", "robin.quill@example.com", role="MEMBER")
+    annotator = state.create_user("Ana Tator", "ana.tator@example.com", role="ANNOTATOR")
+    return org, member, annotator
+
+
+@pytest.fixture
+def form(wclient, sync, people):
+    org, _, _ = people
+    form = MemberRoleForm(wclient, runner=sync)
+    form.org_picker.search.value = "members org"
+    assert form.org_picker.value == org.id
+    return form
+
+
+def roles_in(client, org_id):
+    return {
+        m["user_id"]: m["role"]["name"]
+        for m in client.local_sandbox.state.memberships()
+        if m["organization_id"] == org_id
+    }
+
+
+def test_pick_a_user_by_email_and_set_a_role(wclient, form, people):
+    org, member, _ = people
+    assert form.submit.disabled and "pick a user" in form.hint.value
+    form.user_picker.search.value = "ROBIN.QUILL@"
+    assert form.user_picker.value == member["id"]
+    assert form.user_picker.label.startswith("robin.quill@example.com — Robin Quill (MEMBER)")
+    assert "account role: MEMBER" in visible_text(form.account_label.value)
+    form.role.value = "READ_ONLY"
+    assert not form.submit.disabled
+    form.submit.click()
+    assert form.status_text == "robin.quill@example.com is now READ_ONLY in “Members Org”"
+    assert roles_in(wclient, org.id) == {member["id"]: "READ_ONLY"}
+    form.role.value = "ADMIN"  # an upsert: the role is replaced
+    form.submit.click()
+    assert roles_in(wclient, org.id) == {member["id"]: "ADMIN"}
+
+
+def test_users_are_searchable_by_name_too(form, people):
+    _, member, _ = people
+    form.user_picker.search.value = "robin q"
+    assert form.user_picker.value == member["id"]
+
+
+def test_the_annotator_rule_is_checked_inline(wclient, form, people):
+    _, member, annotator = people
+    wclient.local_sandbox.log.clear()
+    form.user_picker.select(annotator["id"])
+    assert form.role.value == "ANNOTATOR"  # steered to the only allowed role
+    form.role.value = "MEMBER"
+    assert form.submit.disabled
+    assert "ANNOTATOR account" in form.hint.value
+    form.submit.click()
+    assert form.status_kind == "error"
+    form.user_picker.select(member["id"])
+    assert form.role.value == "MEMBER"
+    form.role.value = "ANNOTATOR"
+    assert form.submit.disabled and "only for annotator accounts" in form.hint.value
+    assert not any(r.method == "POST" for r in wclient.local_sandbox.log)
+    form.user_picker.select(annotator["id"])
+    form.submit.click()
+    assert form.status_text == "ana.tator@example.com is now ANNOTATOR in “Members Org”"
+
+
+def test_remove_needs_the_box_and_warns_about_spaces(wclient, form, people):
+    org, member, _ = people
+    wclient.organizations.add_user(organization=org.id, user_id=member["id"], role="MEMBER")
+    form.user_picker.select(member["id"])
+    assert form.remove_button.disabled
+    assert "every space" in form.remove_confirm.description
+    form.remove_button.click()
+    assert form.status_text.startswith("not removed")
+    assert roles_in(wclient, org.id) == {member["id"]: "MEMBER"}
+    form.remove_confirm.value = True
+    assert not form.remove_button.disabled
+    form.remove_button.click()
+    assert form.status_text == "robin.quill@example.com was removed from “Members Org” and all of its spaces"
+    assert roles_in(wclient, org.id) == {}
+    assert not form.remove_confirm.value and form.remove_button.disabled
+    form.remove_confirm.value = True
+    form.remove_button.click()  # not a member any more
+    assert form.status_text.startswith("not found: it may have been deleted (404)")
+
+
+def test_changing_the_pick_unticks_the_remove_box(form, people):
+    _, member, annotator = people
+    form.user_picker.select(member["id"])
+    form.remove_confirm.value = True
+    form.user_picker.select(annotator["id"])
+    assert not form.remove_confirm.value
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [(403, "your key may not do this"), (404, "not found"), (429, "rate limited: try again in 3600 s")],
+)
+def test_errors_from_add_user(wclient, form, people, status, expected):
+    org, member, _ = people
+    extra = {"retry_after": 3600} if status == 429 else {}
+    wclient.local_sandbox.faults.add(status=status, method="POST", path=f"{ORGS}/{org.id}/users", **extra)
+    form.user_picker.select(member["id"])
+    form.submit.click()
+    assert form.status_text.startswith(expected)
+    assert form.user_picker.value == member["id"] and form.role.value == "MEMBER"
+
+
+def test_known_roles_hook_feeds_the_last_known_role_line(wclient, sync, people):
+    org, member, _ = people
+    calls = []
+
+    def known(org_id, user_id):
+        calls.append((org_id, user_id))
+        return ("ADMIN", date(2026, 1, 2)) if user_id == member["id"] else None
+
+    form = MemberRoleForm(wclient, runner=sync, known_roles=known)
+    form.org_picker.select(org.id)
+    form.user_picker.select(member["id"])
+    text = visible_text(form.last_known_role.value)
+    assert "ADMIN on 2026-01-02" in text and "local record" in text
+    assert calls[-1] == (org.id, member["id"])
+    form.user_picker.search.value = "ana.tator"
+    assert "unknown" in visible_text(form.last_known_role.value)
+
+
+def test_names_with_markup_are_escaped(wclient, sync):
+    state = wclient.local_sandbox.state
+    org = wclient.organizations.create(name=XSS)
+    user = state.create_user("<script>alert(3)</script>", "evil@example.com", role="MEMBER")
+    form = MemberRoleForm(wclient, runner=sync)
+    form.org_picker.select(org.id)
+    form.user_picker.select(user["id"])
+    form.submit.click()
+    assert form.status_kind == "ok"
+    for markup in html_values(form):
+        assert dangerous_elements(markup) == [], markup
+    assert XSS in form.status_text
+
+
+def test_double_click_on_set_role_sends_one_post(wclient, deferred, people):
+    org, member, _ = people
+    form = MemberRoleForm(wclient, runner=deferred)
+    form.org_picker.select(org.id)
+    form.user_picker.select(member["id"])
+    form.submit.click()
+    form.submit.click()
+    assert len(deferred.jobs) == 1
+    deferred.run_all()
+    assert wclient.local_sandbox.log.count(method="POST", path_prefix=f"{ORGS}/{org.id}/users") == 1

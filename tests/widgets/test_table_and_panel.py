@@ -1,0 +1,167 @@
+"""OrgTable and OrgAdminPanel headless: paging, filter, refresh after changes, escaping, no key."""
+
+import base64
+import urllib.parse
+
+import pandas as pd
+import pytest
+
+from arize_orgs_nb.widgets import OrgAdminPanel, OrgTable, Snapshot, SyncRunner
+from arize_orgs_nb.widgets.panel import TAB_TITLES
+from tests.conftest import make_client
+
+from .conftest import XSS, dangerous_elements, html_values, states_json, tree, visible_text
+
+
+def shown_names(table):
+    return list(table.rows()["name"].iloc[table.page * table.page_size : (table.page + 1) * table.page_size])
+
+
+def test_paging_filter_and_count(wclient, sync):
+    for i in range(30):
+        wclient.local_sandbox.state.create_org(f"zz paging {i:02d}")
+    table = OrgTable(wclient, runner=sync, page_size=10)
+    total = len(wclient.local_sandbox.state.orgs())
+    assert visible_text(table.count.value) == f"{total} organizations"
+    assert table.prev_button.disabled and not table.next_button.disabled
+    assert "page 1 of" in visible_text(table.page_label.value)
+    assert table.table.value.count("<tr>") == 1 + 10  # the header row and one page of rows
+    table.filter_input.value = "ZZ PAGING"
+    assert visible_text(table.count.value) == f"30 of {total} organizations match"
+    assert shown_names(table)[0] == "zz paging 00"
+    table.next_button.click()
+    table.next_button.click()
+    assert shown_names(table)[0] == "zz paging 20"
+    assert table.next_button.disabled and not table.prev_button.disabled
+    table.filter_input.value = "zz paging 2"  # a new filter goes back to page 1
+    assert table.page == 0 and len(table.rows()) == 10
+    table.filter_input.value = "nothing matches this"
+    assert "no organizations to show" in table.table.value
+
+
+def test_refresh_button_drains_again(wclient, sync):
+    table = OrgTable(wclient, runner=sync)
+    before = len(table.rows())
+    wclient.local_sandbox.state.create_org("Made Elsewhere")
+    assert len(table.rows()) == before
+    table.refresh_button.click()
+    assert table.status_text.startswith("refreshed:")
+    assert "Made Elsewhere" in set(table.rows()["name"])
+    wclient.local_sandbox.faults.add(status=503, method="GET", times=10)
+    table.refresh_button.click()
+    assert table.status_text.startswith("refresh failed: the Arize service failed (503)")
+    assert "Made Elsewhere" in set(table.rows()["name"])  # the previous data are kept
+
+
+def test_the_table_renders_names_as_text(wclient, sync):
+    wclient.local_sandbox.state.create_org(XSS, "</td><script>alert(2)</script>")
+    table = OrgTable(wclient, runner=sync)
+    assert dangerous_elements(table.table.value) == []
+    text = visible_text(table.table.value)
+    assert XSS in text and "</td><script>alert(2)</script>" in text
+
+
+def test_panel_tabs_share_one_snapshot_and_refresh_after_changes(wclient, sync):
+    done = []
+    panel = OrgAdminPanel(wclient, runner=sync, on_done=done.append)
+    assert panel.tabs.titles == TAB_TITLES == ("Browse", "Create", "Update", "Members", "Activity")
+    assert panel.create.snapshot is panel.update.snapshot is panel.members.snapshot is panel.table.snapshot
+    drains = wclient.local_sandbox.log.count(method="GET", path_prefix="/v2/organizations")
+    panel.create.name_input.value = "Panel Org"
+    panel.create.submit.click()
+    assert "Panel Org" in set(panel.table.rows()["name"])  # the table, at once
+    assert done and done[-1].ok
+    panel.update.picker.search.value = "panel org"
+    assert panel.update.picker.value == done[-1].value.id  # the Update picker knows it
+    panel.update.description_input.value = "described"
+    panel.update.submit.click()
+    assert "described" in set(panel.table.rows()["description"])
+    panel.members.org_picker.search.value = "panel org"
+    assert panel.members.org_picker.value == done[-1].value.id
+    panel.update.delete_confirm.value = "Panel Org"
+    panel.update.delete_button.click()
+    assert "Panel Org" not in set(panel.table.rows()["name"])
+    assert panel.members.org_picker.value is None
+    # patched locally: no re-drain after a change (the delete read the org once, by id)
+    assert wclient.local_sandbox.log.count(method="GET", path_prefix="/v2/organizations") - drains == 1
+    panel.create.name_input.value = "panel org"  # deleted: the name is free again
+    assert not panel.create.submit.disabled
+
+
+def test_panel_activity_hook_and_header(wclient, sync):
+    panel = OrgAdminPanel(wclient, runner=sync)
+    assert "journal" in panel.activity.output.outputs[0]["text"]
+    assert "Connected to the embedded sandbox" in visible_text(panel.header.value)
+    frame = pd.DataFrame({"when": ["2026-01-01"], "what": [XSS]})
+    hooked = OrgAdminPanel(wclient, runner=sync, activity_frame=lambda: frame)
+    assert XSS in visible_text(hooked.activity.table.value)
+    assert dangerous_elements(hooked.activity.table.value) == []
+
+    def broken():
+        raise RuntimeError("journal locked")
+
+    failing = OrgAdminPanel(wclient, runner=sync, activity_frame=broken)
+    assert "journal locked" in visible_text(failing.activity.table.value)
+
+
+def test_every_html_value_of_the_panel_escapes_payloads(wclient, sync):
+    state = wclient.local_sandbox.state
+    payloads = [
+        XSS,
+        '"onmouseover="alert(1)',
+        "javascript:alert(1)",
+        "{{7*7}} $x$",
+        "</td><script>x</script>",
+    ]
+    orgs = [wclient.organizations.create(name=p, description=p) for p in payloads]
+    state.create_user(XSS, "xss@example.com", role="MEMBER")
+    panel = OrgAdminPanel(wclient, runner=sync)
+    for org in orgs:
+        panel.update.picker.select(org.id)
+        panel.members.org_picker.select(org.id)
+        panel.members.user_picker.search.value = "xss@"
+        for markup in html_values(panel):
+            assert dangerous_elements(markup) == [], markup
+    panel.update.name_input.value = XSS.upper()  # the "taken by <name>" hint
+    wclient.local_sandbox.faults.add(
+        status=400, method="PATCH", body=f'{{"detail": "{XSS}"}}', content_type="application/problem+json"
+    )
+    panel.update.name_input.value = "fine name"
+    panel.update.submit.click()
+    assert XSS in panel.update.status_text
+    for markup in html_values(panel):
+        assert dangerous_elements(markup) == [], markup
+
+
+def test_the_api_key_is_never_in_widget_state_or_repr(clock):
+    canary = "wgt-canary-key-7Hq2"
+    forms = [canary, base64.b64encode(canary.encode()).decode(), urllib.parse.quote(canary)]
+    with make_client(clock, orgs=5, users=4, api_key=canary, journal=":memory:") as client:
+        panel = OrgAdminPanel(client, runner=SyncRunner())
+        panel.create.name_input.value = "Canary Org"
+        panel.create.submit.click()
+        client.local_sandbox.faults.add(status=401, method="POST")
+        panel.create.name_input.value = "Refused Org"
+        panel.create.submit.click()
+        assert panel.create.status_text.startswith("the API key was refused")
+        client.local_sandbox.faults.add(drop="before", method="POST", times=10)
+        panel.create.submit.click()
+        texts = [states_json(panel), repr(panel), *(repr(w) for w in tree(panel))]
+        texts += [str(panel.create.last_outcome), str(panel.create.details.outputs)]
+        for text in texts:
+            for form in forms:
+                assert form not in text
+
+
+@pytest.mark.parametrize("page_size", [0, -1])
+def test_page_size_must_be_positive(wclient, page_size):
+    with pytest.raises(ValueError, match="page_size"):
+        OrgTable(wclient, page_size=page_size, snapshot=Snapshot(wclient))
+
+
+def test_close_unsubscribes_from_the_snapshot(wclient, sync):
+    snapshot = Snapshot(wclient)
+    panel = OrgAdminPanel(wclient, runner=sync, snapshot=snapshot)
+    assert len(snapshot._listeners) == 4
+    panel.close()
+    assert snapshot._listeners == []
