@@ -105,9 +105,13 @@ class Organizations:
             ApiError: the server refused (for example 400 for a cursor from another query).
         """
         check_list_args(limit=limit, cursor=cursor, text=name, text_name="name")
-        data = self._transport.request(
-            "GET", _BASE, params={"name": name or None, "limit": limit, "cursor": cursor}
-        )
+        return self._parse_page(self._list_raw(name, limit, cursor))
+
+    def _list_raw(self, name: str | None, limit: int, cursor: str | None) -> object:
+        params = {"name": name or None, "limit": limit, "cursor": cursor}
+        return self._transport.request("GET", _BASE, params=params)
+
+    def _parse_page(self, data: object) -> ListOrganizationsResponse:
         page = parse_model(ListOrganizationsResponse, data, "organization list")
         self._index.observe(page.organizations)
         return page
@@ -136,11 +140,16 @@ class Organizations:
         """
         check_list_args(limit=limit, cursor=None, text=name, text_name="name")
 
-        def fetch(cursor: str | None) -> Page[Organization]:
-            page = self.list(name=name, limit=limit, cursor=cursor)
+        def parse(data: object) -> Page[Organization]:
+            page = self._parse_page(data)
             return Page(page.organizations, page.pagination)
 
-        return Pager(fetch=fetch, on_page=on_page, max_items=max_items)
+        return Pager(
+            fetch=lambda cursor: self._list_raw(name, limit, cursor),
+            parse=parse,
+            on_page=on_page,
+            max_items=max_items,
+        )
 
     def drain(
         self,

@@ -10,14 +10,17 @@ against servers that loop: a repeated cursor or ``has_more`` without a cursor ra
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from arize_orgs_nb.errors import PaginationError
+from pydantic import ValidationError
+
+from arize_orgs_nb.errors import PaginationError, ProtocolError
 from arize_orgs_nb.models import PaginationMetadata
 
-__all__ = ["Page", "PageInfo", "Pager"]
+__all__ = ["Page", "PageInfo", "Pager", "peek_pagination"]
 
 logger = logging.getLogger("arize_orgs_nb.pagination")
 
@@ -55,13 +58,29 @@ class PageInfo:
     has_more: bool
 
 
+def peek_pagination(raw: object) -> PaginationMetadata:
+    """Read just the paging metadata of a raw list response (cheap: no item validation).
+
+    Raises:
+        ProtocolError: the response has no valid ``pagination`` object.
+    """
+    try:
+        return PaginationMetadata.model_validate(raw["pagination"])  # type: ignore[index]
+    except (KeyError, TypeError, ValidationError):
+        raise ProtocolError("the server sent a list response without a valid 'pagination' object") from None
+
+
 @dataclass
 class Pager(Generic[T]):
     """Iterates every item across pages of one query.
 
+    The paging metadata of each page is checked before its items are validated, so a looping
+    server is caught even when its items are malformed.
+
     Args:
-        fetch: fetches one page given a cursor (``None`` for the first page). It must send the
-            same filters every time.
+        fetch: fetches one raw page (decoded JSON) given a cursor (``None`` for the first page).
+            It must send the same filters every time.
+        parse: validates a raw page into a :class:`Page`.
         on_page: called after each page with a :class:`PageInfo`.
         max_items: stop after this many unique items (``truncated`` tells when it did).
 
@@ -74,7 +93,8 @@ class Pager(Generic[T]):
         duplicate_ids: ids that came twice (yielded once).
     """
 
-    fetch: Callable[[str | None], Page[T]]
+    fetch: Callable[[str | None], Any]
+    parse: Callable[[Any], Page[T]]
     on_page: Callable[[PageInfo], None] | None = None
     max_items: int | None = None
     cursor: str | None = None
@@ -85,7 +105,8 @@ class Pager(Generic[T]):
     duplicate_ids: list[str] = field(default_factory=list)
     _seen_cursors: set[str] = field(default_factory=set, repr=False)
     _seen_ids: set[str] = field(default_factory=set, repr=False)
-    _pending: list[T] = field(default_factory=list, repr=False)
+    _pending: deque[T] = field(default_factory=deque, repr=False)
+    _failure: PaginationError | None = field(default=None, repr=False)
 
     def __iter__(self) -> Iterator[T]:
         """Yield the remaining items, fetching pages as needed; safe to call again to resume."""
@@ -94,16 +115,27 @@ class Pager(Generic[T]):
                 if self.max_items is not None and self.rows >= self.max_items:
                     self.truncated = True
                     return
-                item = self._pending.pop(0)
+                item = self._pending.popleft()
                 self.rows += 1
                 yield item
+            if self._failure is not None:
+                raise self._failure
             if self.done:
                 return
             self._fetch_next()
 
     def _fetch_next(self) -> None:
-        page = self.fetch(self.cursor)  # on failure the cursor stays: iterating again resumes
-        self.pages += 1
+        # On a failure here the cursor is unchanged: iterating again refetches this one page.
+        raw = self.fetch(self.cursor)
+        meta = peek_pagination(raw)
+        fetched = self.pages + 1
+        problem: str | None = None
+        if meta.has_more and not meta.next_cursor:
+            problem = "the server said more pages follow but sent no cursor"
+        elif meta.has_more and (meta.next_cursor in self._seen_cursors or meta.next_cursor == self.cursor):
+            problem = "the server repeated a cursor: paging would loop forever"
+        page = self.parse(raw)
+        self.pages = fetched
         fresh: list[T] = []
         for item in page.items:
             if item.id in self._seen_ids:
@@ -113,25 +145,17 @@ class Pager(Generic[T]):
             self._seen_ids.add(item.id)
             fresh.append(item)
         self._pending.extend(fresh)
-        meta = page.pagination
-        if not meta.has_more:
+        if problem is not None:
+            # Keep this page's rows (they are valid), then stop: never loop, never drop silently.
+            kept = self.rows + len(self._pending)
+            self._failure = PaginationError(
+                f"{problem} (after page {self.pages}, {kept} rows kept)", pages=self.pages, rows=kept
+            )
+            self.done = True
+        elif not meta.has_more:
             if meta.next_cursor:
                 logger.debug("has_more is false but a cursor was sent; stopping")
             self.done = True
-        elif not meta.next_cursor:
-            raise PaginationError(
-                f"the server said more pages follow but sent no cursor after page {self.pages} "
-                f"({self.rows + len(self._pending)} rows so far)",
-                pages=self.pages,
-                rows=self.rows + len(self._pending),
-            )
-        elif meta.next_cursor in self._seen_cursors or meta.next_cursor == self.cursor:
-            raise PaginationError(
-                f"the server repeated a cursor after page {self.pages}: paging would loop forever "
-                f"({self.rows + len(self._pending)} rows so far)",
-                pages=self.pages,
-                rows=self.rows + len(self._pending),
-            )
         else:
             if self.cursor is not None:
                 self._seen_cursors.add(self.cursor)

@@ -76,14 +76,15 @@ class Users:
             ValueError: invalid arguments (before any request).
         """
         check_list_args(limit=limit, cursor=cursor, text=email, text_name="email")
-        params = {
-            "limit": limit,
-            "cursor": cursor,
-            "email": email or None,
-            "status": _statuses(status),
-        }
-        data = self._transport.request("GET", _BASE, params=params)
-        return parse_model(ListUsersResponse, data, "user list")
+        return parse_model(
+            ListUsersResponse, self._list_raw(limit, cursor, email, _statuses(status)), "user list"
+        )
+
+    def _list_raw(
+        self, limit: int, cursor: str | None, email: str | None, statuses: Sequence[str] | None
+    ) -> object:
+        params = {"limit": limit, "cursor": cursor, "email": email or None, "status": statuses}
+        return self._transport.request("GET", _BASE, params=params)
 
     def iter(
         self,
@@ -107,11 +108,15 @@ class Users:
         check_list_args(limit=limit, cursor=None, text=email, text_name="email")
         statuses = _statuses(status)
 
-        def fetch(cursor: str | None) -> Page[User]:
-            page = self.list(limit=limit, cursor=cursor, email=email, status=statuses)
+        def parse(data: object) -> Page[User]:
+            page = parse_model(ListUsersResponse, data, "user list")
             return Page(page.users, page.pagination)
 
-        return Pager(fetch=fetch, on_page=on_page)
+        return Pager(
+            fetch=lambda cursor: self._list_raw(limit, cursor, email, statuses),
+            parse=parse,
+            on_page=on_page,
+        )
 
     def drain(
         self,

@@ -5,10 +5,12 @@
 
     client = ArizeOrgs.sandbox()
     OrgAdminPanel(client)        # Browse | Create | Update | Members | Activity
+    plan.review()                # PlanReview: include/exclude, confirm, apply, retry failed
 
 Each form runs its action in a background thread (the kernel stays responsive), shows a one-line
 status for every outcome, sends one request per click, escapes every server-provided string, and
-never shows the API key. Forms call only the functions of :mod:`arize_orgs_nb.widgets._actions`.
+never shows the API key. Forms call only the functions of :mod:`arize_orgs_nb.widgets._actions`,
+which make every change through the plan/apply engine (stale check, confirmation, journal).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from arize_orgs_nb.widgets._snapshot import Snapshot
 from arize_orgs_nb.widgets.create_org import CreateOrgForm
 from arize_orgs_nb.widgets.member_role import MemberRoleForm
 from arize_orgs_nb.widgets.panel import OrgAdminPanel
+from arize_orgs_nb.widgets.plan_review import PlanReview
 from arize_orgs_nb.widgets.table import OrgTable
 from arize_orgs_nb.widgets.update_org import UpdateOrgForm
 
@@ -30,6 +33,7 @@ __all__ = [
     "OrgAdminPanel",
     "OrgTable",
     "Outcome",
+    "PlanReview",
     "Runner",
     "Snapshot",
     "SyncRunner",

@@ -1,10 +1,12 @@
 """THE SEAM between the forms and the client: one function per form action, no ipywidgets.
 
-Every function performs one change through the client and returns an :class:`Outcome`; none of
-them raises for an API, network or validation error (those become ``Outcome(ok=False, ...)``
-with a one-line message from :mod:`._messages`). Forms call ONLY these functions, so these
-bodies can later be re-implemented on the plan/apply engine
-(``client.organizations.plan(frame).apply(...)``) without touching a widget.
+Every function makes one change through the plan/apply engine, so a click is exactly as safe as
+a reviewed bulk edit: a one-row edit is planned (every rule checked, nothing sent), then applied
+with the stale check (the organizations are drained once and compared with what the form was
+showing), the confirmation of destructive changes, retries, and a journal entry (the Activity
+tab, ``client.journal.undo``). Every function returns an :class:`Outcome`; none of them raises
+for an API, network, validation or stale-plan error (those become ``Outcome(ok=False, ...)`` with
+a one-line message from :mod:`._messages`).
 
 Every target is addressed by id (taken from a picker built from one drain), never by name: a
 form never resolves a name on submit (DESIGN §6, RELIABILITY C14).
@@ -14,11 +16,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
+from arize_orgs_nb.apply import ApplyResult
+from arize_orgs_nb.apply import Outcome as ApplyOutcome
+from arize_orgs_nb.changes import Op
 from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.errors import OrgsNbError
-from arize_orgs_nb.models import OrganizationRole
+from arize_orgs_nb.frames import ORG_SCHEMA, org_row
+from arize_orgs_nb.models import Organization, OrganizationRole
+from arize_orgs_nb.plan import Plan, plan_member_changes
 from arize_orgs_nb.resolve import is_resource_id
-from arize_orgs_nb.widgets._messages import describe_error, one_line
+from arize_orgs_nb.widgets._messages import describe_error, describe_failure, failure_error, one_line
 
 __all__ = [
     "ROLES",
@@ -42,14 +51,19 @@ class Outcome:
         ok: True when the change was made.
         message: one plain-text line for the status line (NOT HTML-escaped: escape it to render).
         detail: longer plain text for the details area (the full error), or None.
-        value: on success the result (an ``Organization``, an ``OrganizationMembership``, or the
-            deleted id); on failure the exception, or None when nothing was sent.
+        value: on success the result (an ``Organization`` for create and update, the deleted id
+            for delete, the :class:`~arize_orgs_nb.apply.ApplyResult` for member changes); on
+            failure the exception (rebuilt from the failed change's status and error text when
+            the server refused it), or None when nothing was sent.
     """
 
     ok: bool
     message: str
     detail: str | None = None
     value: object = None
+
+
+_ERRORS = (OrgsNbError, ValueError, TypeError)
 
 
 def _failed(client: ArizeOrgs, error: BaseException) -> Outcome:
@@ -67,21 +81,78 @@ def _check_id(value: str, what: str) -> None:
         raise ValueError(f"{what} must be an id from the list, not {value!r}")
 
 
-def create_org(client: ArizeOrgs, name: str, description: str = "") -> Outcome:
-    """Create an organization.
+def _apply(plan: Plan, *, confirm: list[str] | None = None) -> ApplyResult:
+    """Apply a one-click plan: no progress bar (the form's status line says it), one worker."""
+    return plan.apply(confirm=confirm, workers=1, progress=False)
+
+
+def _not_applied(client: ArizeOrgs, result: ApplyResult, done: str = "") -> Outcome | None:
+    """The failure of the first change that was not applied, or None when all were applied.
+
+    Args:
+        client: the client (for the host in "cannot reach" messages).
+        result: the apply result.
+        done: what to say first when an earlier change of the same click was applied.
+    """
+    failed: ApplyOutcome | None = next((o for o in result.outcomes if o.status != "applied"), None)
+    if failed is None:
+        return None
+    error = failure_error(failed.http_status, failed.error)
+    message, detail = describe_failure(failed.http_status, failed.error, host=client.settings.host)
+    if failed.status == "skipped":
+        message = f"not sent: {failed.error or 'skipped'}"
+    if done and any(o.status == "applied" for o in result.outcomes):
+        message = f"{done}, but {message}"
+    return Outcome(False, one_line(message), detail, error)
+
+
+def _base_row(base: pd.DataFrame, org_id: str) -> dict[str, object] | None:
+    rows = ORG_SCHEMA.conform(base)
+    found = rows[rows["id"] == org_id]
+    if found.empty:
+        return None
+    return {str(k): v for k, v in found.iloc[0].to_dict().items()}
+
+
+def _text(value: object) -> str:
+    return (
+        "" if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
+    )
+
+
+def create_org(
+    client: ArizeOrgs, name: str, description: str = "", *, base: pd.DataFrame | None = None
+) -> Outcome:
+    """Create an organization (a one-row plan, applied).
 
     Args:
         client: the client.
         name: the new name, sent exactly as typed (1 to 255 characters, not blank, unique).
         description: up to 1000 characters; ``""`` leaves it empty.
+        base: the organizations the form was showing (the snapshot's frame): the plan checks the
+            name against them; the apply's stale check then checks it against the server.
 
     Returns:
-        ``ok`` with the new ``Organization`` as ``value``, or the failure (409: name taken).
+        ``ok`` with the new ``Organization`` as ``value``, or the failure ("name already taken"
+        when the server holds the name, found before sending or as a 409).
     """
     try:
-        org = client.organizations.create(name=name, description=description or None)
-    except (OrgsNbError, ValueError, TypeError) as error:
+        edited = pd.DataFrame([{"name": name, "description": description}], dtype=object)
+        plan = client.organizations.plan(edited, base=ORG_SCHEMA.empty() if base is None else base)
+        result = _apply(plan)
+    except _ERRORS as error:
         return _failed(client, error)
+    failure = _not_applied(client, result)
+    if failure is not None:
+        return failure
+    org_id = result.outcomes[0].result_id if result.outcomes else None
+    if not org_id:
+        return Outcome(True, one_line(f"created “{name}”"), None, None)
+    try:
+        org = client.organizations.get(organization=org_id)  # its creation time, as the server has it
+    except _ERRORS:
+        # Created; only the read-back failed: show what was sent (the next refresh corrects the time).
+        org = Organization(id=org_id, name=name, description=description, created_at=pd.Timestamp.now("UTC"))
     return Outcome(True, one_line(f"created “{org.name}”"), f"id: {org.id}", org)
 
 
@@ -92,8 +163,9 @@ def update_org(
     name: str | None = None,
     description: str | None = None,
     clear_description: bool = False,
+    base: pd.DataFrame | None = None,
 ) -> Outcome:
-    """Rename an organization and/or change its description; only the given fields are sent.
+    """Rename an organization and/or change its description (a plan of the changed fields, applied).
 
     Args:
         client: the client.
@@ -102,10 +174,12 @@ def update_org(
         description: the new (non-empty) description, or None to keep it.
         clear_description: send ``description=""``, which clears it (not combinable with a
             non-empty ``description``).
+        base: the organizations the form was showing (the snapshot's frame); when the target
+            changed on the server since, nothing is sent. None reads the organization first.
 
     Returns:
         ``ok`` with the updated ``Organization``; a refusal with no request when there is nothing
-        to change; or the failure (409: name taken, 404: deleted meanwhile).
+        to change; or the failure (stale, 409: name taken, 404: deleted meanwhile).
     """
     try:
         _check_id(org_id, "org_id")
@@ -117,32 +191,68 @@ def update_org(
     if name is None and new_description is None:
         return _refused("nothing to change: edit the name or the description first")
     try:
-        org = client.organizations.update(organization=org_id, name=name, description=new_description)
-    except (OrgsNbError, ValueError, TypeError) as error:
+        if base is None:
+            base = ORG_SCHEMA.from_rows([org_row(client.organizations.get(organization=org_id))])
+        row = _base_row(base, org_id)
+        if row is None:
+            return _refused("not saved: this organization is not in the list any more; refresh")
+        edited = pd.DataFrame(
+            [
+                {
+                    "id": org_id,
+                    "name": _text(row["name"]) if name is None else name,
+                    "description": new_description,
+                }
+            ],
+            dtype=object,
+        )
+        plan = client.organizations.plan(edited, base=base)
+        if not len(plan):
+            return _refused("nothing to change: the organization already has these values")
+        result = _apply(plan)
+    except _ERRORS as error:
         return _failed(client, error)
+    failure = _not_applied(client, result, done="partly saved (refresh the list)")
+    if failure is not None:
+        return failure
+    org = Organization(
+        id=org_id,
+        name=_text(row["name"]) if name is None else name,
+        description=_text(row["description"]) if new_description is None else new_description,
+        created_at=row["created_at"],
+    )
     changed = []
-    if name is not None:
+    ops = {o.change.op for o in result.outcomes}
+    if Op.RENAME in ops:
         changed.append("renamed")
-    if new_description == "":
-        changed.append("description cleared")
-    elif new_description is not None:
-        changed.append("description changed")
+    if Op.DESCRIBE in ops:
+        changed.append("description cleared" if new_description == "" else "description changed")
     return Outcome(True, one_line(f"updated “{org.name}”: {', '.join(changed)}"), f"id: {org.id}", org)
 
 
-def delete_org(client: ArizeOrgs, org_id: str, typed_name: str, expected_name: str) -> Outcome:
+def delete_org(
+    client: ArizeOrgs,
+    org_id: str,
+    typed_name: str,
+    expected_name: str,
+    *,
+    base: pd.DataFrame | None = None,
+) -> Outcome:
     """Delete an organization and EVERYTHING in it (all its spaces), if the typed name matches.
 
     Refused, with no request, unless ``typed_name == expected_name`` exactly (code point for code
     point: no case folding, no trimming, no normalisation; RELIABILITY C15). Then the organization
     is read once: if it was renamed since the list was loaded, the delete is refused too, so the
-    confirmation is bound to the id AND the name the user saw.
+    confirmation is bound to the id AND the name the user saw. Only then is the one-row delete
+    planned and applied with ``confirm=[expected_name]`` (the apply's stale check runs too).
 
     Args:
         client: the client.
         org_id: the organization's id.
         typed_name: what the user typed to confirm.
         expected_name: the organization's name as the user was shown it.
+        base: the organizations the form was showing (the snapshot's frame); None uses the
+            organization as just read.
 
     Returns:
         ``ok`` with the deleted id as ``value``, a refusal, or the failure.
@@ -157,9 +267,15 @@ def delete_org(client: ArizeOrgs, org_id: str, typed_name: str, expected_name: s
                 f"not deleted: the organization is now named “{current.name}” (renamed since the "
                 "list was loaded); refresh and confirm again"
             )
-        client.organizations.delete(organization=org_id)
-    except (OrgsNbError, ValueError, TypeError) as error:
+        if base is None or _base_row(base, org_id) is None:
+            base = ORG_SCHEMA.from_rows([org_row(current)])
+        edited = pd.DataFrame([{"id": org_id, "name": expected_name, "delete": True}], dtype=object)
+        result = _apply(client.organizations.plan(edited, base=base), confirm=[expected_name])
+    except _ERRORS as error:
         return _failed(client, error)
+    failure = _not_applied(client, result)
+    if failure is not None:
+        return failure
     return Outcome(
         True,
         one_line(f"deleted “{expected_name}” and all of its spaces"),
@@ -168,7 +284,40 @@ def delete_org(client: ArizeOrgs, org_id: str, typed_name: str, expected_name: s
     )
 
 
-def set_member_role(client: ArizeOrgs, org_id: str, user_id: str, role: str) -> Outcome:
+def _member_plan(
+    client: ArizeOrgs,
+    row: dict[str, object],
+    orgs: pd.DataFrame | None,
+    users: pd.DataFrame | None,
+) -> Plan:
+    """Plan one membership change; a click is always sent, even when the journal says it is done.
+
+    ``client.memberships.plan`` leaves out rows whose outcome the local journal already records
+    (same role, or already removed). The journal is only this machine's record (the API cannot
+    list members: the role may have been changed elsewhere since), so for an explicit click the
+    change is planned again without that record.
+    """
+    orgs = client.organizations.to_frame(progress=False) if orgs is None else orgs
+    users = client.users.to_frame(progress=False) if users is None else users
+    frame = pd.DataFrame([row], dtype=object)
+    plan = client.memberships.plan(frame, orgs=orgs, users=users)
+    if len(plan):
+        return plan
+    pair = (str(row["organization"]), str(row["user"]))
+    known = {k: role for k, (role, _, _) in client.journal.store.known_roles().items() if k != pair}
+    changes = plan_member_changes(frame, orgs=orgs, users=users, known=known)
+    return Plan(plan.kind, changes, applier=plan._applier)
+
+
+def set_member_role(
+    client: ArizeOrgs,
+    org_id: str,
+    user_id: str,
+    role: str,
+    *,
+    orgs: pd.DataFrame | None = None,
+    users: pd.DataFrame | None = None,
+) -> Outcome:
     """Give a user a role in an organization (an upsert: an existing member's role is replaced).
 
     Args:
@@ -176,36 +325,60 @@ def set_member_role(client: ArizeOrgs, org_id: str, user_id: str, role: str) -> 
         org_id: the organization's id.
         user_id: the user's id.
         role: ``"ADMIN"``, ``"MEMBER"``, ``"READ_ONLY"`` or ``"ANNOTATOR"``.
+        orgs: the organizations frame the pickers were built from (default: a fresh drain).
+        users: the users frame (default: a fresh drain); the annotator rule is checked from it.
 
     Returns:
-        ``ok`` with the ``OrganizationMembership``, or the failure (400: the annotator rule).
+        ``ok`` with the ``ApplyResult``, or the failure (the annotator rule, 403, 404, ...).
     """
     try:
         _check_id(org_id, "org_id")
         _check_id(user_id, "user_id")
-        membership = client.organizations.add_user(organization=org_id, user_id=user_id, role=role)
-    except (OrgsNbError, ValueError, TypeError) as error:
+        plan = _member_plan(client, {"organization": org_id, "user": user_id, "role": role}, orgs, users)
+        result = _apply(plan)
+    except _ERRORS as error:
         return _failed(client, error)
-    return Outcome(
-        True, one_line(f"role set to {membership.role}"), f"membership: {membership.id}", membership
-    )
+    failure = _not_applied(client, result)
+    if failure is not None:
+        return failure
+    return Outcome(True, one_line(f"role set to {role}"), f"journal apply id: {result.apply_id}", result)
 
 
-def remove_member(client: ArizeOrgs, org_id: str, user_id: str) -> Outcome:
+def remove_member(
+    client: ArizeOrgs,
+    org_id: str,
+    user_id: str,
+    *,
+    orgs: pd.DataFrame | None = None,
+    users: pd.DataFrame | None = None,
+) -> Outcome:
     """Remove a user from an organization; they also lose access to all of its spaces.
+
+    The form's confirmation box is the confirmation: the apply is confirmed by the org's id.
 
     Args:
         client: the client.
         org_id: the organization's id.
         user_id: the user's id.
+        orgs: the organizations frame the pickers were built from (default: a fresh drain).
+        users: the users frame (default: a fresh drain).
 
     Returns:
-        ``ok`` (``value`` is None), or the failure (404: not a member).
+        ``ok`` with the ``ApplyResult``, or the failure (404: not a member).
     """
     try:
         _check_id(org_id, "org_id")
         _check_id(user_id, "user_id")
-        client.organizations.remove_user(organization=org_id, user_id=user_id)
-    except (OrgsNbError, ValueError, TypeError) as error:
+        plan = _member_plan(client, {"organization": org_id, "user": user_id, "remove": True}, orgs, users)
+        result = _apply(plan, confirm=[org_id])
+    except _ERRORS as error:
         return _failed(client, error)
-    return Outcome(True, "removed from the organization and all of its spaces")
+    failure = _not_applied(client, result)
+    if failure is not None:
+        return failure
+    return Outcome(
+        True,
+        "removed from the organization and all of its spaces",
+        f"journal apply id: {result.apply_id}",
+        result,
+    )

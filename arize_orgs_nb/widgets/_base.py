@@ -22,6 +22,9 @@ from arize_orgs_nb.widgets._messages import describe_error, esc, one_line, statu
 
 __all__ = ["FormView", "Runner", "SyncRunner", "ThreadRunner"]
 
+APPLY_THREADS = "aonb-apply"
+"""Name prefix of the apply engine's worker threads (``ThreadPoolExecutor(thread_name_prefix=...)``)."""
+
 OnDone = Callable[[Outcome], None]
 """Called after a successful action (in the runner's thread)."""
 
@@ -270,10 +273,18 @@ class FormView(widgets.VBox):
             self._idle.set()
 
     def _watch_retries(self, thread_id: int) -> Callable[[], None]:
-        """Show "rate limited, retrying in N s" while the transport waits for this job."""
+        """Show "rate limited, retrying in N s" while the transport waits for this job.
+
+        The job's own thread drains (the apply's stale check); its writes run in the apply's
+        worker threads (``aonb-apply_*``), whose waits are shown too. The rate-limit pause is
+        shared by every request of the client, so a wait seen there concerns this job as well.
+        """
 
         def listener(event: TransportEvent) -> None:
-            if event.kind != "wait" or threading.get_ident() != thread_id:
+            if event.kind != "wait":
+                return
+            current = threading.current_thread()
+            if current.ident != thread_id and not current.name.startswith(APPLY_THREADS):
                 return
             seconds = max(1, round(event.seconds))
             if event.reason == "rate-limited":

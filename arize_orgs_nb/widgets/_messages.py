@@ -12,6 +12,7 @@ import html
 import re
 import unicodedata
 
+from arize_orgs_nb.changes import ConfirmationRequiredError, PlanValidationError, StalePlanError
 from arize_orgs_nb.drain import DrainInterruptedError
 from arize_orgs_nb.errors import (
     APIConnectionError,
@@ -29,16 +30,27 @@ from arize_orgs_nb.errors import (
     ServerError,
     TransportError,
     UnprocessableEntityError,
+    error_for_status,
 )
 
 __all__ = [
     "MAX_MESSAGE",
+    "STALE_MESSAGE",
+    "TAKEN_MESSAGE",
     "describe_error",
+    "describe_failure",
     "esc",
+    "failure_error",
     "one_line",
     "status_html",
     "visible",
 ]
+
+STALE_MESSAGE = "changed on the server since the list was loaded: refresh"
+"""What a stale plan (:class:`~arize_orgs_nb.changes.StalePlanError`) says; nothing was sent."""
+
+TAKEN_MESSAGE = "name already taken: another organization already uses this name"
+"""What a 409, or a name found taken by the stale check before anything was sent, says."""
 
 MAX_MESSAGE = 300
 """Longest one-line message shown in a status line (the rest goes to the details)."""
@@ -127,12 +139,15 @@ def describe_error(error: BaseException, *, host: str | None = None) -> tuple[st
     if isinstance(error, DrainInterruptedError) and isinstance(error.__cause__, OrgsNbError):
         # A list drain that failed part-way: the cause is what the user must act on.
         return describe_error(error.__cause__, host=host)[0], str(error)
+    plan_message = _plan_message(error)
+    if plan_message is not None:
+        return one_line(plan_message), str(error) or None
     detail: str | None = str(error) or None
     server_detail = getattr(error, "detail", None)
     where = host or "the Arize API"
     message: str
     if isinstance(error, ConflictError):
-        message = "name already taken: another organization already uses this name (409)"
+        message = f"{TAKEN_MESSAGE} (409)"
     elif isinstance(error, BadRequestError):
         message = f"the server refused the request (400): {server_detail or error.title}"
     elif isinstance(error, AuthenticationError):
@@ -174,6 +189,122 @@ def describe_error(error: BaseException, *, host: str | None = None) -> tuple[st
     else:
         message = f"unexpected error: {type(error).__name__}: {error}"
     return one_line(message), detail
+
+
+def _plan_message(error: BaseException) -> str | None:
+    """The one-line message of the plan/apply engine's own errors (nothing was sent), or None."""
+    if isinstance(error, PlanValidationError):
+        if not error.issues:
+            return "invalid input: the edit breaks a rule; nothing was sent"
+        first = error.issues[0]
+        more = len(error.issues) - 1
+        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        if first.column == "name" and "collides with" in first.message:
+            return f"{TAKEN_MESSAGE}: {first.message}{tail}"
+        return f"invalid input: {first.message}{tail}"
+    if isinstance(error, StalePlanError):
+        drifted = list(error.drifted)
+        if drifted and all(" is now taken by organization " in line for line in drifted):
+            return f"{TAKEN_MESSAGE} (found before sending: nothing was sent)"
+        which = f" ({drifted[0]}" + (f", and {len(drifted) - 1} more)" if len(drifted) > 1 else ")")
+        return f"{STALE_MESSAGE}; nothing was sent{which if drifted else ''}"
+    if isinstance(error, ConfirmationRequiredError):
+        count = len(error.unconfirmed)
+        return (
+            f"not applied: {count} destructive change{'s' if count != 1 else ''} "
+            "need confirmation; nothing was sent"
+        )
+    return None
+
+
+_API_ERROR = re.compile(r"^(?P<method>[A-Z]+) (?P<path>\S+) -> (?P<status>\d{3}) (?P<rest>.*)$", re.DOTALL)
+_RETRY_AFTER = re.compile(r" \(Retry-After: (?P<seconds>[0-9.]+) s\)$")
+_REQUEST_ID = re.compile(r" \[request_id=(?P<id>[^\]]*)\]$")
+_ATTEMPTS = re.compile(r" \(after (?P<n>\d+) attempts\)$")
+_TRANSPORT = re.compile(r"^(?P<method>[A-Z]+) (?P<path>\S+): ")
+
+
+def failure_error(http_status: int, error: str | None) -> BaseException:
+    """Rebuild the exception of a failed apply outcome from its HTTP status and error text.
+
+    The apply engine keeps ``str(exception)`` and the status of every failed change (in
+    :class:`arize_orgs_nb.apply.Outcome` and the journal); this turns them back into an exception
+    of the same class, with the same detail and ``Retry-After``, so a failed change gets the
+    same one-line message as a direct call (:func:`describe_error`).
+
+    Args:
+        http_status: the last HTTP status (0 when there was no answer).
+        error: the error text.
+
+    Returns:
+        An :class:`~arize_orgs_nb.errors.ApiError` subclass for an HTTP status of 400 or more;
+        a transport error when the service could not be reached; else a generic
+        :class:`~arize_orgs_nb.errors.OrgsNbError`.
+    """
+    text = error or ""
+    if http_status >= 400:
+        method, path, title, detail = "?", "?", None, None
+        retry_after: float | None = None
+        attempts = 1
+        request_id: str | None = None
+        match = _API_ERROR.match(text)
+        if match:
+            method, path = match["method"], match["path"]
+            rest = match["rest"]
+            if (found := _RETRY_AFTER.search(rest)) is not None:
+                retry_after = float(found["seconds"])
+                rest = rest[: found.start()]
+            if (found := _REQUEST_ID.search(rest)) is not None:
+                request_id = found["id"]
+                rest = rest[: found.start()]
+            if (found := _ATTEMPTS.search(rest)) is not None:
+                attempts = int(found["n"])
+                rest = rest[: found.start()]
+            title, _, detail_text = rest.partition(": ")
+            detail = detail_text or None
+        elif text:
+            detail = text
+        cls = error_for_status(http_status)
+        return cls(
+            status=http_status,
+            method=method,
+            path=path,
+            title=title or None,
+            detail=detail,
+            request_id=request_id,
+            attempts=attempts,
+            retry_after=retry_after,
+        )
+    if "cannot reach" in text or "TLS verification failed" in text:
+        match = _TRANSPORT.match(text)
+        method, path = (match["method"], match["path"]) if match else ("?", "?")
+        ambiguous = "may have been applied" in text
+        lowered = text.lower()
+        cls_t = APITimeoutError if "timed out" in lowered or "timeout" in lowered else APIConnectionError
+        return cls_t(text, method=method, path=path, ambiguous=ambiguous)
+    if text.startswith("the server sent") or "unexpected redirect" in text:
+        return ProtocolError(text)
+    return OrgsNbError(text or "failed, with no error message")
+
+
+def describe_failure(
+    http_status: int, error: str | None, *, host: str | None = None
+) -> tuple[str, str | None]:
+    """The one-line message and detail of a failed apply outcome (see :func:`failure_error`).
+
+    Args:
+        http_status: the outcome's last HTTP status (0 when there was no answer).
+        error: the outcome's error text.
+        host: the API host, for "cannot reach" messages.
+
+    Returns:
+        ``(message, detail)`` as :func:`describe_error` gives them; the detail is the error text.
+    """
+    rebuilt = failure_error(http_status, error)
+    message, _ = describe_error(rebuilt, host=host)
+    if type(rebuilt) is OrgsNbError:
+        message = one_line(f"failed: {error}") if error else "failed"
+    return message, error or None
 
 
 def status_html(kind: str, text: str) -> str:

@@ -122,8 +122,9 @@ class CreateOrgForm(FormView):
             return False
         name = self.name_input.value
         description = self.description_input.value
+        base = self.snapshot.orgs
         return self._run(
-            lambda: _actions.create_org(self._client, name, description),
+            lambda: _actions.create_org(self._client, name, description, base=base),
             busy_text=f"creating “{name}”…",
             on_success=self._created,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 import ipywidgets as widgets
@@ -19,10 +19,52 @@ from arize_orgs_nb.widgets._snapshot import Snapshot
 from arize_orgs_nb.widgets._validation import role_rule_problem
 from arize_orgs_nb.widgets.create_org import hint_html
 
-__all__ = ["REMOVE_WARNING", "KnownRoles", "MemberRoleForm"]
+__all__ = ["JOURNAL_PROVENANCE", "REMOVE_WARNING", "KnownRoles", "MemberRoleForm", "journal_known_roles"]
 
-KnownRoles = Callable[[str, str], "tuple[str, date | datetime | str] | None"]
-"""``known_roles(org_id, user_id) -> (role, when) | None``: the last role this machine recorded."""
+KnownRoles = Callable[[str, str], "tuple[str | None, date | datetime | str] | None"]
+"""``known_roles(org_id, user_id) -> (role, when) | None``: the last role this machine recorded
+(``role`` None: the user was removed)."""
+
+JOURNAL_PROVENANCE = "last set by this tool (from the local journal; the API cannot list members)"
+"""How the last-known-role line says where its role comes from."""
+
+
+def journal_known_roles(client: ArizeOrgs) -> KnownRoles:
+    """The default ``known_roles``: the last role this tool applied, from the client's journal.
+
+    Args:
+        client: the client (``client.journal.store.known_roles()`` is read on every call).
+
+    Returns:
+        ``(org_id, user_id) -> (role or None if removed, ISO time) | None``.
+    """
+
+    def known(org_id: str, user_id: str) -> tuple[str | None, date | datetime | str] | None:
+        record = client.journal.store.known_roles().get((org_id, user_id))
+        if record is None:
+            return None
+        role, when, _apply_id = record
+        return role, when
+
+    return known
+
+
+def _stamp(when: date | datetime | str) -> str:
+    """A journal time as ``YYYY-MM-DD HH:MM UTC`` (a date as ``YYYY-MM-DD``; unreadable text as is)."""
+    moment: date | datetime
+    if isinstance(when, str):
+        try:
+            moment = datetime.fromisoformat(when)
+        except ValueError:
+            return when
+    else:
+        moment = when
+    if isinstance(moment, datetime):
+        if moment.tzinfo is not None:
+            return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+        return f"{moment:%Y-%m-%d %H:%M}"
+    return moment.isoformat()
+
 
 REMOVE_WARNING = (
     "Removing a user from an organization also removes them from every space of that organization; "
@@ -38,14 +80,17 @@ class MemberRoleForm(FormView):
     only such accounts may get it). Remove needs its confirmation box ticked.
 
     The API cannot list an organization's members, so the form cannot show the current role. The
-    ``last_known_role`` line is a HOOK for a local record (the journal): pass ``known_roles``.
+    ``last_known_role`` line shows the last role THIS TOOL set, from the local journal (default:
+    :func:`journal_known_roles`), with its date and where it comes from; pass ``known_roles`` to
+    read another record.
 
     Args:
         client: the client.
         snapshot: the shared organizations and users (a new one is made, and drained, if None).
         on_done: called with the outcome after a successful change.
         runner: how actions run (default: a background thread).
-        known_roles: ``(org_id, user_id) -> (role, when) | None`` from a local record.
+        known_roles: ``(org_id, user_id) -> (role, when) | None`` from a local record (default:
+            the client's journal).
     """
 
     def __init__(
@@ -59,7 +104,7 @@ class MemberRoleForm(FormView):
     ) -> None:
         super().__init__(client, title="Members", css_class="aonb-members", runner=runner, on_done=on_done)
         self.snapshot = snapshot if snapshot is not None else Snapshot(client)
-        self.known_roles = known_roles
+        self.known_roles: KnownRoles = known_roles if known_roles is not None else journal_known_roles(client)
         self.org_picker = Picker(
             org_choices(self.snapshot),
             description="Organization",
@@ -73,7 +118,7 @@ class MemberRoleForm(FormView):
             css_prefix="aonb-members-user",
         )
         self.account_label = css(widgets.HTML(), "aonb-members-account")
-        # HOOK (journal): the last role recorded on this machine for (org, user); see known_roles.
+        # The last role this tool recorded for (org, user) in the local journal; see known_roles.
         self.last_known_role = css(widgets.HTML(), "aonb-members-last-known")
         self.role = css(
             widgets.Dropdown(description="Role", options=ROLES, value="MEMBER", layout=wide(), style=label()),
@@ -188,19 +233,26 @@ class MemberRoleForm(FormView):
         self._validate()
 
     def show_last_known_role(self) -> None:
-        """Fill the ``last_known_role`` line from the ``known_roles`` hook (if any)."""
+        """Fill the ``last_known_role`` line from ``known_roles`` (the local journal by default)."""
         targets = self._targets()
         if targets is None:
             self.last_known_role.value = ""
             return
-        record = self.known_roles(*targets) if self.known_roles is not None else None
+        try:
+            record = self.known_roles(*targets)
+        except Exception as error:  # a local record that cannot be read must not break the form
+            text = f"last known role: unavailable ({describe_error(error)[0]})"
+            self.last_known_role.value = f'<span style="color:#666">{esc(text)}</span>'
+            return
         if record is None:
             text = "current role: unknown (the API cannot list an organization's members)"
         else:
             role, when = record
-            stamp = when.isoformat() if isinstance(when, date | datetime) else str(when)
-            text = f"last role set from this machine: {role} on {stamp} (local record, not the server's)"
-        self.last_known_role.value = f'<span style="color:#666">{esc(text)}</span>'
+            if role is None:
+                text = f"last known: removed on {_stamp(when)}, {JOURNAL_PROVENANCE}"
+            else:
+                text = f"last known role: {role} on {_stamp(when)}, {JOURNAL_PROVENANCE}"
+        self.last_known_role.value = f'<span class="aonb-members-known" style="color:#666">{esc(text)}</span>'
 
     def _validate(self, _change: Any = None) -> None:  # noqa: ANN401
         found = self.problems()
@@ -231,7 +283,9 @@ class MemberRoleForm(FormView):
         org_label, user_label = self._labels(org_id, user_id)
 
         def action() -> Outcome:
-            outcome = _actions.set_member_role(self._client, org_id, user_id, role)
+            outcome = _actions.set_member_role(
+                self._client, org_id, user_id, role, orgs=self.snapshot.orgs, users=self.snapshot.users
+            )
             if outcome.ok:
                 outcome = replace(outcome, message=f"{user_label} is now {role} in “{org_label}”")
             return outcome
@@ -256,7 +310,9 @@ class MemberRoleForm(FormView):
         org_label, user_label = self._labels(org_id, user_id)
 
         def action() -> Outcome:
-            outcome = _actions.remove_member(self._client, org_id, user_id)
+            outcome = _actions.remove_member(
+                self._client, org_id, user_id, orgs=self.snapshot.orgs, users=self.snapshot.users
+            )
             if outcome.ok:
                 outcome = replace(
                     outcome, message=f"{user_label} was removed from “{org_label}” and all of its spaces"

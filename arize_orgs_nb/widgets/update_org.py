@@ -218,8 +218,9 @@ class UpdateOrgForm(FormView):
             self.set_status("error", errors[0] if errors else "pick an organization")
             return False
         changes = self.changes()
+        base = self.snapshot.orgs
         return self._run(
-            lambda: _actions.update_org(self._client, current.id, **changes),
+            lambda: _actions.update_org(self._client, current.id, base=base, **changes),
             busy_text=f"updating “{current.name}”…",
             on_success=self._updated,
         )
@@ -239,8 +240,9 @@ class UpdateOrgForm(FormView):
             self.set_status("error", "not deleted: type the organization's name exactly to confirm")
             return False
         typed = self.delete_confirm.value
+        base = self.snapshot.orgs
         return self._run(
-            lambda: _actions.delete_org(self._client, current.id, typed, current.name),
+            lambda: _actions.delete_org(self._client, current.id, typed, current.name, base=base),
             busy_text=f"deleting “{current.name}”…",
             on_success=lambda _outcome: self.snapshot.drop_org(current.id),
         )

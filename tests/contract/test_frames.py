@@ -85,13 +85,12 @@ def test_an_interrupted_drain_resumes_refetching_at_most_one_page(fast_client):
     for i in range(95):
         server.state.create_org(f"Org {i:02d}")
     k = 4
-
-    def inject(info: DrainProgress):
-        if info.pages == k and not info.done and not info.waiting:
-            server.faults.add(status=503, method="GET", times=4)
+    # scheduled faults are consumed in order: k clean requests, then page k+1 fails every attempt
+    server.faults.add(delay_ms=1, method="GET", times=k)
+    server.faults.add(status=503, method="GET", times=4)
 
     with pytest.raises(DrainInterruptedError, match=f"after {k} pages \\({k * 10} rows\\)") as info:
-        fast_client.organizations.to_frame(page_size=10, progress=inject)
+        fast_client.organizations.to_frame(page_size=10, progress=False)
     assert len(info.value.partial_frame) == k * 10
     assert list(info.value.partial_frame.columns) == ORG_SCHEMA.names
     frame = fast_client.organizations.to_frame(page_size=10, progress=False)  # the same call resumes

@@ -68,7 +68,7 @@ def test_the_key_is_in_no_repr_str_exception_or_log(canary_client, caplog):
         client.settings,
         client.settings.api_key,
         client.transport,
-        client.transport._session.auth,
+        client.transport._auth,
         client.organizations,
         client.users,
         org,
