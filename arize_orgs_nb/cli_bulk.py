@@ -184,6 +184,7 @@ def run_export(ns: argparse.Namespace) -> int:
             if ns.path is not None:
                 orgs = client.organizations.to_frame()
                 _write(orgs, Path(ns.path))
+                _write_base(orgs, Path(ns.path))
                 _say(f"wrote {len(orgs)} organizations to {ns.path}", file=out)
             if ns.users is not None:
                 users = client.users.to_frame()
@@ -241,6 +242,9 @@ def run_apply(ns: argparse.Namespace) -> int:
                 result = plan.apply(confirm=confirm, workers=ns.workers, force=ns.force, progress=None)
                 _show_result(result, source, client.journal.path, out)
                 ok = ok and result.ok
+                if plan.kind == "organizations" and _base_path(source).exists():
+                    # what was applied joins the base: planning the file again shows only what is left
+                    _write_base(_merge_applied(read_orgs_frame(_base_path(source)), result), source)
     except _InvalidFileError as exc:
         _show_issues(exc)
         return EXIT_ERROR
@@ -306,7 +310,7 @@ def _make_plans(client: ArizeOrgs, ns: argparse.Namespace) -> list[tuple[Path, P
     if ns.path is not None:
         source = Path(ns.path)
         edited = read_orgs_edit(source)
-        base = client.organizations.to_frame(progress=False)
+        base = _read_base(client, source)
         edited = _drop_done_deletes(edited, base, source)
         try:
             plans.append((source, client.organizations.plan(edited, base=base)))
@@ -320,6 +324,47 @@ def _make_plans(client: ArizeOrgs, ns: argparse.Namespace) -> list[tuple[Path, P
         except PlanValidationError as exc:
             raise _InvalidFileError(source, exc) from None
     return plans
+
+
+def _base_path(source: Path) -> Path:
+    """Where ``export`` keeps the frame a file started from: ``.<name>.base.csv`` beside it."""
+    return source.with_name(f".{source.name}.base.csv")
+
+
+def _write_base(orgs: pd.DataFrame, source: Path) -> None:
+    orgs.to_csv(_base_path(source), index=False)
+
+
+def _merge_applied(base: pd.DataFrame, result: ApplyResult) -> pd.DataFrame:
+    """The base with the applied renames, descriptions and deletes of ``result`` folded in."""
+    merged = base.set_index("id", drop=False)
+    for outcome in result.outcomes:
+        change = outcome.change
+        if outcome.status != "applied" or change.org_id not in merged.index:
+            continue
+        if change.op is Op.DELETE:
+            merged = merged.drop(index=change.org_id)
+        elif change.op in (Op.RENAME, Op.DESCRIBE):
+            for field, value in change.after.items():
+                merged.loc[change.org_id, field] = value
+    return merged.reset_index(drop=True)
+
+
+def _read_base(client: ArizeOrgs, source: Path) -> pd.DataFrame:
+    """The export's own base when there is one, so apply refuses edits others made since.
+
+    Without it, the file is compared with the server as it is now, and values others changed
+    after the export would be set back to the file's (the diff shows them).
+    """
+    base_path = _base_path(source)
+    if base_path.exists():
+        return read_orgs_frame(base_path)
+    _say(
+        f"note: no export base ({base_path.name}) beside {source.name}: comparing with the server as it "
+        "is now, so values changed by others since the file was made would be set back",
+        file=sys.stderr,
+    )
+    return client.organizations.to_frame(progress=False)
 
 
 def _drop_done_deletes(edited: pd.DataFrame, base: pd.DataFrame, source: Path) -> pd.DataFrame:

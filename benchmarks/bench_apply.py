@@ -134,7 +134,6 @@ def run_ours(
     journal: str = "file",
     external: bool = False,
     profile: str | None = None,
-    trust_env: bool = True,
 ) -> dict:
     """Export, edit every description, then time plan + apply. ``profile``: None, "wall" or "cpu"."""
     profiles = None if profile is None else ThreadProfiles(time.thread_time if profile == "cpu" else None)
@@ -149,9 +148,6 @@ def run_ours(
             journal=Path(tmp) / "journal.sqlite3" if journal == "file" else ":memory:",
         ) as client,
     ):
-        shipped_trust_env = bool(client.transport._session.trust_env)
-        if not trust_env:  # diagnosis only: requests then skips reading proxy settings per request
-            client.transport._session.trust_env = False
         if sandbox is not None:
             sandbox.log.clear()
         started = time.perf_counter()
@@ -182,7 +178,6 @@ def run_ours(
             "journal": journal,
             "server": "external process" if external else "in process",
             "latency_ms": latency_ms,
-            "requests_trust_env_as_shipped": shipped_trust_env,
             "plan_apply_s": applied - planning,
             "process_cpu_s": cpu,
             "plan_s": planned - planning,
@@ -346,7 +341,6 @@ def diagnose(n: int, latency_ms: float, workers: int) -> dict:
         ("sandbox in another process, journal file", {"external": True}),
         ("sandbox in another process, journal ':memory:'", {"external": True, "journal": "memory"}),
         ("in-process sandbox, latency 0 (CPU-bound floor of this setup)", {"latency_ms": 0.0}),
-        ("in-process sandbox, requests trust_env forced False", {"trust_env": False}),
     ]
     runs = []
     for label, external in (

@@ -292,3 +292,28 @@ def test_usage_errors_exit_1(cli, env, tmp_path):
         timeout=60,
     )
     assert no_key.returncode == 1 and "No Arize API key" in no_key.stderr
+
+
+def test_editing_the_exported_file_keeps_changes_others_made_since(cli, sb, tmp_path):
+    assert cli("export", "orgs.csv").returncode == 0
+    assert (tmp_path / ".orgs.csv.base.csv").exists()
+    orgs = pd.read_csv(tmp_path / "orgs.csv", dtype=str, keep_default_na=False)
+    theirs, mine = orgs.loc[0], orgs.loc[1]
+    import requests
+
+    requests.patch(
+        f"{sb.url}/v2/organizations/{theirs['id']}",
+        json={"description": "changed by a colleague"},
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=10,
+    ).raise_for_status()
+    orgs.loc[1, "description"] = "mine"
+    orgs.to_csv(tmp_path / "orgs.csv", index=False)  # edited in place, row 0 untouched
+    applied = cli("apply", "orgs.csv", "--yes")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    state = {o["id"]: o["description"] for o in sb.state.orgs()}
+    assert state[theirs["id"]] == "changed by a colleague"  # not set back to the exported value
+    assert state[mine["id"]] == "mine"
+    again = cli("plan", "orgs.csv")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "no changes" in again.stdout

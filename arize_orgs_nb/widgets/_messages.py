@@ -210,10 +210,8 @@ def _plan_message(error: BaseException) -> str | None:
         return f"{STALE_MESSAGE}; nothing was sent{which if drifted else ''}"
     if isinstance(error, ConfirmationRequiredError):
         count = len(error.unconfirmed)
-        return (
-            f"not applied: {count} destructive change{'s' if count != 1 else ''} "
-            "need confirmation; nothing was sent"
-        )
+        verb = "changes need" if count != 1 else "change needs"
+        return f"not applied: {count} destructive {verb} confirmation; nothing was sent"
     return None
 
 

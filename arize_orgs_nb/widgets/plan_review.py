@@ -279,9 +279,11 @@ class PlanReview(widgets.VBox):
         ops = {c.op for c in self.plan.destructive}
         warnings = []
         if Op.DELETE in ops:
-            warnings.append(f"Deleting an organization {CASCADE_DELETE}")
+            warnings.append(f"Each delete {CASCADE_DELETE}")
         if Op.REMOVE_MEMBER in ops:
-            warnings.append(f"Removing a member {CASCADE_REMOVE}; adding them back does not restore them.")
+            warnings.append(
+                f"Each member removal {CASCADE_REMOVE}; adding them back does not restore their space roles."
+            )
         rows: list[Any] = [
             widgets.HTML(
                 value='<div class="aonb-review-warning" '

@@ -12,6 +12,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import KERNEL_TIMEOUT_MS
 from .helpers import open_notebook, status
 
 pytestmark = pytest.mark.browser
@@ -120,3 +121,26 @@ def test_a_hostile_org_name_renders_as_text_and_runs_nothing(nb):
     assert page.locator('img[src="x"]').count() == 0
     assert nb.panel.locator("img").count() == 0
     assert page.dialogs == []  # alert(1) never ran
+
+    # The notebook's reviewed plan deletes the hostile org: shown as text, confirmed by its exact name.
+    review = page.locator(".aonb-review").first
+    review.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
+    review.scroll_into_view_if_needed()
+    expect(review.locator(".aonb-review-org", has_text=XSS)).to_have_count(1)
+    expect(review.locator(".aonb-review-confirm")).to_contain_text("EVERYTHING in it")
+    apply = review.locator("button.aonb-review-apply")
+    expect(apply).to_be_disabled()  # the delete is not confirmed yet
+    confirm = review.locator(".aonb-review-confirm-name input")
+    confirm.fill(XSS.upper())
+    expect(apply).to_be_disabled()
+    confirm.fill(XSS)
+    expect(apply).to_be_enabled()
+    apply.click()
+    expect(review.locator(".aonb-review-status")).to_have_text("✔ 3 of 3 applied")
+    expect(review.locator(".aonb-review-result-applied")).to_have_count(3)
+    expect(apply).to_be_disabled()  # applied once
+    nb.shot("06-plan-review-applied")
+    names = set(nb.api.organizations.to_frame(progress=False)["name"])
+    assert XSS not in names and "Planned org" in names
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.dialogs == []

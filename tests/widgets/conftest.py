@@ -53,6 +53,11 @@ def post_count(client: ArizeOrgs, path: str = ORGS) -> int:
     return sum(1 for r in client.local_sandbox.log if r.method == "POST" and r.path == path)
 
 
+def writes(client: ArizeOrgs) -> list:
+    """Every request of the sandbox log that is not a read (POST, PATCH, DELETE), in order."""
+    return [r for r in client.local_sandbox.log if r.method != "GET"]
+
+
 def org_names(client: ArizeOrgs) -> list[str]:
     return [o["name"] for o in client.local_sandbox.state.orgs()]
 

@@ -15,10 +15,26 @@ from arize_orgs_nb import (
     ServerError,
     UnprocessableEntityError,
 )
+from arize_orgs_nb.changes import (
+    Change,
+    ConfirmationRequiredError,
+    Issue,
+    Op,
+    PlanValidationError,
+    StalePlanError,
+)
 from arize_orgs_nb.widgets import _actions
-from arize_orgs_nb.widgets._messages import describe_error, esc, one_line, status_html, visible
+from arize_orgs_nb.widgets._messages import (
+    describe_error,
+    describe_failure,
+    esc,
+    failure_error,
+    one_line,
+    status_html,
+    visible,
+)
 
-from .conftest import ORGS, XSS, dangerous_elements, org_names, post_count
+from .conftest import ORGS, XSS, dangerous_elements, org_names, post_count, writes
 
 
 def api_error(cls, status, **kw):
@@ -73,10 +89,13 @@ def test_create_org_outcome(wclient):
     outcome = _actions.create_org(wclient, "Seam Org", "")
     assert outcome.ok and outcome.message == "created “Seam Org”"
     assert outcome.value.name == "Seam Org"
-    assert wclient.local_sandbox.log.last().json == {"name": "Seam Org"}  # "" description not sent
+    # The plan sends an empty description explicitly ("" and none are the same on the server).
+    assert writes(wclient)[-1].json in ({"name": "Seam Org"}, {"name": "Seam Org", "description": ""})
     again = _actions.create_org(wclient, "SEAM org", "d")
     assert not again.ok and "name already taken" in again.message
-    assert isinstance(again.value, ConflictError)
+    # Found taken by the apply's stale check, before anything was sent (no 409 round trip).
+    assert isinstance(again.value, StalePlanError)
+    assert post_count(wclient) == 1
 
 
 def test_create_org_refuses_bad_input_before_any_request(wclient):
@@ -149,11 +168,80 @@ def test_member_actions(wclient):
     assert {
         (m["user_id"], m["role"]["name"]) for m in state.memberships() if m["organization_id"] == org.id
     } == {(user["id"], "READ_ONLY")}
+    posts = post_count(wclient, f"{ORGS}/{org.id}/users")
     refused = _actions.set_member_role(wclient, org.id, annotator["id"], "MEMBER")
-    assert not refused.ok and refused.message.startswith("the server refused the request (400)")
+    # The plan checks the annotator rule from the users list: refused before anything is sent.
+    assert not refused.ok and refused.message.startswith("invalid input:")
     assert "annotator" in refused.message.lower()
+    assert post_count(wclient, f"{ORGS}/{org.id}/users") == posts
     assert not _actions.set_member_role(wclient, org.id, user["id"], "member").ok  # lower case: client-side
     assert _actions.remove_member(wclient, org.id, user["id"]).ok
     again = _actions.remove_member(wclient, org.id, user["id"])
     assert not again.ok and again.message.startswith("not found")
-    assert post_count(wclient, f"{ORGS}/{org.id}/users") == 2
+    assert post_count(wclient, f"{ORGS}/{org.id}/users") == 1  # the annotator refusal sent nothing
+
+
+# -- the plan/apply engine's errors and failed outcomes ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        api_error(BadRequestError, 400, detail="annotator: only ANNOTATOR"),
+        api_error(AuthenticationError, 401),
+        api_error(PermissionDeniedError, 403, detail="needs admin", request_id="req-1"),
+        api_error(NotFoundError, 404),
+        api_error(ConflictError, 409, detail="name taken: pick another"),
+        api_error(UnprocessableEntityError, 422, detail="name must be a string"),
+        api_error(RateLimitError, 429, retry_after=3600.0, attempts=1),
+        api_error(ServerError, 503, detail="injected fault", attempts=4),
+        APIConnectionError(
+            "POST /v2/organizations: cannot reach h: connection dropped (after 4 attempts); "
+            "the request may have been applied",
+            method="POST",
+            path=ORGS,
+            ambiguous=True,
+        ),
+        APITimeoutError(
+            "GET /v2/organizations: cannot reach h: read timed out", method="GET", path=ORGS, ambiguous=False
+        ),
+        ProtocolError("the server sent a malformed organization: field required"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_failed_outcome_gets_the_message_of_its_exception(error):
+    # The apply engine keeps only (status, str(error)) per change: rebuilt, the message is the same.
+    status = getattr(error, "status", 0)
+    rebuilt = failure_error(status, str(error))
+    assert type(rebuilt) is type(error)
+    assert describe_failure(status, str(error), host="h") == (describe_error(error, host="h")[0], str(error))
+
+
+def test_plan_errors_are_one_line_and_say_nothing_was_sent():
+    invalid = PlanValidationError([Issue("0", "name", "name cannot be empty"), Issue("1", None, "x")])
+    assert describe_error(invalid)[0] == "invalid input: name cannot be empty (and 1 more problem)"
+    collision = PlanValidationError([Issue("0", "name", "'a' collides with 'A'")])
+    assert describe_error(collision)[0].startswith("name already taken")
+    stale = StalePlanError(["'A' (id1) was renamed to 'B'", "'C' (id2) was deleted"])
+    message, detail = describe_error(stale)
+    assert message == (
+        "changed on the server since the list was loaded: refresh; nothing was sent "
+        "('A' (id1) was renamed to 'B', and 1 more)"
+    )
+    assert "'C' (id2) was deleted" in detail
+    taken = StalePlanError(["'x' is now taken by organization id9"])
+    assert describe_error(taken)[0].startswith("name already taken")
+    unconfirmed = ConfirmationRequiredError([Change(key="k", op=Op.DELETE, row="0", org_name=XSS)])
+    assert describe_error(unconfirmed)[0] == (
+        "not applied: 1 destructive change needs confirmation; nothing was sent"
+    )
+    assert dangerous_elements(status_html("error", describe_error(unconfirmed)[0])) == []
+
+
+def test_actions_write_through_the_journal(wclient):
+    org = _actions.create_org(wclient, "Journaled").value
+    assert _actions.update_org(wclient, org.id, description="d").ok
+    assert _actions.delete_org(wclient, org.id, "Journaled", "Journaled").ok
+    journal = wclient.journal.to_frame()
+    assert list(journal["op"]) == ["delete", "describe", "create"]  # newest first
+    assert set(journal["status"]) == {"applied"}

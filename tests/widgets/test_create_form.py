@@ -6,7 +6,16 @@ import pytest
 
 from arize_orgs_nb.widgets import CreateOrgForm, Snapshot, ThreadRunner, _actions
 
-from .conftest import ORGS, XSS, dangerous_elements, html_values, org_names, post_count, status_history
+from .conftest import (
+    ORGS,
+    XSS,
+    dangerous_elements,
+    html_values,
+    org_names,
+    post_count,
+    status_history,
+    writes,
+)
 
 
 def form_for(client, runner, **kw):
@@ -79,7 +88,7 @@ def test_edge_whitespace_is_a_warning_and_the_name_is_sent_as_typed(wclient, syn
     form.name_input.value = " Padded "
     assert not form.submit.disabled and "starts or ends with a space" in form.hint.value
     form.submit.click()
-    assert wclient.local_sandbox.log.last().json == {"name": " Padded "}
+    assert writes(wclient)[-1].json["name"] == " Padded "
 
 
 # -- every error class, inline and kept ----------------------------------------------------------
@@ -120,7 +129,7 @@ def test_every_error_is_one_line_inline_and_keeps_the_inputs(wclient, sync, faul
         assert dangerous_elements(markup) == []
 
 
-def test_a_409_from_the_server_when_the_snapshot_is_stale(wclient, sync):
+def test_a_name_taken_after_the_snapshot_was_loaded(wclient, sync):
     form = form_for(wclient, sync)
     wclient.local_sandbox.state.create_org("Raced")  # another admin, after the list was loaded
     form.name_input.value = "raced"
@@ -128,6 +137,16 @@ def test_a_409_from_the_server_when_the_snapshot_is_stale(wclient, sync):
     form.submit.click()
     assert form.status_text.startswith("name already taken")
     assert form.name_input.value == "raced"
+    assert post_count(wclient) == 0  # the apply's stale check found it before sending
+
+
+def test_a_409_from_the_server_is_still_name_already_taken(wclient, sync):
+    form = form_for(wclient, sync)
+    wclient.local_sandbox.faults.add(status=409, method="POST", path=ORGS)  # a race after the check
+    form.name_input.value = "Lost The Race"
+    form.submit.click()
+    assert form.status_text.startswith("name already taken")
+    assert "(409)" in form.status_text
     assert post_count(wclient) == 1
 
 

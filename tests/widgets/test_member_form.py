@@ -1,6 +1,6 @@
 """MemberRoleForm headless: pick by email or name, annotator rule inline, confirmed remove, journal hook."""
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -132,7 +132,8 @@ def test_known_roles_hook_feeds_the_last_known_role_line(wclient, sync, people):
     form.org_picker.select(org.id)
     form.user_picker.select(member["id"])
     text = visible_text(form.last_known_role.value)
-    assert "ADMIN on 2026-01-02" in text and "local record" in text
+    assert "ADMIN on 2026-01-02" in text
+    assert "last set by this tool (from the local journal; the API cannot list members)" in text
     assert calls[-1] == (org.id, member["id"])
     form.user_picker.search.value = "ana.tator"
     assert "unknown" in visible_text(form.last_known_role.value)
@@ -162,3 +163,55 @@ def test_double_click_on_set_role_sends_one_post(wclient, deferred, people):
     assert len(deferred.jobs) == 1
     deferred.run_all()
     assert wclient.local_sandbox.log.count(method="POST", path_prefix=f"{ORGS}/{org.id}/users") == 1
+
+
+def test_the_last_known_role_line_reads_the_local_journal(wclient, form, people):
+    org, member, _ = people
+    form.user_picker.select(member["id"])
+    line = form.last_known_role
+    assert "current role: unknown (the API cannot list an organization's members)" in visible_text(line.value)
+    form.role.value = "READ_ONLY"
+    form.submit.click()
+    text = visible_text(line.value)
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    assert text.startswith(f"last known role: READ_ONLY on {today} ")
+    assert text.endswith(" UTC, last set by this tool (from the local journal; the API cannot list members)")
+    recorded = wclient.journal.store.known_roles()[(org.id, member["id"])]
+    assert recorded[0] == "READ_ONLY"
+    # another form of the same client (a fresh kernel object) reads the same record
+    other = MemberRoleForm(wclient, runner=form.runner)
+    other.org_picker.select(org.id)
+    other.user_picker.select(member["id"])
+    assert "last known role: READ_ONLY on" in visible_text(other.last_known_role.value)
+    form.remove_confirm.value = True
+    form.remove_button.click()
+    assert visible_text(line.value).startswith(f"last known: removed on {today} ")
+    assert "from the local journal" in visible_text(line.value)
+
+
+def test_a_click_is_sent_even_when_the_journal_says_it_is_done(wclient, form, people):
+    org, member, _ = people
+    form.user_picker.select(member["id"])
+    form.submit.click()
+    # someone changes the role in the Arize UI: the journal cannot know
+    wclient.organizations.add_user(organization=org.id, user_id=member["id"], role="ADMIN")
+    path = f"{ORGS}/{org.id}/users"
+    posts = wclient.local_sandbox.log.count(method="POST", path_prefix=path)
+    form.submit.click()  # MEMBER again: the journal already records MEMBER, the server has ADMIN
+    assert form.status_text == "robin.quill@example.com is now MEMBER in “Members Org”"
+    assert wclient.local_sandbox.log.count(method="POST", path_prefix=path) == posts + 1
+    assert roles_in(wclient, org.id) == {member["id"]: "MEMBER"}
+
+
+def test_a_journal_that_cannot_be_read_does_not_break_the_form(wclient, sync, people):
+    org, member, _ = people
+
+    def broken(_org_id, _user_id):
+        raise RuntimeError("journal locked")
+
+    form = MemberRoleForm(wclient, runner=sync, known_roles=broken)
+    form.org_picker.select(org.id)
+    form.user_picker.select(member["id"])
+    assert "unavailable" in visible_text(form.last_known_role.value)
+    form.submit.click()
+    assert form.status_kind == "ok"

@@ -23,6 +23,12 @@ panel.create.name_input.value = "from NBCLIENT"
 print("BLOCKED:", panel.create.submit.disabled)
 hostile = panel.snapshot.name_taken_by("<IMG SRC=X ONERROR=ALERT(1)>")
 print("HOSTILE:", hostile is not None and "<img" not in panel.table.table.value)
+print("REVIEW READY:", review.apply_button.disabled, len(review.include))
+review.confirm_all.value = True
+review.apply_button.click()
+assert review.wait(60)
+print("REVIEW:", review.status_text)
+print("JOURNAL:", sorted(client.journal.to_frame()["op"]))
 """
 
 
@@ -46,12 +52,16 @@ def test_the_notebook_runs_and_its_panel_works_in_a_kernel(tmp_path, monkeypatch
     views = [
         o for c in nb.cells if c.cell_type == "code" for o in c.outputs if WIDGET_MIME in o.get("data", {})
     ]
-    assert len(views) == 4  # the panel and the three forms on their own
+    assert len(views) == 5  # the panel, the three forms on their own, and the plan review
     printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     assert "STATUS: created “From nbclient”" in printed
     assert "ROWS: True" in printed
     assert "BLOCKED: True" in printed
     assert "HOSTILE: True" in printed
+    assert "REVIEW READY: True 3" in printed  # the delete is not confirmed yet
+    assert "REVIEW: 3 of 3 applied" in printed  # in the background thread of a real kernel
+    # every click of the forms and the review went through the journal
+    assert "JOURNAL: ['create', 'create', 'create', 'delete', 'describe']" in printed
     assert "application/vnd.jupyter.widget-state+json" in nb.metadata["widgets"]  # state was saved
     text = copy.read_text()
     assert "sandbox-key" not in text  # the sandbox's key is in no output and no saved widget state

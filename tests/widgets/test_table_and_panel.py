@@ -2,6 +2,7 @@
 
 import base64
 import urllib.parse
+from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
@@ -82,15 +83,17 @@ def test_panel_tabs_share_one_snapshot_and_refresh_after_changes(wclient, sync):
     panel.update.delete_button.click()
     assert "Panel Org" not in set(panel.table.rows()["name"])
     assert panel.members.org_picker.value is None
-    # patched locally: no re-drain after a change (the delete read the org once, by id)
-    assert wclient.local_sandbox.log.count(method="GET", path_prefix="/v2/organizations") - drains == 1
+    # Patched locally: the snapshot is never drained again. The GETs are the plan/apply engine's:
+    # one stale-check drain per change (one page here), the create's read-back of the new org and
+    # the delete's re-read that binds the typed name to the id.
+    assert wclient.local_sandbox.log.count(method="GET", path_prefix="/v2/organizations") - drains == 3 + 2
     panel.create.name_input.value = "panel org"  # deleted: the name is free again
     assert not panel.create.submit.disabled
 
 
 def test_panel_activity_hook_and_header(wclient, sync):
     panel = OrgAdminPanel(wclient, runner=sync)
-    assert "journal" in panel.activity.output.outputs[0]["text"]
+    assert "no activity yet" in panel.activity.table.value  # the journal, empty so far
     assert "Connected to the embedded sandbox" in visible_text(panel.header.value)
     frame = pd.DataFrame({"when": ["2026-01-01"], "what": [XSS]})
     hooked = OrgAdminPanel(wclient, runner=sync, activity_frame=lambda: frame)
@@ -165,3 +168,67 @@ def test_close_unsubscribes_from_the_snapshot(wclient, sync):
     assert len(snapshot._listeners) == 4
     panel.close()
     assert snapshot._listeners == []
+
+
+def test_the_activity_tab_shows_the_journal_newest_first(wclient, sync):
+    panel = OrgAdminPanel(wclient, runner=sync)
+    activity = panel.activity
+    assert "no activity yet" in activity.table.value
+    assert "local journal" in visible_text(activity.note.value)
+    panel.create.name_input.value = XSS
+    panel.create.submit.click()
+    assert panel.create.status_kind == "ok"
+    # refreshed after the form succeeded: the create, its name as text
+    text = visible_text(activity.table.value)
+    assert "create" in text and XSS in text and "applied" in text
+    assert dangerous_elements(activity.table.value) == []
+    # a bulk apply made elsewhere in the kernel shows after Refresh, on top
+    base = wclient.organizations.to_frame(progress=False)
+    edited = base[base["name"] == XSS].copy()
+    edited["description"] = "described by a plan"
+    wclient.organizations.plan(edited, base=base).apply(progress=False)
+    assert "described by a plan" not in visible_text(activity.table.value)
+    activity.refresh_button.click()
+    rows = parse_rows(activity.table.value)
+    assert rows[0]["op"] == "describe" and "described by a plan" in rows[0]["after"]
+    assert rows[1]["op"] == "create"
+    assert rows[0]["when (UTC)"] >= rows[1]["when (UTC)"]
+    assert {"status", "http_status", "error", "attempts"} <= set(rows[0])
+    assert rows[0]["http_status"] == "200" and rows[0]["attempts"] == "1"
+    # a failed form action is journaled too (shown at the next refresh)
+    wclient.local_sandbox.faults.add(status=403, method="POST")
+    panel.create.name_input.value = "Forbidden Org"
+    panel.create.submit.click()
+    activity.refresh()
+    failed = parse_rows(activity.table.value)[0]
+    assert failed["status"] == "failed" and failed["http_status"] == "403"
+
+
+class _Table(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def parse_rows(markup):
+    """The rows of the first HTML table as dicts (header -> cell text)."""
+    table = _Table()
+    table.feed(markup)
+    header, *rows = table.rows
+    return [dict(zip(header, row, strict=True)) for row in rows]

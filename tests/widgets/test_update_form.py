@@ -147,3 +147,38 @@ def test_the_patch_goes_to_the_picked_id_not_a_name(wclient, form, target):
     patch = next(r for r in wclient.local_sandbox.log if r.method == "PATCH")
     assert patch.path == f"{ORGS}/{target.id}"
     assert not any(r.method == "GET" and r.query.get("name") for r in wclient.local_sandbox.log)
+
+
+def test_a_change_made_elsewhere_since_the_list_was_loaded_is_not_overwritten(wclient, form, target):
+    wclient.organizations.update(organization=target.id, description="set by another admin")
+    wclient.local_sandbox.log.clear()
+    form.description_input.value = "mine"
+    form.submit.click()
+    assert form.status_kind == "error"
+    assert form.status_text.startswith("changed on the server since the list was loaded: refresh")
+    assert patches(wclient) == []
+    assert form.description_input.value == "mine"  # kept
+    state = next(o for o in wclient.local_sandbox.state.orgs() if o["id"] == target.id)
+    assert state["description"] == "set by another admin"
+
+
+def test_a_delete_is_refused_when_the_org_changed_since_the_list_was_loaded(wclient, form, target):
+    wclient.organizations.update(organization=target.id, description="changed meanwhile")
+    form.delete_confirm.value = "Target Org"
+    form.delete_button.click()
+    assert form.status_text.startswith("changed on the server since the list was loaded: refresh")
+    assert "Target Org" in org_names(wclient)
+    assert not any(r.method == "DELETE" for r in wclient.local_sandbox.log)
+
+
+def test_every_save_is_journaled(wclient, form, target):
+    form.description_input.value = "journaled"
+    form.submit.click()
+    journal = wclient.journal.to_frame()
+    assert list(journal[["op", "organization_id", "status"]].itertuples(index=False, name=None)) == [
+        ("describe", target.id, "applied")
+    ]
+    undo = wclient.journal.undo(journal["apply_id"].iloc[0])
+    undo.apply(progress=False)
+    state = next(o for o in wclient.local_sandbox.state.orgs() if o["id"] == target.id)
+    assert state["description"] == "old description"
