@@ -8,9 +8,10 @@
     plan.review()                # PlanReview: include/exclude, confirm, apply, retry failed
 
 Each form runs its action in a background thread (the kernel stays responsive), shows a one-line
-status for every outcome, sends one request per click, escapes every server-provided string, and
-never shows the API key. Forms call only the functions of :mod:`arize_orgs_nb.widgets._actions`,
-which make every change through the plan/apply engine (stale check, confirmation, journal).
+status for every outcome, sends one write per click (after the stale check's read), escapes every
+server-provided string, and never shows the API key. Forms call only the functions of
+:mod:`arize_orgs_nb.widgets._actions`, which make every change through the plan/apply engine
+(stale check, confirmation, journal).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The loop: the submit button is disabled, the action runs through a *runner* (a background thread
 by default, so the kernel stays responsive), its :class:`~._actions.Outcome` becomes a one-line
 status, and the buttons are re-enabled in ``finally``. A second click while busy is ignored, so a
-double click sends one request. Inputs are never touched on failure.
+double click sends one write. Inputs are never touched on failure.
 """
 
 from __future__ import annotations

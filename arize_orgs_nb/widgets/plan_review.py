@@ -43,13 +43,21 @@ CONFIRM_ALL = "I confirm every destructive change"
 
 _MARKER_COLORS = {"+": "#1b7f3a", "-": "#b3261e", "~": "#9a6700"}
 _STATUS_COLORS = {"applied": "#1b7f3a", "failed": "#b3261e", "skipped": "#9a6700", "refused": "#b3261e"}
-_HEADERS = ("include", "", "op", "organization", "user", "before → after", "risk", "note", "result")
-_GRID_COLUMNS = (
-    "auto auto auto minmax(140px, 1.3fr) minmax(110px, 1fr) minmax(180px, 2fr) auto "
-    "minmax(140px, 1.4fr) minmax(160px, 1.5fr)"
+_COLUMNS = (  # (header, grid track); the user column is left out of plans without members
+    ("include", "auto"),
+    ("", "auto"),
+    ("op", "auto"),
+    ("organization", "minmax(120px, 1.2fr)"),
+    ("user", "minmax(100px, 1fr)"),
+    ("before → after", "minmax(160px, 2fr)"),
+    ("risk", "auto"),
+    ("note", "minmax(100px, 1fr)"),
+    ("result", "minmax(150px, 1.3fr)"),
 )
 _SHOWN = 160
-"""Longest value or note shown in a cell (the full text is in the cell's tooltip)."""
+"""Longest value shown in a cell."""
+_NOTE_SHOWN = 70
+"""Longest note shown in a cell (the full note is its tooltip; cascades are spelled out below)."""
 
 
 def _short(text: str, limit: int = _SHOWN) -> str:
@@ -90,8 +98,15 @@ def diff_lines(change: Change) -> list[str]:
     return lines
 
 
+def _wrap(markup: str) -> str:
+    """A cell's markup in a block with a compact line height that breaks long words."""
+    return f'<div style="line-height:1.35;overflow-wrap:anywhere">{markup}</div>' if markup else ""
+
+
 def _cell(markup: str, *classes: str) -> Any:  # noqa: ANN401 - an ipywidgets widget
-    return css(widgets.HTML(value=markup, layout=widgets.Layout(margin="0")), "aonb-review-cell", *classes)
+    return css(
+        widgets.HTML(value=_wrap(markup), layout=widgets.Layout(margin="0")), "aonb-review-cell", *classes
+    )
 
 
 def _result_html(outcome: ApplyOutcome) -> str:
@@ -232,7 +247,9 @@ class PlanReview(widgets.VBox):
         return markup
 
     def _build_grid(self) -> Any:  # noqa: ANN401
-        cells: list[Any] = [_cell(f"<b>{esc(title)}</b>", "aonb-review-header") for title in _HEADERS]
+        users = any(c.user_id or c.user_email for c in self.plan.changes)
+        columns = [(title, track) for title, track in _COLUMNS if users or title != "user"]
+        cells: list[Any] = [_cell(f"<b>{esc(title)}</b>", "aonb-review-header") for title, _ in columns]
         for change in self.plan.changes:
             checkbox = css(
                 widgets.Checkbox(
@@ -245,7 +262,9 @@ class PlanReview(widgets.VBox):
             org = visible(change.org_name)
             org_markup = esc(_short(org))
             if change.org_id:
-                org_markup += f'<br><code style="font-size:smaller">{esc(change.org_id)}</code>'
+                org_markup += (
+                    f'<br><code style="font-size:smaller;word-break:break-all">{esc(change.org_id)}</code>'
+                )
             diff = diff_lines(change)
             risk_color = "#b3261e" if change.op.destructive else "#666"
             note = visible_controls(change.note)
@@ -256,16 +275,23 @@ class PlanReview(widgets.VBox):
                 _cell(f'<b style="color:{_MARKER_COLORS.get(marker, "inherit")}">{esc(marker)}</b>'),
                 _cell(esc(change.op.value)),
                 _cell(org_markup, "aonb-review-org"),
-                _cell(esc(change.user_email or "")),
+                *(
+                    [_cell(esc(change.user_email or change.user_id or ""), "aonb-review-user")]
+                    if users
+                    else []
+                ),
                 _cell("<br>".join(esc(line) for line in diff), "aonb-review-diff"),
                 _cell(f'<span style="color:{risk_color}">{esc(change.risk)}</span>'),
-                _cell(f'<span title="{esc(note)}">{esc(_short(note))}</span>' if note else ""),
+                _cell(f'<span title="{esc(note)}">{esc(_short(note, _NOTE_SHOWN))}</span>' if note else ""),
                 result,
             ]
         return widgets.GridBox(
             cells,
             layout=widgets.Layout(
-                grid_template_columns=_GRID_COLUMNS, grid_gap="2px 12px", align_items="center", width="100%"
+                grid_template_columns=" ".join(track for _, track in columns),
+                grid_gap="2px 12px",
+                align_items="center",
+                width="100%",
             ),
         )
 
@@ -562,7 +588,7 @@ class PlanReview(widgets.VBox):
             self.outcomes[outcome.change.key] = outcome
             cell = self.result_cells.get(outcome.change.key)
             if cell is not None:
-                cell.value = _result_html(outcome)
+                cell.value = _wrap(_result_html(outcome))
         counts = result.counts()
         applied = counts.get("applied", 0)
         skipped = counts.get("skipped", 0)

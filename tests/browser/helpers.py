@@ -71,7 +71,10 @@ def open_notebook(page: Page, server) -> Notebook:
         has_text="created “Made from code”",
     )
     expect(printed).to_have_count(1, timeout=KERNEL_TIMEOUT_MS)
-    header = panel.locator(".aonb-panel-header").inner_text()
+    # Run All leaves the view at the last cells (the plan review): bring the panel back, since
+    # JupyterLab does not render the content of cells far outside the viewport.
+    panel.scroll_into_view_if_needed()
+    header = panel.locator(".aonb-panel-header").text_content() or ""
     match = SANDBOX_URL.search(header)
     assert match, header
     host = match.group(1).removeprefix("http://")

@@ -12,7 +12,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import KERNEL_TIMEOUT_MS
+from .conftest import KERNEL_TIMEOUT_MS, SHOT_DIR
 from .helpers import open_notebook, status
 
 pytestmark = pytest.mark.browser
@@ -135,11 +135,14 @@ def test_a_hostile_org_name_renders_as_text_and_runs_nothing(nb):
     expect(apply).to_be_disabled()
     confirm.fill(XSS)
     expect(apply).to_be_enabled()
+    SHOT_DIR.mkdir(parents=True, exist_ok=True)
+    review.screenshot(path=str(SHOT_DIR / "06-plan-review-confirmed.png"))
     apply.click()
     expect(review.locator(".aonb-review-status")).to_have_text("✔ 3 of 3 applied")
     expect(review.locator(".aonb-review-result-applied")).to_have_count(3)
     expect(apply).to_be_disabled()  # applied once
-    nb.shot("06-plan-review-applied")
+    SHOT_DIR.mkdir(parents=True, exist_ok=True)
+    review.screenshot(path=str(SHOT_DIR / "06-plan-review-applied.png"))
     names = set(nb.api.organizations.to_frame(progress=False)["name"])
     assert XSS not in names and "Planned org" in names
     assert page.locator('img[src="x"]').count() == 0
