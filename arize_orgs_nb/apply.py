@@ -113,9 +113,22 @@ class ApplyResult:
         return f"<ApplyResult {self.summary()}>"
 
     def failed(self) -> Plan:
-        """A plan of only the changes that failed or were not attempted (retry with ``.apply()``)."""
+        """A plan of only the changes that failed or were not attempted (retry with ``.apply()``).
+
+        Its stale check expects what this apply left on the server: an organization whose rename
+        succeeded while its description failed is expected under its new name.
+        """
         keys = {o.change.key for o in self.outcomes if o.status in ("failed", "skipped")}
-        return self.plan.select(keys)
+        retry = self.plan.select(keys)
+        for outcome in self.outcomes:
+            change = outcome.change
+            state = retry.targets.get(change.org_id or "")
+            if outcome.status == "applied" and state is not None:
+                retry.targets[str(change.org_id)] = OrgState(
+                    name=change.after.get("name") or state.name,
+                    description=change.after.get("description", state.description) or "",
+                )
+        return retry
 
     def to_frame(self) -> pd.DataFrame:
         """One row per change: op, organization, user, status, http_status, error, attempts, seconds."""

@@ -352,3 +352,18 @@ def test_an_apply_killed_after_k_writes_resumes_without_repeating(tmp_path, k):
         patched = [r.path for r in server.log.records() if r.method == "PATCH"]
         assert len(patched) == len(set(patched)) == 20  # every org patched exactly once
         assert all(o["description"] == f"v2 {o['name']}" for o in server.state.orgs())
+
+
+def test_retrying_failures_expects_what_the_first_apply_left():
+    with sandbox_client(orgs=3) as client:
+        server = client.local_sandbox
+        base = client.organizations.to_frame(progress=False)
+        edited = base.copy()
+        edited.loc[0, ["name", "description"]] = ["Renamed First", "described too"]
+        server.faults.add(status=503, method="PATCH", times=4, path=f"/v2/organizations/{base.id[0]}")
+        # the rename runs first and takes the four 503s; the description update then succeeds
+        result = client.organizations.plan(edited, base=base).apply(workers=1, progress=False)
+        assert [o.status for o in result.outcomes] == ["failed", "applied"]
+        retry = result.failed()
+        assert retry.apply(progress=False).ok  # not refused as stale by its own first half
+        assert server.state.orgs()[0]["name"] == "Renamed First"
