@@ -46,3 +46,6 @@ test: lint typecheck pytest conformance
 
 clean:
 	rm -rf $(VENV) .venv-conformance .pytest_cache .mypy_cache .ruff_cache
+
+reliability: install
+	$(BIN)/python scripts/reliability.py

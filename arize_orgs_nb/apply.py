@@ -328,16 +328,22 @@ class Applier:
         remove = self._transport.add_listener(attempts)
         bar, report = _progress(progress, len(plan.changes), run)
         run.on_done = report
+        # A create that takes a name a rename of this plan frees must wait for the renames.
+        renamed = {c.org_id for c in plan.changes if c.op is Op.RENAME}
+        late = [
+            c
+            for c in plan.changes
+            if c.op is Op.CREATE and holders.get(str(c.after["name"]).casefold()) in renamed
+        ]
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aonb-apply") as pool:
                 for phase in _PHASES:
-                    changes = [c for c in plan.changes if c.op is phase]
-                    if not changes:
-                        continue
+                    changes = [c for c in plan.changes if c.op is phase and c not in late]
                     if phase is Op.RENAME:
                         for layer in _rename_layers(changes, holders):
                             self._run_layer(pool, layer, run, attempts, reconcile)
-                    else:
+                        changes = late
+                    if changes:
                         self._run_layer(pool, [(c, None) for c in changes], run, attempts, reconcile)
         finally:
             remove()

@@ -120,9 +120,8 @@ class ArizeOrgs:
         self.transport = Transport(self.settings, session=session, sleep=sleep, clock=clock, rng=rng)
         self.organizations = Organizations(self.transport, OrgNameIndex(self._search_orgs), sleep=sleep)
         self.users = Users(self.transport)
-        env = os.environ if environ is None else environ
-        if journal is None:
-            home = env.get("ARIZE_ORGS_NB_HOME", "~/.arize_orgs_nb")
+        if journal is None:  # no local holds os.environ (it holds the key): see config.resolve_settings
+            home = (os.environ if environ is None else environ).get("ARIZE_ORGS_NB_HOME", "~/.arize_orgs_nb")
             journal = default_journal_path(home, self.settings.host, self.settings.api_key.fingerprint)
         store = Journal(journal)
         applier = Applier(
@@ -252,8 +251,13 @@ class ArizeOrgs:
         self.close()
 
     def __repr__(self) -> str:
-        kind = ", sandbox=True" if self.local_sandbox is not None else ""
-        return f"ArizeOrgs(base_url={self.base_url!r}, api_key=********{kind})"
+        # Also called on a half-built client (a settings error inside __init__) by tracebacks
+        # that show locals, such as IPython's %xmode Verbose: it must not raise.
+        settings: Settings | None = getattr(self, "settings", None)
+        if settings is None:
+            return "ArizeOrgs(<not configured>)"
+        kind = ", sandbox=True" if getattr(self, "local_sandbox", None) is not None else ""
+        return f"ArizeOrgs(base_url={settings.base_url!r}, api_key=********{kind})"
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("an ArizeOrgs client holds an API key and live connections; it cannot be pickled")

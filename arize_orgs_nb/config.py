@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NoReturn
 
@@ -213,8 +213,11 @@ def resolve_settings(
         InsecureTransportError: ``http`` to a non-loopback host without ``allow_insecure_http``.
         ConfigError: an invalid scheme, port, region or timeout.
     """
-    env: Mapping[str, str] = os.environ if environ is None else environ
-    key = _pick(api_key, env, "ARIZE_API_KEY")
+    # A traceback that shows locals (IPython's %xmode Verbose, RELIABILITY C7) prints every local
+    # of this frame when a setting below is refused: hold the environment behind a masking repr
+    # and the key only as a Secret.
+    env: Mapping[str, str] = _Environment(os.environ if environ is None else environ)
+    key = Secret(_pick(api_key, env, "ARIZE_API_KEY") or "")
     if not key:
         raise MissingAPIKeyError
 
@@ -263,7 +266,7 @@ def resolve_settings(
     base_url = f"{scheme}://{host}" + (f":{port}" if port else "")
     return Settings(
         base_url=base_url,
-        api_key=Secret(key),
+        api_key=key,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         retry=retry or RetryPolicy(),
@@ -271,6 +274,27 @@ def resolve_settings(
         pool_size=pool_size,
         proxy=Secret(proxy) if proxy else None,
     )
+
+
+class _Environment(Mapping[str, str]):
+    """A read-only view of an environment whose repr lists nothing (it holds the API key)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, str]) -> None:
+        self._data = data
+
+    def __getitem__(self, name: str) -> str:
+        return self._data[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return "<environment>"
 
 
 def _first(env: Mapping[str, str], *names: str) -> str | None:

@@ -296,7 +296,8 @@ class Organizations:
 
     def _reconcile_create(self, name: str, body: dict[str, object], error: OrgsNbError) -> object:
         """After an ambiguous create: adopt the org if the server has it, else send once more."""
-        logger.warning("create %r got no clear answer (%s); looking it up before retrying", name, error)
+        # %r: the error carries the server's text, which must not forge log lines (RELIABILITY S9).
+        logger.warning("create %r got no clear answer (%r); looking it up before retrying", name, str(error))
         for attempt in range(3):
             try:
                 org_id = self._index.lookup(name)
@@ -306,14 +307,36 @@ class Organizations:
                 continue
             except OrgsNbError:
                 raise error from None
-            logger.warning("create %r: the org exists on the server (%s); adopting it", name, org_id)
-            return self._transport.request("GET", f"{_BASE}/{path_segment(org_id)}")
+            logger.warning("create %r: the name exists (%s); adopting it if it is ours", name, org_id)
+            return self._adopt(name, org_id, body)
         try:
             return self._transport.request("POST", _BASE, body=body, mode=Mode.CREATE)
-        except ConflictError:
+        except ConflictError as conflict:
             # The first attempt did land after all; adopt it rather than fail.
-            org_id = self._index.lookup(name)
-            return self._transport.request("GET", f"{_BASE}/{path_segment(org_id)}")
+            try:
+                org_id = self._index.lookup(name)
+            except NameNotFoundError:
+                raise conflict from None  # taken by another org under another case: a plain 409
+            return self._adopt(name, org_id, body)
+
+    def _adopt(self, name: str, org_id: str, body: dict[str, object]) -> object:
+        """Return the org found under our name, if it is ours: same description (RELIABILITY R9).
+
+        Raises:
+            ConflictError: an org of that name with another description: someone else's.
+        """
+        data = self._transport.request("GET", f"{_BASE}/{path_segment(org_id)}")
+        theirs = data.get("description", "") if isinstance(data, dict) else None
+        if theirs != body.get("description", ""):
+            raise ConflictError(
+                status=409,
+                method="POST",
+                path=_BASE,
+                detail=f"an organization named {name!r} already exists ({org_id}) with another "
+                "description; it was not made by this call, so it was not adopted",
+                ambiguous=True,
+            )
+        return data
 
     def update(
         self,

@@ -83,6 +83,9 @@ class Pager(Generic[T]):
         parse: validates a raw page into a :class:`Page`.
         on_page: called after each page with a :class:`PageInfo`.
         max_items: stop after this many unique items (``truncated`` tells when it did).
+        max_stale_pages: pages in a row that may bring no new item (empty, or only ids seen
+            before) before paging stops with an error: a server that hands out fresh cursors
+            forever must not make iteration endless.
 
     Attributes:
         cursor: the cursor of the next page to fetch (``None`` before the first page).
@@ -97,6 +100,7 @@ class Pager(Generic[T]):
     parse: Callable[[Any], Page[T]]
     on_page: Callable[[PageInfo], None] | None = None
     max_items: int | None = None
+    max_stale_pages: int = 100
     cursor: str | None = None
     pages: int = 0
     rows: int = 0
@@ -107,6 +111,7 @@ class Pager(Generic[T]):
     _seen_ids: set[str] = field(default_factory=set, repr=False)
     _pending: deque[T] = field(default_factory=deque, repr=False)
     _failure: PaginationError | None = field(default=None, repr=False)
+    _stale_pages: int = field(default=0, repr=False)
 
     def __iter__(self) -> Iterator[T]:
         """Yield the remaining items, fetching pages as needed; safe to call again to resume."""
@@ -140,11 +145,14 @@ class Pager(Generic[T]):
         for item in page.items:
             if item.id in self._seen_ids:
                 self.duplicate_ids.append(item.id)
-                logger.warning("id %s appeared on two pages; keeping the first", item.id)
+                logger.warning("id %r appeared on two pages; keeping the first", item.id)
                 continue
             self._seen_ids.add(item.id)
             fresh.append(item)
         self._pending.extend(fresh)
+        self._stale_pages = 0 if fresh else self._stale_pages + 1
+        if problem is None and meta.has_more and self._stale_pages >= self.max_stale_pages:
+            problem = f"{self._stale_pages} pages in a row brought no new rows: paging would not end"
         if problem is not None:
             # Keep this page's rows (they are valid), then stop: never loop, never drop silently.
             kept = self.rows + len(self._pending)

@@ -13,6 +13,7 @@ Sleep, clock and jitter are injected, so tests never sleep.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import enum
 import json
@@ -194,8 +195,8 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        return None
+    if when.tzinfo is None:  # asctime: no zone, but every HTTP-date is UTC (RFC 9110 5.6.7)
+        when = when.replace(tzinfo=datetime.timezone.utc)
     return float(max(0, math.ceil(when.timestamp() - now)))
 
 
@@ -306,6 +307,23 @@ def _classify(exc: BaseException) -> _Failure:
         return _Failure(timeout=True, sent=True, reason="read timeout")
     detail = next((n for n in reversed(names) if n not in ("MaxRetryError",)), names[-1])
     return _Failure(timeout=False, sent=True, reason=f"connection dropped ({detail})")
+
+
+_CUT_SHORT = _Failure(timeout=False, sent=True, reason="connection dropped (answer cut short)")
+
+
+def _cut_short(response: _Reply) -> bool:
+    """A 2xx other than 204 with no body and no framing: the connection closed inside the headers.
+
+    ``http.client`` ends the header block silently at EOF, so an answer cut after its status line
+    looks like a complete, empty success. Every such answer of this API carries a body (or a
+    ``Content-Length``), so treat it as the dropped connection it is: retried, or reconciled for
+    a create.
+    """
+    if not 200 <= response.status < 300 or response.status == 204 or response.content:
+        return False
+    headers = response.headers
+    return headers.get("Content-Length") is None and "chunked" not in headers.get("Transfer-Encoding", "")
 
 
 def _is_json(content_type: str) -> bool:
@@ -450,6 +468,8 @@ class Transport:
                 response = self._send(method, url, query, data, headers)
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                 failure = _classify(exc)
+            if response is not None and _cut_short(response):
+                response, failure = None, _CUT_SHORT
             # From here on no exception of requests is in flight: whatever we raise below has no
             # __context__ holding request headers (RELIABILITY C7).
             elapsed = self._clock() - started
@@ -576,7 +596,7 @@ class Transport:
             if content_type and not _is_json(content_type):
                 raise ValueError(content_type)
             return json.loads(response.content)
-        except ValueError:
+        except (ValueError, RecursionError):
             text = response.content.decode("utf-8", errors="replace")
             raise ProtocolError(
                 f"{method} {path} -> {response.status}: expected a JSON body, got "
@@ -599,7 +619,7 @@ class Transport:
             parsed = json.loads(text) if text else None
             if isinstance(parsed, dict):
                 problem = Problem.model_validate(parsed)
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         detail = problem.detail
         if parsed is None and text.strip():

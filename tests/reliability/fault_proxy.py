@@ -91,6 +91,14 @@ def _request_line(data: bytes) -> tuple[str, str]:
     return parts[0].upper(), parts[1].split("?", 1)[0]
 
 
+def _close_listener(sock: socket.socket) -> None:
+    """Stop listening now: shutdown wakes a thread blocked in accept (close alone would wait for it)."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
 def _reset(sock: socket.socket) -> None:
     """Close with a TCP RST instead of a FIN."""
     with contextlib.suppress(OSError):
@@ -143,15 +151,7 @@ class FaultProxy:
 
     def stop(self) -> None:
         """Stop accepting, reset open connections and join every thread (bounded)."""
-        self._stop.set()
-        with self._lock:
-            listener, self._listener = self._listener, None
-            clients = list(self._clients)
-        if listener is not None:
-            with contextlib.suppress(OSError):
-                listener.close()
-        for sock in clients:
-            _reset(sock)
+        self.stop_from_inside()
         deadline = time.monotonic() + 5.0
         for thread in list(self._threads):
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -193,8 +193,7 @@ class FaultProxy:
             listener, self._listener = self._listener, None
             clients = list(self._clients)
         if listener is not None:
-            with contextlib.suppress(OSError):
-                listener.close()
+            _close_listener(listener)
         for sock in clients:
             _reset(sock)
         self.stats["down"] += 1
@@ -251,13 +250,16 @@ class FaultProxy:
                         time.sleep(0.02)
                         continue
                     with self._lock:
+                        if self._stop.is_set():  # stopped while it was down: do not listen again
+                            fresh.close()
+                            return
                         self._listener = fresh
                 else:
                     time.sleep(0.01)
                 continue
             try:
                 client, _ = listener.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 time.sleep(0.01)
@@ -271,13 +273,13 @@ class FaultProxy:
             self._spawn(self._handle, "fault-proxy-conn", client)
 
     def stop_from_inside(self) -> None:
-        self._stop.set()
+        """Stop accepting and reset open connections (no join: callable from a proxy thread)."""
         with self._lock:
+            self._stop.set()
             listener, self._listener = self._listener, None
             clients = list(self._clients)
         if listener is not None:
-            with contextlib.suppress(OSError):
-                listener.close()
+            _close_listener(listener)
         for sock in clients:
             _reset(sock)
 
@@ -380,7 +382,7 @@ class FaultProxy:
             try:
                 if client.recv(_CHUNK) == b"":
                     return
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return

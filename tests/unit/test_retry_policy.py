@@ -29,7 +29,7 @@ POLICY = RetryPolicy()
         (None, None),
         ("Tue, 14 Nov 2023 22:13:30 GMT", 10.0),  # NOW + 10 s as an HTTP-date
         ("Tuesday, 14-Nov-23 22:13:30 GMT", 10.0),  # RFC 850
-        ("Tue Nov 14 22:13:30 2023", None),  # asctime has no zone: unreadable, back off instead
+        ("Tue Nov 14 22:13:30 2023", 10.0),  # asctime: no zone, but HTTP-dates are UTC (RFC 9110)
         ("Mon, 13 Nov 2023 00:00:00 GMT", 0.0),  # in the past
     ],
 )

@@ -1,0 +1,267 @@
+"""Shared helpers of the reliability suites: the figures recorder, clients, scripted servers.
+
+Figures: tests call ``figures.add(name, value, **labels)``. When ``RELIABILITY_FIGURES`` names a
+file, every figure is appended to it as one JSON line (``scripts/reliability.py`` aggregates them
+into ``RELIABILITY.md``); otherwise they are dropped. Tests assert on the same numbers they
+record, so the report only ever shows measured values.
+
+Long mode: ``RELIABILITY_LONG=1`` runs more examples, more load and the soak (see ``scale``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import requests
+from requests.adapters import BaseAdapter
+
+from arize_orgs_nb import ArizeOrgs
+from arize_orgs_nb.sandbox import Sandbox
+from tests.conftest import FakeClock
+
+FIGURES_ENV = "RELIABILITY_FIGURES"
+LONG_ENV = "RELIABILITY_LONG"
+WRITES = ("POST", "PATCH", "DELETE")
+ORGS = "/v2/organizations"
+
+_write_lock = threading.Lock()
+
+
+def long_mode() -> bool:
+    """True when the long version was asked for (``RELIABILITY_LONG=1``)."""
+    return os.environ.get(LONG_ENV, "") == "1"
+
+
+def scale(short: int, long: int) -> int:
+    """``short`` in the regular suite, ``long`` in the long version."""
+    return long if long_mode() else short
+
+
+class Figures:
+    """Appends measured figures of one test to the file named by ``RELIABILITY_FIGURES``."""
+
+    def __init__(self, test: str, path: str | None = None) -> None:
+        self.test = test
+        self.path = path if path is not None else os.environ.get(FIGURES_ENV) or None
+        self.recorded: list[dict[str, Any]] = []
+
+    def add(self, figure: str, value: float, **labels: object) -> None:
+        """Record one figure (a count or a measurement) with optional labels."""
+        entry = {"test": self.test, "figure": figure, "value": value, "labels": labels}
+        self.recorded.append(entry)
+        if self.path:
+            line = json.dumps(entry, sort_keys=True, default=str)
+            with _write_lock, open(self.path, "a", encoding="utf-8") as out:
+                out.write(line + "\n")
+
+    def faults_from_log(self, server: Sandbox) -> Counter[str]:
+        """Record the faults the sandbox injected (per kind, from its request log)."""
+        kinds: Counter[str] = Counter(r.fault for r in server.log.records() if r.fault)
+        for kind, count in sorted(kinds.items()):
+            self.add("faults_injected", count, kind=f"sandbox:{kind}")
+        return kinds
+
+    def faults(self, kind: str, count: int = 1) -> None:
+        """Record faults injected some other way (the proxy, a stub, a scripted server)."""
+        if count:
+            self.add("faults_injected", count, kind=kind)
+
+
+def writes(server: Sandbox) -> int:
+    """Write requests the sandbox received."""
+    return sum(server.log.count(method=m) for m in WRITES)
+
+
+def host_of(server: Sandbox) -> str:
+    """Serve ``server`` over HTTP (once) and return ``127.0.0.1:<port>``."""
+    return server.serve().split("://", 1)[1]
+
+
+def port_of(server: Sandbox) -> int:
+    """The HTTP port of ``server`` (served on demand)."""
+    return int(host_of(server).rsplit(":", 1)[1])
+
+
+def inproc_client(clock: FakeClock | None = None, **options: Any) -> ArizeOrgs:
+    """A client on a fresh sandbox through the in-process adapter, never sleeping."""
+    clock = clock or FakeClock()
+    options.setdefault("orgs", 0)
+    options.setdefault("users", 0)
+    options.setdefault("sleep", clock.sleep)
+    options.setdefault("clock", clock)
+    options.setdefault("rng", random.Random(options.get("seed", 0)))
+    return ArizeOrgs.sandbox(in_process=True, **options)
+
+
+def http_client(host: str, *, api_key: str = "sandbox-key", **options: Any) -> ArizeOrgs:
+    """A client over real HTTP to a loopback host (a sandbox or the fault proxy)."""
+    options.setdefault("journal", ":memory:")
+    options.setdefault("environ", {})
+    return ArizeOrgs(api_key=api_key, api_host=host, api_scheme="http", **options)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (bound then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# -- a scripted API: pages and bodies decided by the test ------------------------------------
+
+
+class ScriptedAdapter(BaseAdapter):
+    """A ``requests`` adapter that answers from a function of the call number (bounded).
+
+    ``answer(n, request)`` returns ``(status, body, headers)``; ``body`` is JSON-encoded unless it
+    is ``bytes``. More than ``limit`` calls raise, so a runaway loop fails the test instead of
+    hanging it.
+    """
+
+    def __init__(
+        self,
+        answer: Callable[[int, requests.PreparedRequest], tuple[int, Any, dict[str, str]]],
+        *,
+        limit: int = 1000,
+    ) -> None:
+        super().__init__()
+        self.answer = answer
+        self.limit = limit
+        self.calls: list[str] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        self.calls.append(request.url or "")
+        if len(self.calls) > self.limit:
+            raise RuntimeError(f"runaway: more than {self.limit} calls")
+        status, body, headers = self.answer(len(self.calls), request)
+        response = requests.Response()
+        response.status_code = status
+        response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        response.headers.update({"Content-Type": "application/json", **headers})
+        response.request = request
+        response.url = request.url
+        return response
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def scripted_client(
+    answer: Callable[[int, requests.PreparedRequest], tuple[int, Any, dict[str, str]]],
+    *,
+    limit: int = 1000,
+    clock: FakeClock | None = None,
+) -> tuple[ArizeOrgs, ScriptedAdapter]:
+    """A client whose every call is answered by ``answer`` (no sockets)."""
+    clock = clock or FakeClock()
+    adapter = ScriptedAdapter(answer, limit=limit)
+    session = requests.Session()
+    session.mount("http://scripted.localhost", adapter)
+    client = ArizeOrgs(
+        api_key="k",
+        api_host="scripted.localhost",
+        api_scheme="http",
+        session=session,
+        environ={},
+        journal=":memory:",
+        sleep=clock.sleep,
+        clock=clock,
+        rng=random.Random(0),
+    )
+    return client, adapter
+
+
+def org_json(n: int, name: str | None = None) -> dict[str, str]:
+    """A wire organization with a valid-looking id."""
+    import base64
+
+    raw = f"Organization:{n}:abcd".encode()
+    return {
+        "id": base64.b64encode(raw).decode(),
+        "name": name if name is not None else f"Org {n:05d}",
+        "description": "",
+        "created_at": "2024-01-01T00:00:00Z",
+    }
+
+
+class RawServer:
+    """A loopback TCP server that answers every request with raw bytes chosen by the test.
+
+    For fuzzing the client with malformed HTTP (status lines, headers, framing). Bounded: each
+    connection is served once with a 2 s socket timeout; :meth:`stop` joins the thread.
+    """
+
+    def __init__(self) -> None:
+        self.reply = b""
+        self.requests = 0
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(32)
+        self._sock.settimeout(0.05)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="raw-server", daemon=True)
+        self._thread.start()
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self._sock.getsockname()[1]}"
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                continue
+            with conn, contextlib.suppress(OSError):
+                conn.settimeout(2)
+                conn.recv(65536)
+                self.requests += 1
+                conn.sendall(self.reply)
+                conn.shutdown(socket.SHUT_WR)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._sock.close()
+
+    def __enter__(self) -> RawServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def timed() -> Iterator[Callable[[], float]]:
+    """``with timed() as elapsed: ...; elapsed()`` in real seconds."""
+    start = time.monotonic()
+    yield lambda: time.monotonic() - start
+
+
+def rss_bytes() -> int:
+    """This process's resident memory now (Linux ``/proc``), else its peak (``resource``)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def percentile(values: Iterable[float], share: float) -> float:
+    """The ``share`` percentile (0..1) by nearest rank; 0 for no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    rank = max(0, min(len(ordered) - 1, round(share * (len(ordered) - 1))))
+    return ordered[rank]
