@@ -15,6 +15,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def wait_closed(port: int, *, deadline: float) -> bool:
+    """True once nothing accepts connections on ``port`` (polled until ``deadline``)."""
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            try:
+                s.connect(("127.0.0.1", port))
+            except ConnectionRefusedError:
+                return True
+        time.sleep(0.2)
+    return False
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -83,6 +95,7 @@ def test_make_run_serves_the_sandbox_and_jupyterlab(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         proc.stdout.close()
-    for port in (sandbox_port, lab_port):  # nothing is left listening
-        with socket.socket() as s, pytest.raises(ConnectionRefusedError):
-            s.connect(("127.0.0.1", port))
+    # `make` exits on SIGTERM at once; our launcher (same group) then stops JupyterLab, which may
+    # take a few seconds. Nothing may be left listening once that is done.
+    for port in (sandbox_port, lab_port):
+        assert wait_closed(port, deadline=time.monotonic() + 45), f"port {port} still listening"
