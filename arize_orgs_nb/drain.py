@@ -219,8 +219,8 @@ class Drain(Generic[T]):
         remove = self._transport.add_listener(on_wait)
         failure: OrgsNbError | None = None
         try:
-            for item in self._pager:
-                self.rows.append(self._to_row(item))
+            # Each page is validated and turned into rows while the next one is on its way.
+            self._pager.consume(self._to_row, self.rows.extend)
         except OrgsNbError as exc:
             failure = exc
         finally:

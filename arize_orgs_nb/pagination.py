@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -31,6 +32,7 @@ class _HasId(Protocol):
 
 
 T = TypeVar("T", bound=_HasId)
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -133,29 +135,120 @@ class Pager(Generic[T]):
         # On a failure here the cursor is unchanged: iterating again refetches this one page.
         raw = self.fetch(self.cursor)
         meta = peek_pagination(raw)
-        fetched = self.pages + 1
-        problem: str | None = None
-        if meta.has_more and not meta.next_cursor:
-            problem = "the server said more pages follow but sent no cursor"
-        elif meta.has_more and (meta.next_cursor in self._seen_cursors or meta.next_cursor == self.cursor):
-            problem = "the server repeated a cursor: paging would loop forever"
-        page = self.parse(raw)
-        self.pages = fetched
-        fresh: list[T] = []
-        for item in page.items:
-            if item.id in self._seen_ids:
-                self.duplicate_ids.append(item.id)
-                logger.warning("id %r appeared on two pages; keeping the first", item.id)
-                continue
-            self._seen_ids.add(item.id)
-            fresh.append(item)
+        problem = self._check_cursor(meta)
+        fresh, dupes = self._select(self.parse(raw).items)
+        self._commit(meta, problem, [item.id for item in fresh], dupes)
         self._pending.extend(fresh)
-        self._stale_pages = 0 if fresh else self._stale_pages + 1
+        self._report(len(fresh))
+
+    def consume(self, convert: Callable[[T], R], accept: Callable[[list[R]], None]) -> None:
+        """Read every remaining page, handing each page's new items, converted, to ``accept``.
+
+        The pipelined form of iterating: pages are fetched on the calling thread, and each page
+        is validated and converted on a worker thread while the next page is on its way, so the
+        client's own work adds almost nothing to pages x round-trip. State (cursor, counters,
+        ``accept``) only ever changes on the calling thread, a page at a time and only once its
+        items are accepted: after any failure, calling ``consume`` (or iterating) again resumes
+        from the first page not accepted. Costs at most one read that is not used, when a page
+        turns out malformed or ends paging (a stall) while the next one is already fetched.
+
+        With ``max_items`` set, pages are read one after the other (no read beyond the limit).
+
+        Args:
+            convert: turns one item into what ``accept`` takes (runs on the worker thread).
+            accept: receives each page's converted new items, in order.
+
+        Raises:
+            PaginationError: the server's paging would loop (rows so far were accepted).
+            OrgsNbError: a page failed; the pages before it were accepted.
+        """
+        if self.max_items is not None or self._pending:
+            for item in self:
+                accept([convert(item)])
+            return
+        if self._failure is not None:
+            raise self._failure
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="arize-orgs-nb-pages") as worker:
+            step: _Step[R] | None = None  # the page fetched last, being processed on the worker
+            while True:
+                cursor = self.cursor if step is None else step.next_cursor
+                raw: object = None
+                error: BaseException | None = None
+                if step is None and self.done:
+                    return
+                if step is None or step.next_cursor is not None:
+                    try:
+                        raw = self.fetch(cursor)
+                    except BaseException as exc:  # the page before it is still accepted first
+                        error = exc
+                if step is not None:
+                    fresh_ids, dupes, rows = step.work.result()
+                    accept(rows)
+                    self._commit(step.meta, step.problem, fresh_ids, dupes, accepted=len(rows))
+                    self._report(len(rows))
+                    step = None
+                if error is not None:
+                    raise error
+                if self._failure is not None:
+                    raise self._failure
+                if self.done:
+                    return  # a stall ended paging: the page fetched ahead is not used
+                meta = peek_pagination(raw)
+                problem = self._check_cursor(meta)
+                work = worker.submit(self._process, raw, convert)
+                step = _Step(meta, problem, work)
+
+    def _process(self, raw: object, convert: Callable[[T], R]) -> tuple[list[str], list[str], list[R]]:
+        """Worker-thread part of :meth:`consume`: validate, drop repeated ids, convert."""
+        fresh, dupes = self._select(self.parse(raw).items)
+        return [item.id for item in fresh], dupes, [convert(item) for item in fresh]
+
+    def _check_cursor(self, meta: PaginationMetadata) -> str | None:
+        """Why this page's paging cannot be followed, or ``None``."""
+        if meta.has_more and not meta.next_cursor:
+            return "the server said more pages follow but sent no cursor"
+        if meta.has_more and (meta.next_cursor in self._seen_cursors or meta.next_cursor == self.cursor):
+            return "the server repeated a cursor: paging would loop forever"
+        return None
+
+    def _select(self, items: list[T]) -> tuple[list[T], list[str]]:
+        """The items not seen on an earlier page (nor earlier on this one), and the repeated ids.
+
+        Reads the seen ids without changing them (the worker thread calls it).
+        """
+        fresh: list[T] = []
+        dupes: list[str] = []
+        this_page: set[str] = set()
+        for item in items:
+            if item.id in self._seen_ids or item.id in this_page:
+                dupes.append(item.id)
+                continue
+            this_page.add(item.id)
+            fresh.append(item)
+        return fresh, dupes
+
+    def _commit(
+        self,
+        meta: PaginationMetadata,
+        problem: str | None,
+        fresh_ids: list[str],
+        dupes: list[str],
+        *,
+        accepted: int = 0,
+    ) -> None:
+        """Record one read page: counters, seen ids, and where paging goes next (or why not)."""
+        self.pages += 1
+        self.rows += accepted
+        for dupe in dupes:
+            self.duplicate_ids.append(dupe)
+            logger.warning("id %r appeared on two pages; keeping the first", dupe)
+        self._seen_ids.update(fresh_ids)
+        self._stale_pages = 0 if fresh_ids else self._stale_pages + 1
         if problem is None and meta.has_more and self._stale_pages >= self.max_stale_pages:
             problem = f"{self._stale_pages} pages in a row brought no new rows: paging would not end"
         if problem is not None:
             # Keep this page's rows (they are valid), then stop: never loop, never drop silently.
-            kept = self.rows + len(self._pending)
+            kept = self.rows + len(self._pending) + len(fresh_ids) - accepted
             self._failure = PaginationError(
                 f"{problem} (after page {self.pages}, {kept} rows kept)", pages=self.pages, rows=kept
             )
@@ -168,12 +261,28 @@ class Pager(Generic[T]):
             if self.cursor is not None:
                 self._seen_cursors.add(self.cursor)
             self.cursor = meta.next_cursor
+
+    def _report(self, page_rows: int) -> None:
         if self.on_page is not None:
             self.on_page(
                 PageInfo(
                     pages=self.pages,
                     rows=self.rows + len(self._pending),
-                    page_rows=len(fresh),
+                    page_rows=page_rows,
                     has_more=not self.done,
                 )
             )
+
+
+@dataclass(frozen=True)
+class _Step(Generic[R]):
+    """A page fetched by :meth:`Pager.consume` whose items are being processed on the worker."""
+
+    meta: PaginationMetadata
+    problem: str | None
+    work: Future[tuple[list[str], list[str], list[R]]]
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The cursor to fetch next, or ``None`` when this page ends paging."""
+        return self.meta.next_cursor if self.meta.has_more and self.problem is None else None

@@ -206,7 +206,7 @@ class Sandbox:
         """
         if self._stopped:
             raise SandboxStoppedError("the sandbox was stopped")
-        started = time.monotonic()
+        started = time.monotonic() if req.arrived is None else req.arrived
         path = unquote(req.raw_path, errors="replace")
         plan = self.faults.take(req.method, path) or self._random.draw(req.method)
         # Latency is the service's response time: an answer leaves no sooner than `latency` after

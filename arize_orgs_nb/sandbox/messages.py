@@ -38,6 +38,8 @@ class Request:
         query: The raw query string (without ``?``).
         headers: Header names lower-cased.
         body: The body bytes (empty when none).
+        arrived: ``time.monotonic()`` when the request line arrived (``None``: when dispatched).
+            Injected latency counts from here, so parsing the request is part of it.
     """
 
     method: str
@@ -45,6 +47,7 @@ class Request:
     query: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    arrived: float | None = None
 
 
 @dataclass

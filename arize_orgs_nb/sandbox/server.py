@@ -7,6 +7,7 @@ import ipaddress
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -42,7 +43,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
     server_version = "arize-orgs-sandbox"
-    disable_nagle_algorithm = True  # headers and body go out as separate writes
+    disable_nagle_algorithm = True  # answers go out at once
+    wbufsize = 1 << 18  # headers and body leave in one write: one wake-up of the client
+    _arrived: float | None = None
 
     def version_string(self) -> str:
         """Name the server without the Python version."""
@@ -57,6 +60,11 @@ class _Handler(BaseHTTPRequestHandler):
             super().finish()
         finally:
             self.server.track(self.connection, add=False)
+
+    def parse_request(self) -> bool:
+        """Note when the request line arrived (latency counts from there), then parse it."""
+        self._arrived = time.monotonic()
+        return super().parse_request()
 
     def log_message(self, format: str, *args: object) -> None:
         """Stay quiet: the sandbox has its own request log."""
@@ -111,6 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
             query=query,
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
+            arrived=self._arrived,
         )
         outcome = self.server.dispatch(request, None)
         response = outcome.response
