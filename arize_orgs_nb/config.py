@@ -23,6 +23,7 @@ __all__ = [
     "Settings",
     "is_loopback_host",
     "resolve_settings",
+    "split_base_url",
 ]
 
 DEFAULT_HOST = "api.arize.com"
@@ -130,6 +131,13 @@ class Settings:
         return is_loopback_host(self.host)
 
 
+def split_base_url(base_url: str) -> tuple[str, str, int]:
+    """Split ``scheme://host[:port]`` into scheme, host and port (the scheme's default if none)."""
+    scheme, netloc = base_url.split("://", 1)
+    host, port = _split_host(netloc)
+    return scheme, host, port if port is not None else (443 if scheme == "https" else 80)
+
+
 def is_loopback_host(host: str) -> bool:
     """Tell whether ``host`` names this machine: ``localhost``, ``*.localhost``, 127/8 or ::1.
 
@@ -156,6 +164,14 @@ def _split_host(netloc: str) -> tuple[str, int | None]:
         port = rest[1:] if rest.startswith(":") else ""
     elif netloc.count(":") == 1:
         host, port = netloc.split(":")
+    elif ":" in netloc:
+        try:
+            ipaddress.IPv6Address(netloc)
+        except ValueError:
+            raise ConfigError(
+                f"invalid API host {netloc!r}: put an IPv6 address in brackets, e.g. [::1]:8080"
+            ) from None
+        host, port = netloc, ""
     else:
         host, port = netloc, ""
     if not port:
@@ -263,7 +279,8 @@ def resolve_settings(
         else _first(env, "ARIZE_PROXY_URL", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
     )
 
-    base_url = f"{scheme}://{host}" + (f":{port}" if port else "")
+    netloc = f"[{host}]" if ":" in host and not host.startswith("[") else host  # a bare IPv6 literal
+    base_url = f"{scheme}://{netloc}" + (f":{port}" if port else "")
     return Settings(
         base_url=base_url,
         api_key=key,

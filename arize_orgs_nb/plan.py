@@ -15,8 +15,9 @@ import html
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -59,6 +60,25 @@ def _missing(value: object) -> bool:
 
 def _label(index: object) -> str:
     return str(index)
+
+
+def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[tuple[Hashable, dict[str, object]]]:
+    """Each row as ``(index label, {column: value})`` for the known columns it has.
+
+    Values keep their column's own type (``iterrows`` would upcast a row of ints and floats),
+    and it is about 10x cheaper than ``iterrows`` on a thousand rows.
+    """
+    present = [c for c in columns if c in frame.columns]
+    values = [frame[c].tolist() for c in present]
+    rows: Iterable[tuple[object, ...]] = zip(*values, strict=True) if values else repeat((), len(frame))
+    for index, row in zip(frame.index, rows, strict=True):
+        yield index, dict(zip(present, row, strict=True))
+
+
+def _repeated_columns(frame: pd.DataFrame) -> list[Issue]:
+    """One issue per column name that appears more than once (which value would be meant?)."""
+    repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    return [Issue(None, c, "the column appears more than once; keep one") for c in repeated]
 
 
 def _key(op: Op, target: str, after: Mapping[str, str | None]) -> str:
@@ -129,8 +149,11 @@ def plan_org_changes(
     issues += [
         Issue(None, str(c), f"unexpected column (allowed: {', '.join(ORG_COLUMNS)})") for c in unexpected
     ]
+    repeated = _repeated_columns(edited)
+    issues += repeated
     if "name" not in edited.columns:
         issues.append(Issue(None, "name", "the edited frame needs a 'name' column"))
+    if "name" not in edited.columns or any(i.column in ORG_COLUMNS for i in repeated):
         raise PlanValidationError(issues)
     base = ORG_SCHEMA.conform(base)
     by_id: dict[str, OrgState] = {
@@ -143,7 +166,7 @@ def plan_org_changes(
         org_id: (state.name, "", False) for org_id, state in by_id.items()
     }
     seen_ids: Counter[str] = Counter()
-    for index, row in edited.iterrows():
+    for index, row in _rows(edited, ORG_COLUMNS):
         label = _label(index)
         raw_id = row.get("id")
         org_id = None if _missing(raw_id) or str(raw_id).strip() == "" else str(raw_id)
@@ -325,6 +348,7 @@ def plan_member_changes(
         for c in members.columns
         if c not in MEMBER_COLUMNS
     ]
+    issues += _repeated_columns(members)
     for needed in ("organization", "user"):
         if needed not in members.columns:
             issues.append(Issue(None, needed, f"the members frame needs an '{needed}' column"))
@@ -341,7 +365,7 @@ def plan_member_changes(
 
     changes: list[Change] = []
     seen: dict[tuple[str, str], str] = {}
-    for index, row in members.iterrows():
+    for index, row in _rows(members, MEMBER_COLUMNS):
         label = _label(index)
         row_issues: list[Issue] = []
         org_ref, user_ref = row.get("organization"), row.get("user")

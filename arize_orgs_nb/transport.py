@@ -16,11 +16,13 @@ from __future__ import annotations
 import datetime
 import email.utils
 import enum
+import http.client
 import json
 import logging
 import math
 import random
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,7 +37,8 @@ import urllib3
 import urllib3.exceptions
 from pydantic import BaseModel, ValidationError
 
-from arize_orgs_nb.config import RetryPolicy, Secret, Settings
+from arize_orgs_nb.config import RetryPolicy, Secret, Settings, split_base_url
+from arize_orgs_nb.connections import ConnectFailedError, ConnectionPool, tls_context
 from arize_orgs_nb.errors import (
     APIConnectionError,
     ApiError,
@@ -282,7 +285,18 @@ def decide(
 
 
 def _classify(exc: BaseException) -> _Failure:
-    """Reduce a requests/urllib3 exception to plain data: was it a timeout, was it sent."""
+    """Reduce a connection, urllib3 or requests exception to plain data: timeout? sent?"""
+    if isinstance(exc, ConnectFailedError):  # our own pool: nothing was sent
+        cause = exc.__cause__
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return _Failure(timeout=False, sent=False, reason="TLS verification failed", tls=True)
+        if isinstance(cause, ConnectionRefusedError):
+            return _Failure(timeout=False, sent=False, reason="connection refused")
+        if isinstance(cause, TimeoutError):
+            return _Failure(timeout=True, sent=False, reason="connect timeout")
+        return _Failure(timeout=False, sent=False, reason=f"cannot connect ({type(cause).__name__})")
+    if isinstance(exc, TimeoutError):  # our own pool, after connecting
+        return _Failure(timeout=True, sent=True, reason="read timeout")
     chain: list[BaseException] = []
     seen: BaseException | None = exc
     while seen is not None and seen not in chain and len(chain) < 10:
@@ -366,6 +380,7 @@ class Transport:
         self._auth = BearerAuth(settings.api_key)
         self._timeout = urllib3.Timeout(connect=settings.connect_timeout, read=settings.read_timeout)
         self._pool: urllib3.PoolManager | None = None
+        self._conns: ConnectionPool | None = None
         self._session = session
         if session is not None:
             # An injected session (an in-process adapter, a proxy setup, a test double) is used
@@ -377,7 +392,19 @@ class Transport:
             # settings already resolved proxy and CA bundle from the environment the client was
             # given, and skipping requests' per-call preparation (environment, cookies, netrc)
             # saves about 1 ms per call, which is what drains and bulk applies are made of.
-            self._pool = _pool_manager(settings)
+            scheme, host, port = split_base_url(settings.base_url)
+            if settings.proxy is None:
+                self._conns = ConnectionPool(
+                    scheme,
+                    host,
+                    port,
+                    connect_timeout=settings.connect_timeout,
+                    read_timeout=settings.read_timeout,
+                    tls=tls_context(settings.verify, certifi.where()) if scheme == "https" else None,
+                    maxsize=settings.pool_size,
+                )
+            else:
+                self._pool = _pool_manager(settings)
         self._listeners: list[Listener] = []
         self._pause_lock = threading.Lock()
         self._pause_until = 0.0
@@ -399,6 +426,8 @@ class Transport:
             self._session.close()
         if self._pool is not None:
             self._pool.clear()
+        if self._conns is not None:
+            self._conns.clear()
 
     def _emit(self, event: TransportEvent) -> None:
         for listener in list(self._listeners):
@@ -466,7 +495,12 @@ class Transport:
             response: _Reply | None = None
             try:
                 response = self._send(method, url, query, data, headers)
-            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            except (
+                requests.RequestException,
+                urllib3.exceptions.HTTPError,
+                http.client.HTTPException,
+                OSError,
+            ) as exc:
                 failure = _classify(exc)
             if response is not None and _cut_short(response):
                 response, failure = None, _CUT_SHORT
@@ -559,7 +593,13 @@ class Transport:
         data: bytes | None,
         headers: Mapping[str, str],
     ) -> _Reply:
-        """One HTTP exchange, through our urllib3 pool or the injected requests session."""
+        """One HTTP exchange: our own connections, urllib3 (via a proxy), or the injected session."""
+        if self._conns is not None:
+            target = url[len(self.settings.base_url) :]
+            if query:
+                target += "?" + urlencode(query, doseq=True, quote_via=quote)
+            request_headers = {**_BASE_HEADERS, **headers, "Authorization": self._auth.header_value()}
+            return _Reply(*self._conns.request(method, target, body=data, headers=request_headers))
         if self._pool is not None:
             full_url = f"{url}?{urlencode(query, doseq=True, quote_via=quote)}" if query else url
             request_headers = {**_BASE_HEADERS, **headers}

@@ -58,11 +58,21 @@ def test_host_and_port_combine_as_in_the_sdk(host, port, expected):
         {"api_port": 70000},
         {"api_host": "https://api.arize.com"},
         {"api_host": "user@host"},
+        {"api_host": "a:b:c"},
+        {"api_host": "host:80:81"},
     ],
 )
 def test_invalid_settings_are_config_errors(kwargs):
     with pytest.raises(ConfigError):
         resolve_settings(api_key=KEY, environ={}, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("host", "base_url"),
+    [("::1", "http://[::1]"), ("[::1]:8080", "http://[::1]:8080"), ("localhost:9", "http://localhost:9")],
+)
+def test_ipv6_literals_and_ports_are_read(host, base_url):
+    assert resolve_settings(api_key=KEY, environ={}, api_host=host, api_scheme="http").base_url == base_url
 
 
 def test_missing_key_suggests_the_sandbox():
