@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from arize_orgs_nb.errors import OrgsNbError
@@ -91,7 +91,8 @@ class Change:
 
     def to_json(self) -> str:
         """Serialise (for the journal)."""
-        data = asdict(self)
+        # Every field is a string, None or a flat dict of those: no deep copy (asdict) needed.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["op"] = self.op.value
         return json.dumps(data, sort_keys=True)
 

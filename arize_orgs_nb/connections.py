@@ -20,11 +20,14 @@ import select
 import socket
 import ssl
 import threading
+import time
 import weakref
 from collections.abc import Mapping
 from typing import NamedTuple, cast
 
 __all__ = ["ConnectFailedError", "ConnectionPool", "RawReply", "tls_context"]
+
+_FRESH = 1.0  # seconds: an idle connection younger than this is reused without a liveness check
 
 
 class ConnectFailedError(OSError):
@@ -59,9 +62,9 @@ def tls_context(verify: bool | str, ca_default: str) -> ssl.SSLContext:
     return context
 
 
-def _close_all(connections: list[http.client.HTTPConnection]) -> None:
+def _close_all(connections: list[tuple[http.client.HTTPConnection, float]]) -> None:
     while connections:
-        connections.pop().close()
+        connections.pop()[0].close()
 
 
 def _dropped(sock: socket.socket | None) -> bool:
@@ -111,7 +114,8 @@ class ConnectionPool:
         self._read_timeout = read_timeout
         self._tls = tls if tls is not None or scheme == "http" else ssl.create_default_context()
         self._maxsize = maxsize
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[tuple[http.client.HTTPConnection, float]] = []  # with when last used
+        self._clock = time.monotonic
         self._lock = threading.Lock()
         # A client dropped without close() still closes its sockets when collected.
         weakref.finalize(self, _close_all, self._idle)
@@ -165,17 +169,21 @@ class ConnectionPool:
     def _checkout(self) -> http.client.HTTPConnection:
         while True:
             with self._lock:
-                conn = self._idle.pop() if self._idle else None
+                conn, used = self._idle.pop() if self._idle else (None, 0.0)
             if conn is None:
                 return self._connect()
-            if not _dropped(conn.sock):
+            # Checking costs a syscall that also hands the interpreter lock to other threads;
+            # a connection used within the last second cannot have hit any server's idle
+            # timeout (load balancers use tens of seconds). A close racing the request is a
+            # dropped connection either way: retried, or reconciled for a create.
+            if self._clock() - used < _FRESH or not _dropped(conn.sock):
                 return conn
             conn.close()
 
     def _checkin(self, conn: http.client.HTTPConnection) -> None:
         with self._lock:
             if len(self._idle) < self._maxsize:
-                self._idle.append(conn)
+                self._idle.append((conn, self._clock()))
                 return
         conn.close()
 

@@ -56,6 +56,14 @@ class LocalSandbox:
         """Time spent inside the sandbox (injected latency included) since the log was cleared."""
         return sum(r.seconds for r in self._sb.log.records())
 
+    def records(self) -> list[tuple[str, str, float]]:
+        """(method, path, seconds) of every request since the log was cleared."""
+        return [(r.method, r.path, r.seconds) for r in self._sb.log.records()]
+
+    def orgs(self) -> list[dict[str, Any]]:
+        """The organizations the sandbox holds now."""
+        return list(self._sb.state.orgs())
+
     def stop(self) -> None:
         self._sb.stop()
 
@@ -80,6 +88,10 @@ def _child(conn: Any, orgs: int, latency_ms: float, seed: int) -> None:
                 conn.send(sb.log.count(method="GET"))
             elif command == "seconds":
                 conn.send(sum(r.seconds for r in sb.log.records()))
+            elif command == "records":
+                conn.send([(r.method, r.path, r.seconds) for r in sb.log.records()])
+            elif command == "orgs":
+                conn.send(list(sb.state.orgs()))
     finally:
         sb.stop()
         conn.close()
@@ -123,6 +135,12 @@ class ChildSandbox:
 
     def server_seconds(self) -> float:
         return float(self._ask("seconds"))
+
+    def records(self) -> list[tuple[str, str, float]]:
+        return list(self._ask("records"))
+
+    def orgs(self) -> list[dict[str, Any]]:
+        return list(self._ask("orgs"))
 
     def stop(self) -> None:
         if self._proc.is_alive():

@@ -12,12 +12,14 @@ Three figures from ONE run, each variant on a fresh sandbox (``latency_ms`` per 
   calls exceeds ``--sdk-budget`` seconds, the loop stops there and the total is extrapolated
   linearly (the output says so).
 
-HTTP calls are counted from the sandbox request log. Results go to ``benchmarks/results/``
+The sandbox runs in a child process (the API is always another process; in this one its CPU
+would compete with the workers for the interpreter lock). HTTP calls are counted from its
+request log. Results go to ``benchmarks/results/``
 (``apply.json``; ``apply_quick.json`` for ``--quick``).
 
 When a target is missed (or with ``--diagnose always``) extra runs of ours, NOT part of the
 figures, say where the time goes: the same run with an in-memory journal, with the sandbox in
-another process (its CPU out of this interpreter), with no latency, and two profiles of every
+this process (its CPU inside this interpreter), with no latency, and two profiles of every
 thread (wall clock, and CPU via ``time.thread_time``).
 
 Run with the conformance virtualenv (it has the official SDK)::
@@ -39,7 +41,6 @@ import platform
 import pstats
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,49 +49,34 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from arize_orgs_nb import ArizeOrgs, __version__
-from arize_orgs_nb.sandbox import Sandbox
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as common
 
 API_KEY = "bench-key"
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 @contextlib.contextmanager
-def server(n: int, latency_ms: float, *, external: bool = False) -> Iterator[tuple[int, Sandbox | None]]:
-    """A fresh seeded sandbox over loopback HTTP: in this process (the benchmark), or in another one.
-
-    The external one (diagnosis only) keeps the server's CPU out of this interpreter's GIL.
+def server(n: int, latency_ms: float, *, external: bool = True) -> Iterator[tuple[int, Any]]:
+    """A fresh seeded sandbox over loopback HTTP, in a child process (as a real service is in
+    another process) or, for diagnosis, in this one (its CPU then shares this interpreter's lock).
+    Yields the port and a handle with ``clear_log()``, ``records()`` and ``orgs()``.
     """
-    if not external:
-        sandbox = Sandbox(api_key=API_KEY, orgs=n, users=0, seed=1, latency_ms=latency_ms)
-        try:
-            yield int(sandbox.serve().rsplit(":", 1)[1]), sandbox
-        finally:
-            sandbox.stop()
-        return
-    command = [sys.executable, "-m", "arize_orgs_nb.sandbox", "--port", "0", "--orgs", str(n)]
-    command += ["--seed", "1", "--api-key", API_KEY, "--latency-ms", str(latency_ms)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
-        try:
-            line = proc.stdout.readline() if proc.stdout else ""
-            match = re.search(r"127\.0\.0\.1:(\d+)", line)
-            assert match, f"the sandbox did not start: {line!r}"
-            yield int(match.group(1)), None
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with common.sandbox(orgs=n, latency_ms=latency_ms, child=external) as sandbox:
+        yield int(sandbox.url.rsplit(":", 1)[1]), sandbox
 
 
-def calls_by_kind(sandbox: Sandbox) -> dict[str, int]:
+def calls_by_kind(records: list[tuple[str, str, float]]) -> dict[str, int]:
     kinds: Counter[str] = Counter()
-    for record in sandbox.log.records():
-        if record.method == "GET" and record.path == "/v2/organizations":
-            kinds["list"] += 1
-        else:
-            kinds[record.method] += 1
-    kinds["total"] = len(sandbox.log)
+    for method, path, _ in records:
+        kinds["list" if method == "GET" and path == "/v2/organizations" else method] += 1
+    kinds["total"] = len(records)
     return dict(kinds)
 
 
@@ -132,7 +118,7 @@ def run_ours(
     workers: int,
     *,
     journal: str = "file",
-    external: bool = False,
+    external: bool = True,
     profile: str | None = None,
 ) -> dict:
     """Export, edit every description, then time plan + apply. ``profile``: None, "wall" or "cpu"."""
@@ -148,12 +134,11 @@ def run_ours(
             journal=Path(tmp) / "journal.sqlite3" if journal == "file" else ":memory:",
         ) as client,
     ):
-        if sandbox is not None:
-            sandbox.log.clear()
+        sandbox.clear_log()
         started = time.perf_counter()
         base = client.organizations.to_frame(progress=False)
         exported = time.perf_counter()
-        export_calls = len(sandbox.log) if sandbox is not None else 0
+        export_calls = len(sandbox.records())
         edited = base.copy()
         edited["description"] = [f"bench description {i}" for i in range(len(base))]
         cpu = time.process_time()
@@ -168,11 +153,7 @@ def run_ours(
         assert len(plan) == n, f"expected {n} changes, planned {len(plan)}"
         assert result.ok, result.summary()
         expected = dict(zip(base["id"], edited["description"], strict=True))
-        if sandbox is not None:
-            on_server = {o["id"]: o["description"] for o in sandbox.state.orgs()}
-        else:
-            after = client.organizations.to_frame(progress=False)
-            on_server = dict(zip(after["id"], after["description"], strict=True))
+        on_server = {o["id"]: o["description"] for o in sandbox.orgs()}
         assert on_server == expected, "the server does not hold the new descriptions"
         run: dict = {
             "journal": journal,
@@ -187,15 +168,14 @@ def run_ours(
             "changes": len(plan),
             "attempts": int(outcomes["attempts"].sum()),
         }
-        if sandbox is not None:
-            calls = calls_by_kind(sandbox)
-            patch_seconds = [r.seconds for r in sandbox.log.records() if r.method == "PATCH"]
-            run |= {
-                "export_calls": export_calls,
-                "calls": calls,
-                "apply_calls": calls["total"] - export_calls,
-                "server_patch_mean_ms": 1000 * statistics.fmean(patch_seconds),
-            }
+        records = sandbox.records()
+        calls = calls_by_kind(records)
+        run |= {
+            "export_calls": export_calls,
+            "calls": calls,
+            "apply_calls": calls["total"] - export_calls,
+            "server_patch_mean_ms": 1000 * statistics.fmean(s for m, _, s in records if m == "PATCH"),
+        }
         if profiles is not None:
             run["profile"] = where_time_goes(profiles.stats())
             run["top_self_time"] = top_self_time(profiles.stats())
@@ -209,13 +189,12 @@ def run_sdk(n: int, latency_ms: float, sample: int, budget_s: float) -> dict:
     for name in [k for k in os.environ if k.startswith("ARIZE_")]:
         del os.environ[name]
     with server(n, latency_ms) as (port, sandbox):
-        assert sandbox is not None
         sdk = ArizeClient(
             api_key=API_KEY, api_host="127.0.0.1", api_scheme="http", api_port=port, proxy_url=""
         )
-        names = [o["name"] for o in sandbox.state.orgs()]
+        names = [o["name"] for o in sandbox.orgs()]
         sdk.organizations.update(organization=names[0], description="warm-up")  # lazy imports, connection
-        sandbox.log.clear()
+        sandbox.clear_log()
         done = 0
         extrapolated = False
         started = time.perf_counter()
@@ -228,8 +207,8 @@ def run_sdk(n: int, latency_ms: float, sample: int, budget_s: float) -> dict:
                     extrapolated = True
                     break
         elapsed = time.perf_counter() - started
-        calls = calls_by_kind(sandbox)
-        updated = sum(o["description"].startswith("sdk description") for o in sandbox.state.orgs())
+        calls = calls_by_kind(sandbox.records())
+        updated = sum(o["description"].startswith("sdk description") for o in sandbox.orgs())
         assert updated == done, f"{updated} descriptions changed for {done} calls"
         return {
             "sdk_version": sdk_version,
@@ -298,7 +277,7 @@ def top_self_time(stats: pstats.Stats, limit: int = 15) -> list[dict]:
     return rows
 
 
-def run_bare_requests(n: int, latency_ms: float, workers: int, *, external: bool = False) -> dict:
+def run_bare_requests(n: int, latency_ms: float, workers: int, *, external: bool = True) -> dict:
     """The HTTP floor of this machine: the same N PATCHes by id from a bare ``requests.Session``.
 
     No plan, no journal, no retries, no parsing: what any ``requests``-based client pays.
@@ -318,8 +297,7 @@ def run_bare_requests(n: int, latency_ms: float, workers: int, *, external: bool
             cursor = page["pagination"].get("next_cursor")
             if not cursor:
                 break
-        if sandbox is not None:
-            sandbox.log.clear()
+        sandbox.clear_log()
 
         def patch(i: int) -> int:
             url = f"{base}/{quote(ids[i], safe='')}"
@@ -337,15 +315,14 @@ def run_bare_requests(n: int, latency_ms: float, workers: int, *, external: bool
 def diagnose(n: int, latency_ms: float, workers: int) -> dict:
     """Where the time of ours goes: variants of the same run, a wall-clock and a CPU profile."""
     variants = [
-        ("in-process sandbox, journal ':memory:'", {"journal": "memory"}),
-        ("sandbox in another process, journal file", {"external": True}),
-        ("sandbox in another process, journal ':memory:'", {"external": True, "journal": "memory"}),
-        ("in-process sandbox, latency 0 (CPU-bound floor of this setup)", {"latency_ms": 0.0}),
+        ("journal ':memory:'", {"journal": "memory"}),
+        ("sandbox in this process (its CPU shares our GIL), journal file", {"external": False}),
+        ("latency 0 (CPU-bound floor of this setup)", {"latency_ms": 0.0}),
     ]
     runs = []
     for label, external in (
-        ("bare requests.Session, 8 threads, in-process sandbox", False),
-        ("bare requests.Session, 8 threads, sandbox in another process", True),
+        ("bare requests.Session, 8 threads, sandbox in this process", False),
+        ("bare requests.Session, 8 threads", True),
     ):
         bare = run_bare_requests(n, latency_ms, workers, external=external)
         runs.append({"variant": label, **bare})
@@ -360,7 +337,7 @@ def diagnose(n: int, latency_ms: float, workers: int) -> dict:
         print(
             f"  {label}: {run['plan_apply_s']:.3f} s (process CPU {run['process_cpu_s']:.2f} s)", flush=True
         )
-    wall = run_ours(n, latency_ms, workers, profile="wall")
+    wall = run_ours(n, latency_ms, workers, external=False, profile="wall")
     cpu = run_ours(n, latency_ms, workers, external=True, profile="cpu")
     return {
         "variants": runs,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
+import http.client
 import socket
 import threading
+import time
 import warnings
 
 import pytest
@@ -39,7 +41,7 @@ def test_one_connection_serves_many_requests(served):
         reply = pool.request("GET", "/v2/organizations?limit=2", body=None, headers=AUTH)
         assert reply.status == 200 and b'"organizations"' in reply.content
         assert reply.headers.get("content-type", "").startswith("application/json")  # any case
-        peers.add(pool._idle[-1].sock.getsockname())
+        peers.add(pool._idle[-1][0].sock.getsockname())
     assert len(peers) == 1
     pool.clear()
     assert pool._idle == []
@@ -82,8 +84,20 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed():
     pool = pool_for(port)
     assert pool.request("GET", "/a", body=None, headers={}).content == b"{}"
     thread.join(5)  # the server has closed that connection by now
+    pool._clock = lambda: time.monotonic() + 2  # idle long enough to be checked before reuse
     assert pool.request("GET", "/b", body=None, headers={}).content == b"{}"
     pool.clear()
+
+
+def test_a_connection_closed_within_the_fresh_second_is_a_dropped_connection():
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+    port, thread = one_shot_server([ok])
+    pool = pool_for(port)
+    pool.request("GET", "/a", body=None, headers={})
+    thread.join(5)
+    with pytest.raises((OSError, http.client.HTTPException)):  # reused unchecked: fails, is not reused
+        pool.request("GET", "/b", body=None, headers={})
+    assert pool._idle == []
 
 
 def test_a_refused_connection_says_nothing_was_sent():
@@ -127,7 +141,7 @@ def test_a_pool_dropped_without_clear_closes_its_sockets(served):
     _, port = served
     pool = pool_for(port)
     pool.request("GET", "/v2/organizations?limit=1", body=None, headers=AUTH)
-    sock = pool._idle[-1].sock
+    sock = pool._idle[-1][0].sock
     with warnings.catch_warnings():
         warnings.simplefilter("error", ResourceWarning)
         del pool
