@@ -17,10 +17,11 @@ applied (or nothing to do), 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -169,63 +170,69 @@ def _positive(text: str) -> int:
 # -- commands ------------------------------------------------------------------------------
 
 
+def _reports_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn the errors every command can meet into a message on stderr and ``EXIT_ERROR``."""
+
+    @functools.wraps(run)
+    def wrapper(ns: argparse.Namespace) -> int:
+        try:
+            return run(ns)
+        except _InvalidFileError as exc:
+            _show_issues(exc)
+        except (StalePlanError, ConfirmationRequiredError) as exc:
+            _say(f"refused: {exc}", file=sys.stderr)
+        except CliError as exc:
+            _say(f"{exc.prefix}: {exc}", file=sys.stderr)
+        except OrgsNbError as exc:
+            _say(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+    return wrapper
+
+
+@_reports_errors
 def run_export(ns: argparse.Namespace) -> int:
     """``arize-orgs-nb export [PATH] [--users PATH]``."""
     out = _console()
     if ns.path is None and ns.users is None:
         _say("error: give an organizations file, --users FILE, or both", file=sys.stderr)
         return EXIT_ERROR
-    try:
-        targets = [Path(p) for p in (ns.path, ns.users) if p is not None]
-        for target in targets:
-            _suffix(target)
-        with _client(ns) as client:
-            _say(f"Talking to {client.target}", file=out)
-            if ns.path is not None:
-                orgs = client.organizations.to_frame()
-                _write(orgs, Path(ns.path))
-                _write_base(orgs, Path(ns.path))
-                _say(f"wrote {len(orgs)} organizations to {ns.path}", file=out)
-            if ns.users is not None:
-                users = client.users.to_frame()
-                _write(users, Path(ns.users))
-                _say(f"wrote {len(users)} users to {ns.users}", file=out)
-    except CliError as exc:
-        _say(f"{exc.prefix}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except OrgsNbError as exc:
-        _say(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    targets = [Path(p) for p in (ns.path, ns.users) if p is not None]
+    for target in targets:
+        _suffix(target)
+    with _client(ns) as client:
+        _say(f"Talking to {client.target}", file=out)
+        if ns.path is not None:
+            orgs = client.organizations.to_frame()
+            _write(orgs, Path(ns.path))
+            _write_base(orgs, Path(ns.path))
+            _say(f"wrote {len(orgs)} organizations to {ns.path}", file=out)
+        if ns.users is not None:
+            users = client.users.to_frame()
+            _write(users, Path(ns.users))
+            _say(f"wrote {len(users)} users to {ns.users}", file=out)
     return EXIT_OK
 
 
+@_reports_errors
 def run_plan(ns: argparse.Namespace) -> int:
     """``arize-orgs-nb plan [PATH] [--members PATH]``."""
     out = _console()
-    try:
-        _check_inputs(ns)
-        with _client(ns) as client:
-            _say(f"Talking to {client.target}", file=out)
-            plans = _make_plans(client, ns)
-            for source, plan in plans:
-                _show_plan(plan, source, out, hint_confirm=True)
-    except _InvalidFileError as exc:
-        _show_issues(exc)
-        return EXIT_ERROR
-    except CliError as exc:
-        _say(f"{exc.prefix}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except OrgsNbError as exc:
-        _say(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    _check_inputs(ns)
+    with _client(ns) as client:
+        _say(f"Talking to {client.target}", file=out)
+        plans = _make_plans(client, ns)
+        for source, plan in plans:
+            _show_plan(plan, source, out, hint_confirm=True)
     return EXIT_CHANGES if any(len(plan) for _, plan in plans) else EXIT_OK
 
 
+@_reports_errors
 def run_apply(ns: argparse.Namespace) -> int:
     """``arize-orgs-nb apply [PATH] [--members PATH] [--yes] [--confirm NAME ...] ...``."""
     out = _console()
+    _check_inputs(ns)
     try:
-        _check_inputs(ns)
         with _client(ns) as client:
             _say(f"Talking to {client.target}", file=out)
             plans = _make_plans(client, ns)
@@ -245,18 +252,6 @@ def run_apply(ns: argparse.Namespace) -> int:
                 if plan.kind == "organizations" and _base_path(source).exists():
                     # what was applied joins the base: planning the file again shows only what is left
                     _write_base(_merge_applied(read_orgs_frame(_base_path(source)), result), source)
-    except _InvalidFileError as exc:
-        _show_issues(exc)
-        return EXIT_ERROR
-    except (StalePlanError, ConfirmationRequiredError) as exc:
-        _say(f"refused: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except CliError as exc:
-        _say(f"{exc.prefix}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except OrgsNbError as exc:
-        _say(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
     except KeyboardInterrupt:
         _say(
             "interrupted: every call sent so far is recorded in the journal; run the same command again "

@@ -46,6 +46,7 @@ class Memberships:
         *,
         orgs: pd.DataFrame | None = None,
         users: pd.DataFrame | None = None,
+        skip_known: bool = True,
     ) -> Plan:
         """Plan role upserts and removals from a frame, checking every rule before anything is sent.
 
@@ -59,6 +60,9 @@ class Memberships:
             members: the desired memberships.
             orgs: the account's organizations (default: a fresh drain).
             users: the account's users (default: a fresh drain).
+            skip_known: leave out rows the local journal records as done. ``False`` plans every
+                row without consulting the journal (it is only this machine's record: the API
+                cannot list members, so a role may have been changed elsewhere since).
 
         Returns:
             The plan; nothing has been sent.
@@ -69,7 +73,9 @@ class Memberships:
         """
         orgs = self._orgs.to_frame(progress=False) if orgs is None else orgs
         users = self._users.to_frame(progress=False) if users is None else users
-        known = {pair: role for pair, (role, _, _) in self._journal.known_roles().items()}
+        known = (
+            {pair: role for pair, (role, _, _) in self._journal.known_roles().items()} if skip_known else {}
+        )
         changes = plan_member_changes(members, orgs=orgs, users=users, known=known)
         return Plan("memberships", changes, applier=self._applier)
 

@@ -210,17 +210,7 @@ def plan_org_changes(
             issues.append(Issue(label, "id", f"unknown id {org_id} (not in the base frame)"))
             continue
         if flag:
-            changes.append(
-                Change(
-                    key=_key(Op.DELETE, org_id, {}),
-                    op=Op.DELETE,
-                    row=label,
-                    org_id=org_id,
-                    org_name=state.name,
-                    before={"name": state.name},
-                    note=CASCADE_DELETE,
-                )
-            )
+            changes.append(_org_edit(Op.DELETE, label, org_id, state, "name", None))
             continue
         if "created_at" in edited.columns and not _missing(row.get("created_at")):
             try:
@@ -242,54 +232,37 @@ def plan_org_changes(
         if problems:
             continue
         if name != state.name:
-            after = {"name": str(name)}
-            changes.append(
-                Change(
-                    key=_key(Op.RENAME, org_id, after),
-                    op=Op.RENAME,
-                    row=label,
-                    org_id=org_id,
-                    org_name=state.name,
-                    before={"name": state.name},
-                    after=after,
-                )
-            )
+            changes.append(_org_edit(Op.RENAME, label, org_id, state, "name", str(name)))
             final_names[org_id] = (str(name), label, True)
         if not _missing(description) and description != state.description:
-            after = {"description": str(description)}
-            changes.append(
-                Change(
-                    key=_key(Op.DESCRIBE, org_id, after),
-                    op=Op.DESCRIBE,
-                    row=label,
-                    org_id=org_id,
-                    org_name=state.name,
-                    before={"description": state.description},
-                    after=after,
-                )
-            )
+            changes.append(_org_edit(Op.DESCRIBE, label, org_id, state, "description", str(description)))
 
     if delete_missing:
         present = {str(v) for v in edited["id"] if not _missing(v)} if "id" in edited.columns else set()
         for org_id, state in by_id.items():
             if org_id not in present:
-                changes.append(
-                    Change(
-                        key=_key(Op.DELETE, org_id, {}),
-                        op=Op.DELETE,
-                        row="(missing)",
-                        org_id=org_id,
-                        org_name=state.name,
-                        before={"name": state.name},
-                        note=CASCADE_DELETE,
-                    )
-                )
+                changes.append(_org_edit(Op.DELETE, "(missing)", org_id, state, "name", None))
 
     issues += _duplicate_names(final_names)
     if issues:
         raise PlanValidationError(issues)
     targets = {c.org_id: by_id[c.org_id] for c in changes if c.org_id is not None}
     return changes, targets
+
+
+def _org_edit(op: Op, row: str, org_id: str, state: OrgState, field: str, new: str | None) -> Change:
+    """A change to one existing organization: a rename, a description, or a delete (``new=None``)."""
+    after: dict[str, str | None] = {} if new is None else {field: new}
+    return Change(
+        key=_key(op, org_id, after),
+        op=op,
+        row=row,
+        org_id=org_id,
+        org_name=state.name,
+        before={field: getattr(state, field)},
+        after=after,
+        note=CASCADE_DELETE if op is Op.DELETE else "",
+    )
 
 
 def _duplicate_names(final_names: Mapping[str, tuple[str, str, bool]]) -> list[Issue]:

@@ -25,7 +25,7 @@ from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.frames import ORG_SCHEMA, org_row
 from arize_orgs_nb.models import Organization, OrganizationRole
-from arize_orgs_nb.plan import Plan, plan_member_changes
+from arize_orgs_nb.plan import Plan
 from arize_orgs_nb.resolve import is_resource_id
 from arize_orgs_nb.widgets._messages import describe_error, describe_failure, failure_error, one_line
 
@@ -295,18 +295,13 @@ def _member_plan(
     ``client.memberships.plan`` leaves out rows whose outcome the local journal already records
     (same role, or already removed). The journal is only this machine's record (the API cannot
     list members: the role may have been changed elsewhere since), so for an explicit click the
-    change is planned again without that record.
+    change is planned again without it.
     """
     orgs = client.organizations.to_frame(progress=False) if orgs is None else orgs
     users = client.users.to_frame(progress=False) if users is None else users
     frame = pd.DataFrame([row], dtype=object)
     plan = client.memberships.plan(frame, orgs=orgs, users=users)
-    if len(plan):
-        return plan
-    pair = (str(row["organization"]), str(row["user"]))
-    known = {k: role for k, (role, _, _) in client.journal.store.known_roles().items() if k != pair}
-    changes = plan_member_changes(frame, orgs=orgs, users=users, known=known)
-    return Plan(plan.kind, changes, applier=plan._applier)
+    return plan if len(plan) else client.memberships.plan(frame, orgs=orgs, users=users, skip_known=False)
 
 
 def set_member_role(

@@ -96,7 +96,36 @@ def heading(text: str) -> widgets.HTML:
     return widgets.HTML(value=f"<b>{esc(text)}</b>")
 
 
-class FormView(widgets.VBox):
+class StatusArea:
+    """A status line and a details area, for widgets that have ``status`` and ``details``."""
+
+    status: widgets.HTML
+    details: widgets.Output
+    status_kind: str
+    status_text: str
+
+    def set_status(self, kind: str, text: str) -> None:
+        """Show a one-line status (escaped here).
+
+        Args:
+            kind: ``idle``, ``busy``, ``ok``, ``warn`` or ``error``.
+            text: plain text.
+        """
+        self.status_kind = kind
+        self.status_text = one_line(text)
+        self.status.value = status_html(kind, text)
+
+    def show_details(self, text: str | None) -> None:
+        """Replace the details area with plain text (rendered as text, never as HTML)."""
+        if not text:
+            self.details.outputs = ()
+            return
+        self.details.outputs = (
+            {"output_type": "stream", "name": "stdout", "text": visible_controls(text).rstrip() + "\n"},
+        )
+
+
+class FormView(StatusArea, widgets.VBox):
     """Base of every form: a heading, the form's rows, a status line and a details area.
 
     Args:
@@ -168,25 +197,10 @@ class FormView(widgets.VBox):
         """
         return self._idle.wait(timeout)
 
-    def set_status(self, kind: str, text: str) -> None:
-        """Show a one-line status (escaped here).
-
-        Args:
-            kind: ``idle``, ``busy``, ``ok``, ``warn`` or ``error``.
-            text: plain text.
-        """
-        self.status_kind = kind
-        self.status_text = one_line(text)
-        self.status.value = status_html(kind, text)
-
-    def show_details(self, text: str | None) -> None:
-        """Replace the details area with plain text (rendered as text, never as HTML)."""
-        if not text:
-            self.details.outputs = ()
-            return
-        self.details.outputs = (
-            {"output_type": "stream", "name": "stdout", "text": visible_controls(text).rstrip() + "\n"},
-        )
+    def _report_load_error(self, error: BaseException | None, what: str) -> None:
+        """Show on the status line that the shared data could not be loaded (the form still opens)."""
+        if error is not None:
+            self.set_status("error", f"could not load {what}: {describe_error(error)[0]}")
 
     def _add_cleanup(self, cleanup: Callable[[], None]) -> None:
         self._cleanups.append(cleanup)

@@ -11,7 +11,7 @@ from arize_orgs_nb.models import Organization
 from arize_orgs_nb.widgets import _actions
 from arize_orgs_nb.widgets._actions import Outcome
 from arize_orgs_nb.widgets._base import FormView, OnDone, Runner, css, fit, label, wide
-from arize_orgs_nb.widgets._messages import describe_error, esc
+from arize_orgs_nb.widgets._messages import esc
 from arize_orgs_nb.widgets._snapshot import Snapshot
 from arize_orgs_nb.widgets._validation import check_description, check_name
 
@@ -94,9 +94,7 @@ class CreateOrgForm(FormView):
         self.description_input.observe(self._validate, "value")
         self._add_cleanup(self.snapshot.subscribe(lambda _s: self._validate()))
         self._set_rows([self.name_input, self.description_input, self.hint, self.submit])
-        error = self.snapshot.load()
-        if error is not None:
-            self.set_status("error", f"could not load the organizations: {describe_error(error)[0]}")
+        self._report_load_error(self.snapshot.load(), "the organizations")
         self._validate()
 
     def problems(self) -> tuple[list[str], list[str]]:

@@ -178,9 +178,7 @@ class MemberRoleForm(FormView):
                 self.remove_button,
             ]
         )
-        error = self.snapshot.load(users=True)
-        if error is not None:
-            self.set_status("error", f"could not load organizations and users: {describe_error(error)[0]}")
+        self._report_load_error(self.snapshot.load(users=True), "organizations and users")
         self._reload()
 
     # -- state -----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from arize_orgs_nb.apply import Outcome as ApplyOutcome
 from arize_orgs_nb.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Op
 from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.plan import Plan
-from arize_orgs_nb.widgets._base import Runner, ThreadRunner, css, fit, heading, label, wide
+from arize_orgs_nb.widgets._base import Runner, StatusArea, ThreadRunner, css, fit, heading, label, wide
 from arize_orgs_nb.widgets._messages import (
     describe_error,
     describe_failure,
@@ -131,7 +131,7 @@ def _result_html(outcome: ApplyOutcome) -> str:
     return markup
 
 
-class PlanReview(widgets.VBox):
+class PlanReview(StatusArea, widgets.VBox):
     """Review, select, confirm and apply a :class:`~arize_orgs_nb.plan.Plan`.
 
     Attributes:
@@ -455,26 +455,6 @@ class PlanReview(widgets.VBox):
         quiet = self._busy or self._applied
         self.hint.value = (
             "" if problem is None or quiet else f'<span style="color:#666">{esc(problem)}</span>'
-        )
-
-    def set_status(self, kind: str, text: str) -> None:
-        """Show a one-line status (escaped here).
-
-        Args:
-            kind: ``idle``, ``busy``, ``ok``, ``warn`` or ``error``.
-            text: plain text.
-        """
-        self.status_kind = kind
-        self.status_text = one_line(text)
-        self.status.value = status_html(kind, text)
-
-    def show_details(self, text: str | None) -> None:
-        """Replace the details area with plain text (rendered as text, never as HTML)."""
-        if not text:
-            self.details.outputs = ()
-            return
-        self.details.outputs = (
-            {"output_type": "stream", "name": "stdout", "text": visible_controls(text).rstrip() + "\n"},
         )
 
     # -- actions ---------------------------------------------------------------------------

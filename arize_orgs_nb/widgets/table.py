@@ -123,9 +123,7 @@ class OrgTable(FormView):
                 widgets.HBox([self.prev_button, self.page_label, self.next_button]),
             ]
         )
-        error = self.snapshot.load()
-        if error is not None:
-            self.set_status("error", f"could not load the organizations: {describe_error(error)[0]}")
+        self._report_load_error(self.snapshot.load(), "the organizations")
         self.render()
 
     def rows(self) -> pd.DataFrame:

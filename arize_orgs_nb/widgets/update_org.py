@@ -11,7 +11,7 @@ from arize_orgs_nb.models import Organization
 from arize_orgs_nb.widgets import _actions
 from arize_orgs_nb.widgets._actions import Outcome
 from arize_orgs_nb.widgets._base import FormView, OnDone, Runner, css, fit, heading, label, wide
-from arize_orgs_nb.widgets._messages import describe_error, esc, visible
+from arize_orgs_nb.widgets._messages import esc, visible
 from arize_orgs_nb.widgets._pickers import Picker, org_choices
 from arize_orgs_nb.widgets._snapshot import OrgEntry, Snapshot
 from arize_orgs_nb.widgets._validation import check_description, check_name
@@ -124,9 +124,7 @@ class UpdateOrgForm(FormView):
                 self.delete_button,
             ]
         )
-        error = self.snapshot.load()
-        if error is not None:
-            self.set_status("error", f"could not load the organizations: {describe_error(error)[0]}")
+        self._report_load_error(self.snapshot.load(), "the organizations")
         self.picker.reload()
         self._prefill()
 
