@@ -35,7 +35,10 @@ class ConnectFailedError(OSError):
 
 
 class RawReply(NamedTuple):
-    """A whole HTTP answer: status, headers (case-insensitive ``get``), body, reason."""
+    """A whole HTTP answer: status, headers (case-insensitive ``get``), body, reason.
+
+    What the transport reads of any answer, whichever stack (ours, urllib3, requests) fetched it.
+    """
 
     status: int
     headers: Mapping[str, str]

@@ -171,14 +171,14 @@ class Pager(Generic[T]):
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="arize-orgs-nb-pages") as worker:
             step: _Step[R] | None = None  # the page fetched last, being processed on the worker
             while True:
-                cursor = self.cursor if step is None else step.next_cursor
+                if self.done:
+                    return  # the last page was accepted (or there was nothing left to read)
                 raw: object = None
                 error: BaseException | None = None
-                if step is None and self.done:
-                    return
-                if step is None or step.next_cursor is not None:
+                fetch_next = step is None or step.next_cursor is not None
+                if fetch_next:
                     try:
-                        raw = self.fetch(cursor)
+                        raw = self.fetch(self.cursor if step is None else step.next_cursor)
                     except BaseException as exc:  # the page before it is still accepted first
                         error = exc
                 if step is not None:
@@ -191,8 +191,8 @@ class Pager(Generic[T]):
                     raise error
                 if self._failure is not None:
                     raise self._failure
-                if self.done:
-                    return  # a stall ended paging: the page fetched ahead is not used
+                if not fetch_next:
+                    continue  # that page ended paging (the pager is done): nothing was fetched after it
                 meta = peek_pagination(raw)
                 problem = self._check_cursor(meta)
                 work = worker.submit(self._process, raw, convert)

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import certifi
@@ -40,7 +40,7 @@ import urllib3.exceptions
 from pydantic import BaseModel, ValidationError
 
 from arize_orgs_nb.config import RetryPolicy, Secret, Settings, split_base_url
-from arize_orgs_nb.connections import ConnectFailedError, ConnectionPool, tls_context
+from arize_orgs_nb.connections import ConnectFailedError, ConnectionPool, RawReply, tls_context
 from arize_orgs_nb.errors import (
     APIConnectionError,
     ApiError,
@@ -148,15 +148,6 @@ def parse_model(model: type[_Model], data: object, what: str) -> _Model:
 
 
 _BASE_HEADERS = {"Accept": "application/json", "User-Agent": "arize-orgs-nb"}
-
-
-class _Reply(NamedTuple):
-    """An HTTP answer reduced to what the transport reads (from urllib3 or requests)."""
-
-    status: int
-    headers: Mapping[str, str]
-    content: bytes
-    reason: str | None
 
 
 def _pool_manager(settings: Settings) -> urllib3.PoolManager:
@@ -328,7 +319,7 @@ def _classify(exc: BaseException) -> _Failure:
 _CUT_SHORT = _Failure(timeout=False, sent=True, reason="connection dropped (answer cut short)")
 
 
-def _cut_short(response: _Reply) -> bool:
+def _cut_short(response: RawReply) -> bool:
     """A 2xx other than 204 with no body and no framing: the connection closed inside the headers.
 
     ``http.client`` ends the header block silently at EOF, so an answer cut after its status line
@@ -495,7 +486,7 @@ class Transport:
             waited += self._honour_pause(method, path, attempt)
             started = self._clock()
             failure: _Failure | None = None
-            response: _Reply | None = None
+            response: RawReply | None = None
             try:
                 response = self._send(method, url, query, data, headers)
             except (
@@ -595,14 +586,14 @@ class Transport:
         query: Mapping[str, Any],
         data: bytes | None,
         headers: Mapping[str, str],
-    ) -> _Reply:
+    ) -> RawReply:
         """One HTTP exchange: our own connections, urllib3 (via a proxy), or the injected session."""
         if self._conns is not None:
             target = url[len(self.settings.base_url) :]
             if query:
                 target += "?" + urlencode(query, doseq=True, quote_via=quote)
             request_headers = {**_BASE_HEADERS, **headers, "Authorization": self._auth.header_value()}
-            return _Reply(*self._conns.request(method, target, body=data, headers=request_headers))
+            return self._conns.request(method, target, body=data, headers=request_headers)
         if self._pool is not None:
             full_url = f"{url}?{urlencode(query, doseq=True, quote_via=quote)}" if query else url
             request_headers = {**_BASE_HEADERS, **headers}
@@ -617,7 +608,7 @@ class Transport:
                 timeout=self._timeout,
                 preload_content=True,
             )
-            return _Reply(reply.status, reply.headers, reply.data, reply.reason)
+            return RawReply(reply.status, reply.headers, reply.data, reply.reason)
         assert self._session is not None  # noqa: S101 - one of the two is always set
         response = self._session.request(
             method,
@@ -629,9 +620,9 @@ class Transport:
             allow_redirects=False,
             verify=self.settings.verify,
         )
-        return _Reply(response.status_code, response.headers, response.content, response.reason)
+        return RawReply(response.status_code, response.headers, response.content, response.reason)
 
-    def _decode_success(self, response: _Reply, method: str, path: str) -> Any:  # noqa: ANN401
+    def _decode_success(self, response: RawReply, method: str, path: str) -> Any:  # noqa: ANN401
         if response.status == 204 or not response.content:
             return None
         content_type = response.headers.get("Content-Type", "")
@@ -648,7 +639,7 @@ class Transport:
 
     def _api_error(
         self,
-        response: _Reply,
+        response: RawReply,
         method: str,
         path: str,
         *,
