@@ -265,6 +265,33 @@ def _org_edit(op: Op, row: str, org_id: str, state: OrgState, field: str, new: s
     )
 
 
+def _member_change(
+    op: Op,
+    row: str,
+    org_id: str,
+    org_name: str,
+    user: tuple[str, str, str],
+    before_role: str | None,
+    role: str | None,
+    provenance: str,
+) -> Change:
+    """A role upsert (``role``) or a removal (``role=None``) of ``user`` (id, email, account role)."""
+    after: dict[str, str | None] = {"role": role}
+    warning = CASCADE_REMOVE if op is Op.REMOVE_MEMBER else "upsert: replaces any current role"
+    return Change(
+        key=_key(op, f"{org_id}/{user[0]}", {} if role is None else after),
+        op=op,
+        row=row,
+        org_id=org_id,
+        org_name=org_name,
+        user_id=user[0],
+        user_email=user[1],
+        before={"role": before_role},
+        after=after,
+        note="; ".join(filter(None, [warning, provenance])),
+    )
+
+
 def _duplicate_names(final_names: Mapping[str, tuple[str, str, bool]]) -> list[Issue]:
     """Names must stay unique (case-insensitively) once the plan is applied."""
     groups: dict[str, list[tuple[str, str, str, bool]]] = {}
@@ -384,35 +411,16 @@ def plan_member_changes(
             if pair in known and previous is None:
                 continue  # the journal records it as removed already
             changes.append(
-                Change(
-                    key=_key(Op.REMOVE_MEMBER, f"{org_id}/{user[0]}", {}),
-                    op=Op.REMOVE_MEMBER,
-                    row=label,
-                    org_id=org_id,
-                    org_name=org_ids[org_id],
-                    user_id=user[0],
-                    user_email=user[1],
-                    before={"role": before_role},
-                    after={"role": None},
-                    note="; ".join(filter(None, [CASCADE_REMOVE, provenance])),
+                _member_change(
+                    Op.REMOVE_MEMBER, label, org_id, org_ids[org_id], user, before_role, None, provenance
                 )
             )
             continue
         if previous == role:
             continue  # the journal records this role already
-        after: dict[str, str | None] = {"role": str(role)}
         changes.append(
-            Change(
-                key=_key(Op.SET_ROLE, f"{org_id}/{user[0]}", after),
-                op=Op.SET_ROLE,
-                row=label,
-                org_id=org_id,
-                org_name=org_ids[org_id],
-                user_id=user[0],
-                user_email=user[1],
-                before={"role": before_role},
-                after=after,
-                note="; ".join(filter(None, ["upsert: replaces any current role", provenance])),
+            _member_change(
+                Op.SET_ROLE, label, org_id, org_ids[org_id], user, before_role, str(role), provenance
             )
         )
     if issues:
