@@ -22,7 +22,7 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import NamedTuple, cast
 
 __all__ = ["ConnectFailedError", "ConnectionPool", "RawReply", "tls_context"]
@@ -127,7 +127,13 @@ class ConnectionPool:
         return f"<ConnectionPool {self._scheme}://{self._host}:{self._port}, {len(self._idle)} idle>"
 
     def request(
-        self, method: str, target: str, *, body: bytes | None, headers: Mapping[str, str]
+        self,
+        method: str,
+        target: str,
+        *,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        on_sent: Callable[[], None] | None = None,
     ) -> RawReply:
         """Send one request and read the whole answer.
 
@@ -136,6 +142,8 @@ class ConnectionPool:
             target: path and query, already encoded.
             body: request body, if any (``Content-Length`` is set from it).
             headers: request headers (``Host`` is added).
+            on_sent: called (on this thread, and must not raise) once the request is written,
+                before the answer is awaited: the moment to start other work.
 
         Returns:
             The answer.
@@ -149,6 +157,8 @@ class ConnectionPool:
         conn = self._checkout()
         try:
             conn.request(method, target, body=body, headers=dict(headers))
+            if on_sent is not None:
+                on_sent()
             response = conn.getresponse()
             content = response.read()
         except BaseException:

@@ -20,7 +20,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import pandas as pd
 
 from arize_orgs_nb.errors import OrgsNbError, PaginationError
-from arize_orgs_nb.frames import FrameSchema
+from arize_orgs_nb.frames import FrameSchema, RowBlock
 from arize_orgs_nb.pagination import PageInfo, Pager
 from arize_orgs_nb.transport import Transport, TransportEvent
 
@@ -76,7 +76,7 @@ class DrainInterruptedError(OrgsNbError):
     def __init__(self, drain: Drain[Any], cause: OrgsNbError) -> None:
         self.drain = drain
         self.pages = drain.pages
-        self.rows = len(drain.rows)
+        self.rows = drain.rows
         super().__init__(
             f"{drain.kind} drain stopped after {self.pages} pages ({self.rows} rows): {cause}. "
             "Nothing is lost: call .resume() on this error's .drain, or run the same to_frame() "
@@ -131,7 +131,6 @@ class Drain(Generic[T]):
             receiving :class:`DrainProgress`.
 
     Attributes:
-        rows: the rows so far.
         done: True once every page was read.
     """
 
@@ -147,13 +146,18 @@ class Drain(Generic[T]):
     ) -> None:
         self.kind = kind
         self.schema = schema
-        self.rows: list[dict[str, Any]] = []
         self.done = False
+        self._blocks: list[RowBlock] = []  # a page each, converted on the pager's worker
         self._pager = pager
         self._to_row = to_row
         self._transport = transport
         self.progress = progress
         self._warned = 0
+
+    @property
+    def rows(self) -> int:
+        """Rows gathered so far."""
+        return sum(block.length for block in self._blocks)
 
     @property
     def pages(self) -> int:
@@ -177,11 +181,11 @@ class Drain(Generic[T]):
 
     def __repr__(self) -> str:
         state = "done" if self.done else f"next cursor {'set' if self.cursor else 'none'}"
-        return f"<Drain {self.kind}: {len(self.rows)} rows, {self.pages} pages, {state}>"
+        return f"<Drain {self.kind}: {self.rows} rows, {self.pages} pages, {state}>"
 
     def frame(self) -> pd.DataFrame:
         """The rows so far as a frame with the full schema."""
-        return self.schema.from_rows(self.rows)
+        return self.schema.from_blocks(self._blocks)
 
     def run(self) -> pd.DataFrame:
         """Fetch the remaining pages and return the whole frame.
@@ -213,14 +217,14 @@ class Drain(Generic[T]):
             if bar is not None:
                 bar.set_postfix_str(f"{self.pages} pages; {why}, waiting {event.seconds:.1f} s")
             if callback is not None:
-                callback(DrainProgress(self.kind, self.pages, len(self.rows), False, event.seconds))
+                callback(DrainProgress(self.kind, self.pages, self.rows, False, event.seconds))
 
         self._pager.on_page = on_page
         remove = self._transport.add_listener(on_wait)
         failure: OrgsNbError | None = None
         try:
-            # Each page is validated and turned into rows while the next one is on its way.
-            self._pager.consume(self._to_row, self.rows.extend)
+            # Each page is validated and turned into a block while the next one is on its way.
+            self._pager.consume(self._block, self._blocks.append)
         except OrgsNbError as exc:
             failure = exc
         finally:
@@ -237,6 +241,10 @@ class Drain(Generic[T]):
         return self.frame()
 
     resume = run
+
+    def _block(self, items: list[Any]) -> RowBlock:
+        to_row = self._to_row
+        return self.schema.block([to_row(item) for item in items])
 
     def _warn_duplicates(self) -> None:
         dupes = self._pager.duplicate_ids[self._warned :]
@@ -276,7 +284,7 @@ class ResumableDrains:
                 logger.info(
                     "resuming %s after %d rows and %d pages",
                     drain.kind,
-                    len(drain.rows),
+                    drain.rows,
                     drain.pages,
                 )
         try:

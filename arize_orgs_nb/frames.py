@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ __all__ = [
     "USER_SCHEMA",
     "Column",
     "FrameSchema",
+    "RowBlock",
     "org_row",
     "read_orgs_frame",
     "read_users_frame",
@@ -51,6 +53,25 @@ class Column:
     dtype: str
     nullable: bool = False
     doc: str = ""
+
+
+@dataclass(frozen=True)
+class RowBlock:
+    """Some rows of one frame kind, held column by column and already converted.
+
+    A drain builds one per page on its worker thread (:meth:`FrameSchema.block`), so that the
+    final frame is only a join (:meth:`FrameSchema.from_blocks`).
+
+    Attributes:
+        length: rows in the block.
+        columns: column name -> values. A column whose values are all of the wire's types is
+            held converted, as a numpy array: text as an object array of ``str``, times (all
+            timezone-aware) as int64 microseconds since the epoch (UTC). Otherwise a list of the
+            values as given, cleaned when the frame is built.
+    """
+
+    length: int
+    columns: Mapping[str, list[Any] | np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -83,8 +104,42 @@ class FrameSchema:
         Returns:
             A frame with exactly the schema's columns, order and dtypes, and a fresh RangeIndex.
         """
-        data = {c.name: [row.get(c.name) for row in rows] for c in self.columns}
-        return pd.DataFrame({c.name: _series(data[c.name], c) for c in self.columns})
+        return self.from_blocks([self.block(rows)])
+
+    def block(self, rows: Sequence[Mapping[str, Any]]) -> RowBlock:
+        """Hold rows column by column, with the costly conversions done now.
+
+        Args:
+            rows: one mapping per row (keys: the column names).
+
+        Returns:
+            The block, for :meth:`from_blocks`.
+        """
+        columns: dict[str, list[Any] | np.ndarray] = {}
+        for column in self.columns:
+            values = [row.get(column.name) for row in rows]
+            converted = _converted(values, column)
+            columns[column.name] = values if converted is None else converted
+        return RowBlock(len(rows), columns)
+
+    def from_blocks(self, blocks: Sequence[RowBlock]) -> pd.DataFrame:
+        """Join blocks, in order, into one frame.
+
+        Args:
+            blocks: blocks of this schema (none: an empty frame).
+
+        Returns:
+            A frame with exactly the schema's columns, order and dtypes, and a fresh RangeIndex.
+        """
+        out: dict[str, pd.Series] = {}
+        for column in self.columns:
+            parts = [block.columns[column.name] for block in blocks]
+            if parts and all(isinstance(p, np.ndarray) for p in parts):
+                out[column.name] = _from_converted(np.concatenate(parts), column)
+            else:
+                values = list(chain.from_iterable(_as_values(p, column) for p in parts))
+                out[column.name] = _series(values, column)
+        return pd.DataFrame(out)
 
     def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Restore the schema on a frame read from a file: column order, dtypes, ``""`` kept.
@@ -121,8 +176,6 @@ def _is_missing(value: object) -> bool:
 
 def _series(values: list[Any], column: Column, *, text_na_is_empty: bool = False) -> pd.Series:
     if column.dtype == UTC_TIME:
-        if all(type(v) is dt.datetime and v.tzinfo is not None for v in values):
-            return _aware_times(values)
         return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), utc=True), dtype=UTC_TIME)
     if column.dtype == BOOLEAN:
         cleaned = [None if _is_missing(v) else _to_bool(v) for v in values]
@@ -134,14 +187,48 @@ def _series(values: list[Any], column: Column, *, text_na_is_empty: bool = False
     return pd.Series([None if _is_missing(v) else str(v) for v in values], dtype=pd.StringDtype())
 
 
-def _aware_times(values: list[dt.datetime]) -> pd.Series:
-    """Timezone-aware datetimes as a UTC column, exact to the microsecond.
+def _converted(values: list[Any], column: Column) -> np.ndarray | None:
+    """The values as the array :func:`_from_converted` takes, or ``None``.
+
+    ``None`` when any value is not of the wire's type: such values are cleaned as the frame is built.
+    """
+    if column.dtype == UTC_TIME and _all_aware(values):
+        return _micros(values)
+    if column.dtype == STRING and all(type(v) is str for v in values):
+        return np.array(values, dtype=object)
+    return None
+
+
+def _from_converted(array: np.ndarray, column: Column) -> pd.Series:
+    if column.dtype == UTC_TIME:
+        return _utc_from_micros(array)
+    return pd.Series(array, dtype=pd.StringDtype())
+
+
+def _as_values(part: list[Any] | np.ndarray, column: Column) -> list[Any]:
+    """A block's column as a list of values (converted arrays turned back into values)."""
+    if not isinstance(part, np.ndarray):
+        return part
+    if column.dtype == UTC_TIME:
+        return list(_utc_from_micros(part))
+    return list(part)
+
+
+def _all_aware(values: list[Any]) -> TypeGuard[list[dt.datetime]]:
+    return all(type(v) is dt.datetime and v.tzinfo is not None for v in values)
+
+
+def _micros(values: list[dt.datetime]) -> np.ndarray:
+    """Timezone-aware datetimes as int64 microseconds since the epoch, exactly.
 
     About 3x faster than ``pd.to_datetime`` on the objects, which asks every value's tzinfo for
     its offset. ``timestamp()`` is exact to well under half a microsecond for any date the API
     can hold, so rounding to whole microseconds loses nothing.
     """
-    micros = np.fromiter((round(v.timestamp() * 1e6) for v in values), dtype=np.int64, count=len(values))
+    return np.fromiter((round(v.timestamp() * 1e6) for v in values), dtype=np.int64, count=len(values))
+
+
+def _utc_from_micros(micros: np.ndarray) -> pd.Series:
     index = pd.DatetimeIndex(micros.astype("datetime64[us]").astype("datetime64[ns]")).tz_localize("UTC")
     return pd.Series(index, dtype=UTC_TIME)
 

@@ -107,9 +107,15 @@ class Organizations:
         check_list_args(limit=limit, cursor=cursor, text=name, text_name="name")
         return self._parse_page(self._list_raw(name, limit, cursor))
 
-    def _list_raw(self, name: str | None, limit: int, cursor: str | None) -> object:
+    def _list_raw(
+        self,
+        name: str | None,
+        limit: int,
+        cursor: str | None,
+        on_sent: Callable[[], None] | None = None,
+    ) -> object:
         params = {"name": name or None, "limit": limit, "cursor": cursor}
-        return self._transport.request("GET", _BASE, params=params)
+        return self._transport.request("GET", _BASE, params=params, on_sent=on_sent)
 
     def _parse_page(self, data: object) -> ListOrganizationsResponse:
         page = parse_model(ListOrganizationsResponse, data, "organization list")
@@ -145,7 +151,7 @@ class Organizations:
             return Page(page.organizations, page.pagination)
 
         return Pager(
-            fetch=lambda cursor: self._list_raw(name, limit, cursor),
+            fetch=lambda cursor, *, on_sent=None: self._list_raw(name, limit, cursor, on_sent),
             parse=parse,
             on_page=on_page,
             max_items=max_items,

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from arize_orgs_nb.errors import PaginationError, ProtocolError
 from arize_orgs_nb.models import PaginationMetadata
 
-__all__ = ["Page", "PageInfo", "Pager", "peek_pagination"]
+__all__ = ["Fetch", "Page", "PageInfo", "Pager", "peek_pagination"]
 
 logger = logging.getLogger("arize_orgs_nb.pagination")
 
@@ -33,6 +33,18 @@ class _HasId(Protocol):
 
 T = TypeVar("T", bound=_HasId)
 R = TypeVar("R")
+
+
+class Fetch(Protocol):
+    """Fetches one raw page (decoded JSON) of one query given a cursor (``None``: the first page).
+
+    It must send the same filters every time, and call ``on_sent``, when given, once the
+    request is written (see ``Transport.request``).
+    """
+
+    def __call__(self, cursor: str | None, /, *, on_sent: Callable[[], None] | None = None) -> Any:  # noqa: ANN401
+        """Fetch the page at ``cursor``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -80,8 +92,7 @@ class Pager(Generic[T]):
     server is caught even when its items are malformed.
 
     Args:
-        fetch: fetches one raw page (decoded JSON) given a cursor (``None`` for the first page).
-            It must send the same filters every time.
+        fetch: fetches one raw page given a cursor (see :class:`Fetch`).
         parse: validates a raw page into a :class:`Page`.
         on_page: called after each page with a :class:`PageInfo`.
         max_items: stop after this many unique items (``truncated`` tells when it did).
@@ -98,7 +109,7 @@ class Pager(Generic[T]):
         duplicate_ids: ids that came twice (yielded once).
     """
 
-    fetch: Callable[[str | None], Any]
+    fetch: Fetch
     parse: Callable[[Any], Page[T]]
     on_page: Callable[[PageInfo], None] | None = None
     max_items: int | None = None
@@ -141,35 +152,37 @@ class Pager(Generic[T]):
         self._pending.extend(fresh)
         self._report(len(fresh))
 
-    def consume(self, convert: Callable[[T], R], accept: Callable[[list[R]], None]) -> None:
+    def consume(self, convert: Callable[[list[T]], R], accept: Callable[[R], None]) -> None:
         """Read every remaining page, handing each page's new items, converted, to ``accept``.
 
         The pipelined form of iterating: pages are fetched on the calling thread, and each page
-        is validated and converted on a worker thread while the next page is on its way, so the
-        client's own work adds almost nothing to pages x round-trip. State (cursor, counters,
-        ``accept``) only ever changes on the calling thread, a page at a time and only once its
-        items are accepted: after any failure, calling ``consume`` (or iterating) again resumes
-        from the first page not accepted. Costs at most one read that is not used, when a page
-        turns out malformed or ends paging (a stall) while the next one is already fetched.
+        is validated and converted on a worker thread while the next page is on its way -- the
+        worker starts once that next request is written (``fetch``'s ``on_sent``), so the
+        request is never held back by it. The client's own work then adds almost nothing to
+        pages x round-trip. State (cursor, counters, ``accept``) only ever changes on the
+        calling thread, a page at a time and only once its items are accepted: after any
+        failure, calling ``consume`` (or iterating) again resumes from the first page not
+        accepted. Costs at most one read that is not used, when a page turns out malformed or
+        ends paging (a stall) while the next one is already fetched.
 
         With ``max_items`` set, pages are read one after the other (no read beyond the limit).
 
         Args:
-            convert: turns one item into what ``accept`` takes (runs on the worker thread).
-            accept: receives each page's converted new items, in order.
+            convert: turns one page's new items (or, with ``max_items``, the part of the page
+                within the limit) into what ``accept`` takes; runs on the worker thread.
+            accept: receives each converted page, in order.
 
         Raises:
             PaginationError: the server's paging would loop (rows so far were accepted).
             OrgsNbError: a page failed; the pages before it were accepted.
         """
         if self.max_items is not None or self._pending:
-            for item in self:
-                accept([convert(item)])
+            self._consume_in_turn(convert, accept)
             return
         if self._failure is not None:
             raise self._failure
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="arize-orgs-nb-pages") as worker:
-            step: _Step[R] | None = None  # the page fetched last, being processed on the worker
+            step: _Step[T, R] | None = None  # the page fetched last, processed on the worker
             while True:
                 if self.done:
                     return  # the last page was accepted (or there was nothing left to read)
@@ -178,14 +191,17 @@ class Pager(Generic[T]):
                 fetch_next = step is None or step.next_cursor is not None
                 if fetch_next:
                     try:
-                        raw = self.fetch(self.cursor if step is None else step.next_cursor)
+                        if step is None:
+                            raw = self.fetch(self.cursor)
+                        else:
+                            raw = self.fetch(step.next_cursor, on_sent=step.start)
                     except BaseException as exc:  # the page before it is still accepted first
                         error = exc
                 if step is not None:
-                    fresh_ids, dupes, rows = step.work.result()
-                    accept(rows)
-                    self._commit(step.meta, step.problem, fresh_ids, dupes, accepted=len(rows))
-                    self._report(len(rows))
+                    fresh_ids, dupes, converted = step.result()
+                    accept(converted)
+                    self._commit(step.meta, step.problem, fresh_ids, dupes, accepted=len(fresh_ids))
+                    self._report(len(fresh_ids))
                     step = None
                 if error is not None:
                     raise error
@@ -194,14 +210,30 @@ class Pager(Generic[T]):
                 if not fetch_next:
                     continue  # that page ended paging (the pager is done): nothing was fetched after it
                 meta = peek_pagination(raw)
-                problem = self._check_cursor(meta)
-                work = worker.submit(self._process, raw, convert)
-                step = _Step(meta, problem, work)
+                step = _Step(meta, self._check_cursor(meta), worker, self._process, raw, convert)
 
-    def _process(self, raw: object, convert: Callable[[T], R]) -> tuple[list[str], list[str], list[R]]:
+    def _consume_in_turn(self, convert: Callable[[list[T]], R], accept: Callable[[R], None]) -> None:
+        """:meth:`consume` without a worker: a page at a time, up to ``max_items``."""
+        while True:
+            if self._pending:
+                room = len(self._pending) if self.max_items is None else self.max_items - self.rows
+                if room <= 0:
+                    self.truncated = True
+                    return
+                batch = [self._pending.popleft() for _ in range(min(room, len(self._pending)))]
+                self.rows += len(batch)
+                accept(convert(batch))
+                continue
+            if self._failure is not None:
+                raise self._failure
+            if self.done:
+                return
+            self._fetch_next()
+
+    def _process(self, raw: object, convert: Callable[[list[T]], R]) -> tuple[list[str], list[str], R]:
         """Worker-thread part of :meth:`consume`: validate, drop repeated ids, convert."""
         fresh, dupes = self._select(self.parse(raw).items)
-        return [item.id for item in fresh], dupes, [convert(item) for item in fresh]
+        return [item.id for item in fresh], dupes, convert(fresh)
 
     def _check_cursor(self, meta: PaginationMetadata) -> str | None:
         """Why this page's paging cannot be followed, or ``None``."""
@@ -274,15 +306,41 @@ class Pager(Generic[T]):
             )
 
 
-@dataclass(frozen=True)
-class _Step(Generic[R]):
-    """A page fetched by :meth:`Pager.consume` whose items are being processed on the worker."""
+class _Step(Generic[T, R]):
+    """A page fetched by :meth:`Pager.consume`, to be processed on the worker.
 
-    meta: PaginationMetadata
-    problem: str | None
-    work: Future[tuple[list[str], list[str], list[R]]]
+    The work is submitted by :meth:`start`: called once the next request is written, or when
+    the result is needed, whichever comes first (always on the calling thread).
+    """
+
+    def __init__(
+        self,
+        meta: PaginationMetadata,
+        problem: str | None,
+        worker: ThreadPoolExecutor,
+        process: Callable[[object, Callable[[list[T]], R]], tuple[list[str], list[str], R]],
+        raw: object,
+        convert: Callable[[list[T]], R],
+    ) -> None:
+        self.meta = meta
+        self.problem = problem
+        self._submit: Callable[[], Future[tuple[list[str], list[str], R]]] = lambda: worker.submit(
+            process, raw, convert
+        )
+        self._work: Future[tuple[list[str], list[str], R]] | None = None
 
     @property
     def next_cursor(self) -> str | None:
         """The cursor to fetch next, or ``None`` when this page ends paging."""
         return self.meta.next_cursor if self.meta.has_more and self.problem is None else None
+
+    def start(self) -> None:
+        """Hand the page to the worker, once."""
+        if self._work is None:
+            self._work = self._submit()
+
+    def result(self) -> tuple[list[str], list[str], R]:
+        """The new ids, the repeated ids, and the converted page (waits for the worker)."""
+        self.start()
+        assert self._work is not None  # noqa: S101 - set by start()
+        return self._work.result()

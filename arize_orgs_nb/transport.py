@@ -453,6 +453,7 @@ class Transport:
         params: Mapping[str, str | int | Sequence[str] | None] | None = None,
         body: Mapping[str, Any] | None = None,
         mode: Mode = Mode.IDEMPOTENT,
+        on_sent: Callable[[], None] | None = None,
     ) -> Any:  # noqa: ANN401 - parsed JSON
         """Send one API call, retrying per the policy, and return the parsed JSON body.
 
@@ -462,6 +463,10 @@ class Transport:
             params: query parameters; ``None`` values are left out.
             body: JSON body.
             mode: how the call may be retried.
+            on_sent: called on this thread (it must not raise) once each attempt's request is
+                written and its answer is awaited -- or, over a proxy or an injected session,
+                which do not say when, just before the request is handed to them. Lets a
+                caller start other work without delaying the request.
 
         Returns:
             The decoded JSON (a dict), or ``None`` for 204 and for a DELETE whose earlier,
@@ -488,7 +493,7 @@ class Transport:
             failure: _Failure | None = None
             response: RawReply | None = None
             try:
-                response = self._send(method, url, query, data, headers)
+                response = self._send(method, url, query, data, headers, on_sent)
             except (
                 requests.RequestException,
                 urllib3.exceptions.HTTPError,
@@ -586,6 +591,7 @@ class Transport:
         query: Mapping[str, Any],
         data: bytes | None,
         headers: Mapping[str, str],
+        on_sent: Callable[[], None] | None,
     ) -> RawReply:
         """One HTTP exchange: our own connections, urllib3 (via a proxy), or the injected session."""
         if self._conns is not None:
@@ -593,7 +599,9 @@ class Transport:
             if query:
                 target += "?" + urlencode(query, doseq=True, quote_via=quote)
             request_headers = {**_BASE_HEADERS, **headers, "Authorization": self._auth.header_value()}
-            return self._conns.request(method, target, body=data, headers=request_headers)
+            return self._conns.request(method, target, body=data, headers=request_headers, on_sent=on_sent)
+        if on_sent is not None:  # neither stack below says when the request is written
+            on_sent()
         if self._pool is not None:
             full_url = f"{url}?{urlencode(query, doseq=True, quote_via=quote)}" if query else url
             request_headers = {**_BASE_HEADERS, **headers}

@@ -81,10 +81,15 @@ class Users:
         )
 
     def _list_raw(
-        self, limit: int, cursor: str | None, email: str | None, statuses: Sequence[str] | None
+        self,
+        limit: int,
+        cursor: str | None,
+        email: str | None,
+        statuses: Sequence[str] | None,
+        on_sent: Callable[[], None] | None = None,
     ) -> object:
         params = {"limit": limit, "cursor": cursor, "email": email or None, "status": statuses}
-        return self._transport.request("GET", _BASE, params=params)
+        return self._transport.request("GET", _BASE, params=params, on_sent=on_sent)
 
     def iter(
         self,
@@ -113,7 +118,7 @@ class Users:
             return Page(page.users, page.pagination)
 
         return Pager(
-            fetch=lambda cursor: self._list_raw(limit, cursor, email, statuses),
+            fetch=lambda cursor, *, on_sent=None: self._list_raw(limit, cursor, email, statuses, on_sent),
             parse=parse,
             on_page=on_page,
         )

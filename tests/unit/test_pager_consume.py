@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -28,12 +29,15 @@ class Server:
         self.pages = pages
         self.fail_at = fail_at or set()  # request numbers (1-based) that fail
         self.bad = bad or set()  # page numbers (1-based) whose items are malformed
+        self.signal_sent = True  # call on_sent, as the transport does
         self.requests: list[str | None] = []
 
-    def fetch(self, cursor: str | None) -> object:
+    def fetch(self, cursor: str | None, *, on_sent: Callable[[], None] | None = None) -> object:
         self.requests.append(cursor)
         if len(self.requests) in self.fail_at:
             raise ServerError(status=503, method="GET", path="/v2/x")
+        if on_sent is not None and self.signal_sent:
+            on_sent()
         number = 1 if cursor is None else int(cursor[1:])
         more = number < len(self.pages)
         items: list[object] = [{"id": i} for i in self.pages[number - 1]]
@@ -52,6 +56,10 @@ def parse(raw: object) -> Page[Item]:
     return Page([Item(i["id"]) for i in raw["items"]], PaginationMetadata.model_validate(raw["pagination"]))
 
 
+def ids(items: list[Item]) -> list[str]:
+    return [item.id for item in items]
+
+
 def pages_of(n: int, size: int) -> list[list[str]]:
     ids = [f"id{i}" for i in range(n)]
     return [ids[i : i + size] for i in range(0, max(n, 1), size)] or [[]]
@@ -62,7 +70,7 @@ def consume_all(pager: Pager[Item], rows: list[str]) -> int:
     failures = 0
     while True:
         try:
-            pager.consume(lambda item: item.id, rows.extend)
+            pager.consume(ids, rows.extend)
             return failures
         except (ServerError, ProtocolError):
             failures += 1
@@ -75,9 +83,9 @@ def test_items_are_converted_off_the_calling_thread_and_accepted_on_it():
     accepted_on: set[str] = set()
     rows: list[str] = []
 
-    def convert(item: Item) -> str:
+    def convert(items: list[Item]) -> list[str]:
         converted_on.add(threading.current_thread().name)
-        return item.id
+        return ids(items)
 
     def accept(batch: list[str]) -> None:
         accepted_on.add(threading.current_thread().name)
@@ -92,14 +100,55 @@ def test_items_are_converted_off_the_calling_thread_and_accepted_on_it():
     assert server.requests == [None, "c2", "c3"]
 
 
+def test_a_page_is_converted_while_the_next_answer_is_awaited():
+    """The worker starts once the next request is written: never before it, never after its answer."""
+    server = Server(pages_of(40, 10))
+    converted = threading.Semaphore(0)
+    order: list[str] = []
+
+    def fetch(cursor: str | None, *, on_sent: Callable[[], None] | None = None) -> object:
+        raw = server.fetch(cursor, on_sent=lambda: (order.append(f"sent {cursor}"), on_sent and on_sent()))
+        if on_sent is not None:  # the page before is being converted now, before this answer is read
+            assert converted.acquire(timeout=10)
+        return raw
+
+    def convert(items: list[Item]) -> list[str]:
+        order.append(f"convert {items[0].id}")
+        converted.release()
+        return ids(items)
+
+    rows: list[str] = []
+    Pager(fetch=fetch, parse=parse).consume(convert, rows.extend)
+    assert rows == [f"id{i}" for i in range(40)]
+    assert order == [
+        "sent None",
+        "sent c2",
+        "convert id0",
+        "sent c3",
+        "convert id10",
+        "sent c4",
+        "convert id20",
+        "convert id30",  # the last page: no next request, converted when needed
+    ]
+
+
+def test_a_fetch_that_never_signals_is_still_pipelined_correctly():
+    server = Server(pages_of(40, 10))
+    server.signal_sent = False
+    rows: list[str] = []
+    Pager(fetch=server.fetch, parse=parse).consume(ids, rows.extend)
+    assert rows == [f"id{i}" for i in range(40)]
+    assert server.requests == [None, "c2", "c3", "c4"]
+
+
 def test_a_failed_page_keeps_the_pages_before_it_and_resumes_at_it():
     server = Server(pages_of(50, 10), fail_at={4})  # the 4th request (page 4) fails once
     rows: list[str] = []
     pager = Pager(fetch=server.fetch, parse=parse)
     with pytest.raises(ServerError):
-        pager.consume(lambda item: item.id, rows.extend)
+        pager.consume(ids, rows.extend)
     assert rows == [f"id{i}" for i in range(30)] and pager.pages == 3 and pager.cursor == "c4"
-    pager.consume(lambda item: item.id, rows.extend)
+    pager.consume(ids, rows.extend)
     assert rows == [f"id{i}" for i in range(50)]
     assert server.requests == [None, "c2", "c3", "c4", "c4", "c5"]  # page 4 fetched again, once
 
@@ -109,18 +158,18 @@ def test_a_malformed_page_is_not_accepted_and_is_fetched_again():
     rows: list[str] = []
     pager = Pager(fetch=server.fetch, parse=parse)
     with pytest.raises(ProtocolError):
-        pager.consume(lambda item: item.id, rows.extend)
+        pager.consume(ids, rows.extend)
     # page 3 was already on its way when page 2 turned out malformed: that read is not used
     assert rows == [f"id{i}" for i in range(10)] and pager.cursor == "c2"
     server.bad.clear()
-    pager.consume(lambda item: item.id, rows.extend)
+    pager.consume(ids, rows.extend)
     assert rows == [f"id{i}" for i in range(40)]
     assert server.requests == [None, "c2", "c3", "c2", "c3", "c4"]
 
 
 def test_a_repeated_cursor_stops_with_the_rows_kept():
     class Looping(Server):
-        def fetch(self, cursor: str | None) -> object:
+        def fetch(self, cursor: str | None, *, on_sent: Callable[[], None] | None = None) -> object:
             self.requests.append(cursor)
             return {
                 "items": [{"id": f"x{len(self.requests)}"}],
@@ -131,14 +180,14 @@ def test_a_repeated_cursor_stops_with_the_rows_kept():
     rows: list[str] = []
     pager = Pager(fetch=server.fetch, parse=parse)
     with pytest.raises(PaginationError) as info:
-        pager.consume(lambda item: item.id, rows.extend)
+        pager.consume(ids, rows.extend)
     assert rows == ["x1", "x2"] and info.value.rows == 2
     assert len(server.requests) == 2
 
 
 def test_pages_that_bring_nothing_new_stop_paging():
     class Stale(Server):
-        def fetch(self, cursor: str | None) -> object:
+        def fetch(self, cursor: str | None, *, on_sent: Callable[[], None] | None = None) -> object:
             self.requests.append(cursor)
             n = len(self.requests)
             return {"items": [{"id": "same"}], "pagination": {"has_more": True, "next_cursor": f"c{n + 1}"}}
@@ -147,7 +196,7 @@ def test_pages_that_bring_nothing_new_stop_paging():
     rows: list[str] = []
     pager = Pager(fetch=server.fetch, parse=parse, max_stale_pages=3)
     with pytest.raises(PaginationError, match="brought no new rows"):
-        pager.consume(lambda item: item.id, rows.extend)
+        pager.consume(ids, rows.extend)
     assert rows == ["same"] and pager.duplicate_ids == ["same"] * 3
     assert len(server.requests) == 5  # 4 read, 1 fetched ahead and not used
 
@@ -156,7 +205,7 @@ def test_with_max_items_no_page_beyond_the_limit_is_read():
     server = Server(pages_of(100, 10))
     rows: list[str] = []
     pager = Pager(fetch=server.fetch, parse=parse, max_items=15)
-    pager.consume(lambda item: item.id, rows.extend)
+    pager.consume(ids, rows.extend)
     assert rows == [f"id{i}" for i in range(15)] and pager.truncated
     assert server.requests == [None, "c2"]
 
