@@ -15,7 +15,8 @@ What is measured, all in one run, side by side:
 
     The physical floor is pages x 20 ms. Pages are the GET requests the sandbox logged. The
     sandbox also reports its own time per request (injected sleep plus handling): "server s".
-    One warm-up run per variant, then ``--repeats`` timed runs (``time.perf_counter``); the
+    One warm-up round, then ``--repeats`` timed rounds (``time.perf_counter``); a round runs
+    every variant once, in turn, so a slow spell of the machine falls on all of them alike. The
     median is reported. Every run must yield exactly N unique ids.
 
 (b) CPU-bound. The same drains with no injected latency; best of ``--cpu-repeats`` runs. Adds
@@ -156,36 +157,43 @@ class Measured:
 
 def measure(
     sb: common.LocalSandbox | common.ChildSandbox,
-    name: str,
-    limit: int,
-    fn: Callable[[], Any],
+    named: list[tuple[str, int, Callable[[], Any]]],
     *,
     repeats: int,
     expected: int,
-) -> Measured:
-    """One warm-up, then ``repeats`` timed runs; each run is checked for ``expected`` unique ids."""
-    pages_seen: set[int] = set()
-    rows = 0
-    runs: list[float] = []
-    server: list[float] = []
-    for i in range(repeats + 1):  # run 0 is the warm-up
-        sb.clear_log()
-        gc.collect()  # every run starts from the same heap, not with the previous run's garbage
-        started = time.perf_counter()
-        result = fn()
-        elapsed = time.perf_counter() - started
-        ids = ids_of(result)
-        del result
-        if len(ids) != expected or len(set(ids)) != expected:
-            raise AssertionError(f"{name}: {len(ids)} rows, {len(set(ids))} unique ids, expected {expected}")
-        rows = len(ids)
-        pages_seen.add(sb.gets())
-        if i:
-            runs.append(elapsed)
-            server.append(sb.server_seconds())
-    if len(pages_seen) != 1:
-        raise AssertionError(f"{name}: page counts differ between runs: {sorted(pages_seen)}")
-    return Measured(name, limit, pages_seen.pop(), rows, runs, server)
+) -> list[Measured]:
+    """Timed runs of every variant, interleaved: each round runs every variant once, in turn.
+
+    Round 0 is a warm-up. Interleaving lets a slow spell of a shared machine fall on every
+    variant alike instead of on whichever ran then. Each run is checked for ``expected``
+    unique ids, and every run of a variant must read the same number of pages.
+    """
+    pages_seen: list[set[int]] = [set() for _ in named]
+    runs: list[list[float]] = [[] for _ in named]
+    server: list[list[float]] = [[] for _ in named]
+    for i in range(repeats + 1):
+        for k, (name, _, fn) in enumerate(named):
+            sb.clear_log()
+            gc.collect()  # every run starts from the same heap, not with the previous run's garbage
+            started = time.perf_counter()
+            result = fn()
+            elapsed = time.perf_counter() - started
+            ids = ids_of(result)
+            del result
+            if len(ids) != expected or len(set(ids)) != expected:
+                raise AssertionError(
+                    f"{name}: {len(ids)} rows, {len(set(ids))} unique ids, expected {expected}"
+                )
+            pages_seen[k].add(sb.gets())
+            if i:
+                runs[k].append(elapsed)
+                server[k].append(sb.server_seconds())
+    out = []
+    for k, (name, limit, _) in enumerate(named):
+        if len(pages_seen[k]) != 1:
+            raise AssertionError(f"{name}: page counts differ between runs: {sorted(pages_seen[k])}")
+        out.append(Measured(name, limit, pages_seen[k].pop(), expected, runs[k], server[k]))
+    return out
 
 
 def variants(sb: Any, ours: Any, official: Any) -> list[tuple[str, int, Callable[[], Any]]]:
@@ -202,10 +210,7 @@ def variants(sb: Any, ours: Any, official: Any) -> list[tuple[str, int, Callable
 
 def latency_bound(sb: Any, ours: Any, official: Any, *, orgs: int, latency_ms: float, repeats: int) -> dict:
     sb.set_latency(latency_ms)
-    results = [
-        measure(sb, name, limit, fn, repeats=repeats, expected=orgs)
-        for name, limit, fn in variants(sb, ours, official)
-    ]
+    results = measure(sb, variants(sb, ours, official), repeats=repeats, expected=orgs)
     ours_m = results[0]
     floor = ours_m.pages * latency_ms / 1000
     rows: list[list[object]] = [
@@ -239,7 +244,7 @@ def latency_bound(sb: Any, ours: Any, official: Any, *, orgs: int, latency_ms: f
         )
     print(
         f"\n(a) {orgs:,} orgs, {latency_ms:g} ms injected latency per request, loopback HTTP "
-        f"(server thread in this process); median of {repeats} runs after 1 warm-up"
+        f"(sandbox in a child process); median of {repeats} interleaved rounds after 1 warm-up round"
     )
     print(
         common.table(
@@ -292,13 +297,13 @@ def cpu_bound(sb: Any, ours: Any, official: Any, *, orgs: int, repeats: int) -> 
         ("  ours list() loop only", OURS_PAGE_SIZE, lambda: ours_list_loop(ours)),
         ("  ours iter() only", OURS_PAGE_SIZE, lambda: ours_iter(ours)),
     ]
-    results = [measure(sb, name, limit, fn, repeats=repeats, expected=orgs) for name, limit, fn in named]
+    results = measure(sb, named, repeats=repeats, expected=orgs)
     ours_m = results[0]
     rows = [
         [m.name, m.limit, m.pages, m.best, m.median, m.best / m.pages * 1000, m.best / ours_m.best]
         for m in results
     ]
-    print(f"\n(b) {orgs:,} orgs, no injected latency; best of {repeats} runs after 1 warm-up")
+    print(f"\n(b) {orgs:,} orgs, no injected latency; best of {repeats} interleaved rounds after 1 warm-up")
     print(common.table(["variant", "limit", "pages", "best s", "median s", "ms/page", "x ours"], rows))
     by = {(m.name, m.limit): m for m in results}
     ratios = {
@@ -484,15 +489,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes and few repeats (smoke test)")
     parser.add_argument("--orgs", type=int, help="orgs for (a) and (b) (default 10,000; quick 1,000)")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="injected latency of (a)")
-    parser.add_argument("--repeats", type=int, help="timed runs per variant in (a) (default 3; quick 1)")
-    parser.add_argument("--cpu-repeats", type=int, help="timed runs per variant in (b) (default 5; quick 2)")
+    parser.add_argument("--repeats", type=int, help="timed rounds in (a) (default 5; quick 1)")
+    parser.add_argument("--cpu-repeats", type=int, help="timed rounds in (b) (default 5; quick 2)")
     parser.add_argument("--memory-orgs", type=int, help="orgs for (c) (default 100,000; quick 5,000)")
     parser.add_argument("--no-official-memory", action="store_true", help="skip the SDK in (c)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of ours with no latency")
     parser.add_argument("--output", type=Path, help="JSON path (default benchmarks/results/drain.json)")
     args = parser.parse_args(argv)
     orgs = args.orgs or (1_000 if args.quick else 10_000)
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats or (1 if args.quick else 5)
     cpu_repeats = args.cpu_repeats or (2 if args.quick else 5)
     memory_orgs = args.memory_orgs or (5_000 if args.quick else 100_000)
 
