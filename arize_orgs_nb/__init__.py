@@ -45,6 +45,7 @@ from arize_orgs_nb.models import (
     UserRole,
     UserStatus,
 )
+from arize_orgs_nb.pacing import RateLimit
 
 __all__ = [
     "APIConnectionError",
@@ -72,6 +73,7 @@ __all__ = [
     "PredefinedRoleAssignment",
     "Problem",
     "ProtocolError",
+    "RateLimit",
     "RateLimitError",
     "ResolutionError",
     "RetryPolicy",

@@ -24,6 +24,7 @@ from arize_orgs_nb.config import RetryPolicy, Settings, resolve_settings
 from arize_orgs_nb.journal import Journal, default_journal_path
 from arize_orgs_nb.memberships import Memberships
 from arize_orgs_nb.organizations import Organizations
+from arize_orgs_nb.pacing import RateLimit
 from arize_orgs_nb.resolve import OrgNameIndex
 from arize_orgs_nb.transport import Transport
 from arize_orgs_nb.users import Users
@@ -66,6 +67,9 @@ class ArizeOrgs:
         journal: the journal file (``":memory:"`` for none on disk). Default:
             ``$ARIZE_ORGS_NB_HOME/journal/<host>-<key fingerprint>.sqlite3``, with
             ``ARIZE_ORGS_NB_HOME`` defaulting to ``~/.arize_orgs_nb``.
+        rate_limit: client-side pacing shared by all threads, e.g.
+            ``RateLimit(writes_per_second=2)``; none by default (the service's 429s and their
+            ``Retry-After`` are honoured either way).
 
     Raises:
         MissingAPIKeyError: no key given or set (use :meth:`sandbox` to work offline).
@@ -102,6 +106,7 @@ class ArizeOrgs:
         rng: random.Random | None = None,
         environ: Mapping[str, str] | None = None,
         journal: str | Path | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         connect, read = timeout if isinstance(timeout, tuple) else (min(5.0, timeout), timeout)
         self.settings: Settings = resolve_settings(
@@ -116,6 +121,7 @@ class ArizeOrgs:
             verify=verify,
             allow_insecure_http=allow_insecure_http,
             environ=environ,
+            rate_limit=rate_limit,
         )
         self.transport = Transport(self.settings, session=session, sleep=sleep, clock=clock, rng=rng)
         self.organizations = Organizations(self.transport, OrgNameIndex(self._search_orgs), sleep=sleep)

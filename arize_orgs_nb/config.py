@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from arize_orgs_nb.errors import ConfigError, InsecureTransportError, MissingAPIKeyError
+from arize_orgs_nb.pacing import RateLimit
 
 __all__ = [
     "REGIONS",
@@ -80,6 +81,13 @@ class RetryPolicy:
         backoff_cap: largest backoff ceiling in seconds.
         retry_after_cap: longest ``Retry-After`` waited out; a longer one raises at once.
         total_wait_cap: most seconds spent sleeping for one call, all retries together.
+        retry_budget: tokens in the client's retry budget, shared by all its threads. A retry
+            takes ``retry_cost`` tokens (``throttled_retry_cost`` after a 429), a success puts
+            one back; with too few tokens left a call fails after its first attempt. So an
+            outage costs about one request per call instead of one per attempt. ``None``: no
+            budget (every call gets all its attempts).
+        retry_cost: tokens a retry takes after a 5xx or a network failure.
+        throttled_retry_cost: tokens a retry takes after a 429.
     """
 
     read_attempts: int = 4
@@ -88,10 +96,15 @@ class RetryPolicy:
     backoff_cap: float = 8.0
     retry_after_cap: float = 60.0
     total_wait_cap: float = 120.0
+    retry_budget: int | None = 100
+    retry_cost: int = 5
+    throttled_retry_cost: int = 1
 
     def __post_init__(self) -> None:
         if self.read_attempts < 1 or self.write_attempts < 1:
             raise ConfigError("retry attempts must be at least 1")
+        if min(self.retry_budget or 0, self.retry_cost, self.throttled_retry_cost) < 0:
+            raise ConfigError("the retry budget and retry costs cannot be negative")
         if min(self.backoff_base, self.backoff_cap, self.retry_after_cap) < 0:
             raise ConfigError("retry delays cannot be negative")
 
@@ -109,6 +122,7 @@ class Settings:
         verify: TLS verification (a bool, or a CA bundle path).
         pool_size: connections kept per host (sized for concurrent bulk applies).
         proxy: the HTTP(S) proxy URL, if any (a secret: it may carry credentials).
+        rate_limit: client-side pacing (off by default; see :mod:`arize_orgs_nb.pacing`).
     """
 
     base_url: str
@@ -119,6 +133,7 @@ class Settings:
     verify: bool | str = True
     pool_size: int = 16
     proxy: Secret | None = None
+    rate_limit: RateLimit = field(default_factory=RateLimit)
 
     @property
     def host(self) -> str:
@@ -202,6 +217,7 @@ def resolve_settings(
     pool_size: int = 16,
     allow_insecure_http: bool = False,
     environ: Mapping[str, str] | None = None,
+    rate_limit: RateLimit | None = None,
 ) -> Settings:
     """Build :class:`Settings` from arguments and the ``ARIZE_*`` environment variables.
 
@@ -217,6 +233,7 @@ def resolve_settings(
         retry: the retry policy (defaults apply when None).
         verify: TLS verification; falls back to ``ARIZE_REQUEST_VERIFY`` (default true).
         pool_size: connections kept per host.
+        rate_limit: client-side pacing; none by default.
         allow_insecure_http: allow ``http`` to a host that is not loopback (never do this with a
             real key: it is sent in clear text).
         environ: the environment to read (default: ``os.environ``, read now).
@@ -290,6 +307,7 @@ def resolve_settings(
         verify=verify,
         pool_size=pool_size,
         proxy=Secret(proxy) if proxy else None,
+        rate_limit=rate_limit or RateLimit(),
     )
 
 

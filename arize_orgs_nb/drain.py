@@ -213,7 +213,7 @@ class Drain(Generic[T]):
         def on_wait(event: TransportEvent) -> None:
             if event.kind != "wait":
                 return
-            why = "rate limited" if event.reason == "rate-limited" else "retrying"
+            why = {"rate-limited": "rate limited", "paced": "paced"}.get(event.reason or "", "retrying")
             if bar is not None:
                 bar.set_postfix_str(f"{self.pages} pages; {why}, waiting {event.seconds:.1f} s")
             if callback is not None:

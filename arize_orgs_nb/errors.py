@@ -59,6 +59,10 @@ __all__ = [
     "error_for_status",
 ]
 
+BUDGET_SPENT = (
+    "not retried: the client's retry budget is spent (calls keep failing); it refills as calls succeed"
+)
+
 
 class OrgsNbError(Exception):
     """Root of every error raised by ``arize_orgs_nb``."""
@@ -152,6 +156,8 @@ class ApiError(OrgsNbError):
         attempts: attempts made, retries included.
         ambiguous: True when an earlier attempt may have been applied.
         retry_after: seconds the server asked to wait (``Retry-After``), when it said.
+        budget_spent: True when a retry was refused because the client's retry budget is spent
+            (calls kept failing); the call may succeed when tried again later.
     """
 
     def __init__(
@@ -168,6 +174,7 @@ class ApiError(OrgsNbError):
         attempts: int = 1,
         ambiguous: bool = False,
         retry_after: float | None = None,
+        budget_spent: bool = False,
     ) -> None:
         self.status = status
         self.method = method
@@ -180,6 +187,7 @@ class ApiError(OrgsNbError):
         self.attempts = attempts
         self.ambiguous = ambiguous
         self.retry_after = retry_after
+        self.budget_spent = budget_spent
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -188,6 +196,8 @@ class ApiError(OrgsNbError):
             text += f": {self.detail}"
         if self.attempts > 1:
             text += f" (after {self.attempts} attempts)"
+        if self.budget_spent:
+            text += f"; {BUDGET_SPENT}"
         if self.request_id:
             text += f" [request_id={self.request_id}]"
         return text

@@ -42,6 +42,7 @@ from pydantic import BaseModel, ValidationError
 from arize_orgs_nb.config import RetryPolicy, Secret, Settings, split_base_url
 from arize_orgs_nb.connections import ConnectFailedError, ConnectionPool, RawReply, tls_context
 from arize_orgs_nb.errors import (
+    BUDGET_SPENT,
     APIConnectionError,
     ApiError,
     APITimeoutError,
@@ -50,6 +51,8 @@ from arize_orgs_nb.errors import (
     error_for_status,
 )
 from arize_orgs_nb.models import Problem
+from arize_orgs_nb.pacing import TokenBucket
+from arize_orgs_nb.retry_budget import RetryBudget
 
 __all__ = [
     "BearerAuth",
@@ -117,7 +120,8 @@ class TransportEvent:
         status: HTTP status for responses, else 0.
         attempt: 1-based attempt number.
         seconds: request duration, or the wait length for ``"wait"``.
-        reason: why we wait (``"rate-limited"``, ``"backoff"``), or the failure text.
+        reason: why we wait (``"rate-limited"``, ``"backoff"``, ``"paced"``: the client-side rate
+            limit), or the failure text.
     """
 
     kind: str
@@ -399,6 +403,13 @@ class Transport:
                 )
             else:
                 self._pool = _pool_manager(settings)
+        budget = settings.retry.retry_budget
+        self.retry_budget = RetryBudget(budget) if budget is not None else None
+        limits = settings.rate_limit
+        self._pacers = {
+            write: TokenBucket(rate, limits.burst, clock) if rate is not None else None
+            for write, rate in ((True, limits.writes_per_second), (False, limits.reads_per_second))
+        }
         self._listeners: list[Listener] = []
         self._pause_lock = threading.Lock()
         self._pause_until = 0.0
@@ -440,6 +451,12 @@ class Transport:
             self._wait(remaining, method=method, path=path, attempt=attempt, reason="rate-limited")
             return remaining
         return 0.0
+
+    def _pace(self, method: str, path: str, attempt: int) -> None:
+        """Wait for this request's turn under the client-side rate limit, if one is set."""
+        pacer = self._pacers[method != "GET"]
+        if pacer is not None:
+            self._wait(pacer.reserve(), method=method, path=path, attempt=attempt, reason="paced")
 
     def _pause_all(self, seconds: float) -> None:
         with self._pause_lock:
@@ -489,6 +506,7 @@ class Transport:
         while True:
             attempt += 1
             waited += self._honour_pause(method, path, attempt)
+            self._pace(method, path, attempt)
             started = self._clock()
             failure: _Failure | None = None
             response: RawReply | None = None
@@ -528,11 +546,14 @@ class Transport:
                     rng=self._rng,
                 )
                 ambiguous = ambiguous or failure.sent
-                if decision.retry and waited + decision.delay <= policy.total_wait_cap:
+                retry, budget_spent = self._may_retry(decision, waited, method, path)
+                if retry:
                     self._wait(decision.delay, method=method, path=path, attempt=attempt, reason="backoff")
                     waited += decision.delay
                     continue
-                raise self._transport_error(method, path, failure, attempt=attempt, ambiguous=ambiguous)
+                raise self._transport_error(
+                    method, path, failure, attempt=attempt, ambiguous=ambiguous, budget_spent=budget_spent
+                )
 
             assert response is not None  # noqa: S101 - narrowed for the type checker
             status = response.status
@@ -541,6 +562,8 @@ class Transport:
             )
             logger.debug("%s %s -> %d (%.0f ms, attempt %d)", method, path, status, elapsed * 1000, attempt)
             if status < 300:
+                if self.retry_budget is not None:
+                    self.retry_budget.refund()
                 return self._decode_success(response, method, path)
             if status < 400:
                 raise ProtocolError(f"{method} {path} -> {status}: unexpected redirect (not followed)")
@@ -559,7 +582,8 @@ class Transport:
             )
             if status >= 500 and mode is not Mode.CREATE:
                 ambiguous = True
-            if decision.retry and waited + decision.delay <= policy.total_wait_cap:
+            retry, budget_spent = self._may_retry(decision, waited, method, path)
+            if retry:
                 if decision.rate_limited:
                     self._pause_all(decision.delay)
                     logger.warning(
@@ -582,7 +606,25 @@ class Transport:
                 attempt=attempt,
                 retry_after=retry_after,
                 ambiguous=ambiguous or (mode is Mode.CREATE and status >= 500),
+                budget_spent=budget_spent,
             )
+
+    def _may_retry(self, decision: Decision, waited: float, method: str, path: str) -> tuple[bool, bool]:
+        """Whether to retry after ``decision``, and whether the retry budget is what refused it."""
+        policy = self.settings.retry
+        if not decision.retry or waited + decision.delay > policy.total_wait_cap:
+            return False, False
+        if self.retry_budget is None:
+            return True, False
+        cost = policy.throttled_retry_cost if decision.rate_limited else policy.retry_cost
+        if self.retry_budget.try_spend(cost):
+            return True, False
+        logger.warning(
+            "%s %s: not retried, the retry budget is spent (calls keep failing); it refills as calls succeed",
+            method,
+            path,
+        )
+        return False, True
 
     def _send(
         self,
@@ -654,6 +696,7 @@ class Transport:
         attempt: int,
         retry_after: float | None,
         ambiguous: bool,
+        budget_spent: bool,
     ) -> ApiError:
         problem = Problem()
         text = response.content.decode("utf-8", errors="replace")
@@ -681,10 +724,18 @@ class Transport:
             attempts=attempt,
             ambiguous=ambiguous,
             retry_after=retry_after,
+            budget_spent=budget_spent,
         )
 
     def _transport_error(
-        self, method: str, path: str, failure: _Failure, *, attempt: int, ambiguous: bool
+        self,
+        method: str,
+        path: str,
+        failure: _Failure,
+        *,
+        attempt: int,
+        ambiguous: bool,
+        budget_spent: bool,
     ) -> TransportError:
         host = self.settings.host
         if failure.tls:
@@ -698,5 +749,7 @@ class Transport:
             text += f" (after {attempt} attempts)"
         if ambiguous:
             text += "; the request may have been applied"
+        if budget_spent:
+            text += f"; {BUDGET_SPENT}"
         cls = APITimeoutError if failure.timeout else APIConnectionError
         return cls(text, method=method, path=path, ambiguous=ambiguous, attempts=attempt)

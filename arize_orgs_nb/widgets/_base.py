@@ -300,6 +300,8 @@ class FormView(StatusArea, widgets.VBox):
             current = threading.current_thread()
             if current.ident != thread_id and not current.name.startswith(APPLY_THREADS):
                 return
+            if event.reason == "paced":
+                return  # the client's own pacing: the progress shows it, nothing is wrong
             seconds = max(1, round(event.seconds))
             if event.reason == "rate-limited":
                 self.set_status("warn", f"rate limited, retrying in {seconds} s")

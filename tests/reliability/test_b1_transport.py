@@ -8,6 +8,7 @@ loopback HTTP and the fault proxy.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import shutil
 import socket
@@ -34,6 +35,7 @@ from arize_orgs_nb import (
     OrgsNbError,
     PermissionDeniedError,
     ProtocolError,
+    RateLimit,
     RateLimitError,
     RetryPolicy,
     ServerError,
@@ -590,18 +592,54 @@ def test_r16_a_401_mid_apply_stops_everything_not_yet_sent(workers, figures):
         figures.faults_from_log(server)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="gap: no client-side limiter (B0 defaults: writes 2 req/s, reads 10 req/s)"
-)
 def test_b0_writes_are_paced_by_a_client_side_limiter():
+    """RateLimit(writes_per_second=2, burst=2): 10 writes take (10 - 2) / 2 s; reads are not slowed."""
     clock = FakeClock()
-    with inproc_client(clock, orgs=10) as client:
-        base = client.organizations.to_frame(progress=False)
+    pacing = RateLimit(writes_per_second=2, burst=2)
+    with inproc_client(clock, orgs=10, rate_limit=pacing) as client:
+        server = client.local_sandbox
         start = clock.now
-        client.organizations.plan(base.assign(description="paced"), base=base).apply(
-            workers=1, progress=False
+        base = client.organizations.to_frame(progress=False)
+        assert clock.now == start  # reads are not paced
+        waits: list[float] = []
+        client.transport.add_listener(
+            lambda e: waits.append(e.seconds) if e.kind == "wait" and e.reason == "paced" else None
         )
-        assert clock.now - start >= (10 - 2) / 2  # burst 2, then 2 writes per second
+        result = client.organizations.plan(base.assign(description="paced"), base=base).apply(
+            workers=1,
+            progress=False,  # one worker: the fake clock's sleeps add up in one thread
+        )
+        assert result.ok and server.log.count(method="PATCH") == 10
+        assert clock.now - start == pytest.approx((10 - 2) / 2)  # burst 2, then a write every 0.5 s
+        assert waits == [pytest.approx(0.5)] * 8
+
+
+def test_b0_pacing_spaces_writes_sent_by_many_threads():
+    """Real threads, real clock: 4 workers, 12 writes at 20/s, burst 1 -> >= 11 x 50 ms, in order."""
+    with (
+        Sandbox(api_key="k", orgs=12) as server,
+        http_client(
+            host_of(server), api_key="k", rate_limit=RateLimit(writes_per_second=20, burst=1)
+        ) as client,
+    ):
+        base = client.organizations.to_frame(progress=False)
+        sends: list[float] = []
+        real_send = client.transport._send
+
+        def timed_send(method: str, *args: object) -> Any:
+            if method != "GET":
+                sends.append(time.monotonic())
+            return real_send(method, *args)
+
+        client.transport._send = timed_send  # type: ignore[method-assign]
+        result = client.organizations.plan(base.assign(description="spaced"), base=base).apply(
+            workers=4, progress=False
+        )
+    assert result.ok and len(sends) == 12
+    sends.sort()
+    assert sends[-1] - sends[0] >= 11 * 0.05 - 0.01
+    gaps = [b - a for a, b in itertools.pairwise(sends)]
+    assert min(gaps) >= 0.05 - 0.01  # never two writes closer than the rate allows (10 ms slack)
 
 
 def test_r17_a_403_fails_its_row_and_the_others_continue(figures):
@@ -821,22 +859,31 @@ def test_r23_an_undeclared_2xx_is_judged_by_its_body():
         assert client.organizations.create(name="Two hundred").id == org["id"]
 
 
-@pytest.mark.xfail(strict=True, reason="gap: no per-client retry budget (B0 default: bucket 100, cost 5)")
 def test_r24_an_outage_exhausts_a_retry_budget(figures):
+    """100 calls against a server that answers only 503: the budget (100, 5 a retry) bounds the load."""
     clock = FakeClock()
     with inproc_client(clock, orgs=1) as client:
         server = client.local_sandbox
-        server.set_knobs(error_share=1.0)
         org_id = server.state.orgs()[0]["id"]
-        failures = 0
+        server.set_knobs(error_share=1.0)
+        errors: list[ApiError] = []
         for _ in range(100):
-            try:
+            with pytest.raises(ApiError) as info:
                 client.organizations.get(organization=org_id)
-            except ApiError:
-                failures += 1
+            errors.append(info.value)
         figures.add("r24_requests_in_outage", len(server.log))
-        assert failures == 100
-        assert len(server.log) <= 120
+        assert len(server.log) == 100 + 100 // 5  # 20 retries, then one request per call
+        assert client.transport.retry_budget is not None and client.transport.retry_budget.available < 5
+        assert not errors[0].budget_spent and errors[-1].budget_spent
+        assert "retry budget is spent" in str(errors[-1]) and errors[-1].attempts == 1
+        # The outage ends: successes refill the bucket and retries come back.
+        server.set_knobs(error_share=0.0)
+        for _ in range(10):
+            client.organizations.get(organization=org_id)
+        server.log.clear()
+        server.faults.add(status=503, method="GET", times=1)
+        assert client.organizations.get(organization=org_id).id == org_id
+        assert len(server.log) == 2  # retried again
 
 
 def test_r25_one_429_pauses_every_worker(figures):

@@ -1,10 +1,14 @@
 import random
+import threading
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from arize_orgs_nb import ArizeOrgs
 from arize_orgs_nb.config import RetryPolicy
+from arize_orgs_nb.errors import ConfigError, ServerError
+from arize_orgs_nb.retry_budget import RetryBudget
 from arize_orgs_nb.transport import Mode, _Failure, backoff_delay, decide, parse_retry_after
 
 NOW = 1_700_000_000.0
@@ -106,3 +110,76 @@ def test_tls_failures_are_never_retried():
 def test_attempts_are_bounded():
     assert not _decide(Mode.IDEMPOTENT, status=503, attempt=POLICY.read_attempts).retry
     assert not _decide(Mode.CREATE, status=429, retry_after=1.0, attempt=POLICY.write_attempts).retry
+
+
+def test_the_retry_budget_takes_and_refunds_tokens_up_to_its_capacity():
+    budget = RetryBudget(10)
+    assert budget.try_spend(5) and budget.try_spend(5)
+    assert not budget.try_spend(1) and budget.available == 0  # a refused retry takes nothing
+    budget.refund()
+    assert budget.available == 1 and budget.try_spend(1)
+    for _ in range(50):
+        budget.refund()
+    assert budget.available == 10  # never above the capacity
+    with pytest.raises(ValueError):
+        RetryBudget(-1)
+
+
+def test_the_retry_budget_is_shared_safely_between_threads():
+    budget = RetryBudget(1000)
+    granted: list[bool] = []
+
+    def spend() -> None:
+        granted.extend(budget.try_spend(3) for _ in range(200))
+
+    threads = [threading.Thread(target=spend) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert granted.count(True) == 1000 // 3 and budget.available == 1000 % 3
+
+
+@pytest.mark.parametrize("options", [{"retry_budget": -1}, {"retry_cost": -1}, {"throttled_retry_cost": -5}])
+def test_a_negative_budget_or_cost_is_a_config_error(options):
+    with pytest.raises(ConfigError, match="budget"):
+        RetryPolicy(**options)
+
+
+def test_a_429_retry_costs_less_than_a_5xx_retry():
+    clock_now = [0.0]
+    with ArizeOrgs.sandbox(
+        in_process=True,
+        orgs=1,
+        retry=RetryPolicy(retry_budget=10, retry_cost=5, throttled_retry_cost=1),
+        sleep=lambda s: clock_now.__setitem__(0, clock_now[0] + s),
+        clock=lambda: clock_now[0],
+    ) as client:
+        server = client.local_sandbox
+        budget = client.transport.retry_budget
+        assert budget is not None
+        org_id = server.state.orgs()[0]["id"]
+        server.faults.add(status=429, retry_after=1, method="GET", times=3)
+        client.organizations.get(organization=org_id)
+        assert budget.available == 10 - 3 + 1  # three 429 retries at 1 each, one success back
+        server.faults.add(status=503, method="GET", times=1)
+        client.organizations.get(organization=org_id)
+        assert budget.available == 8 - 5 + 1
+        server.faults.add(status=503, method="GET", times=2)
+        with pytest.raises(ServerError) as info:
+            client.organizations.get(organization=org_id)
+        assert info.value.budget_spent and info.value.attempts == 1  # 4 tokens: not enough for a retry
+
+
+def test_no_budget_means_every_call_gets_all_its_attempts():
+    with ArizeOrgs.sandbox(
+        in_process=True, orgs=1, retry=RetryPolicy(retry_budget=None), sleep=lambda s: None
+    ) as client:
+        server = client.local_sandbox
+        assert client.transport.retry_budget is None
+        server.set_knobs(error_share=1.0)
+        org_id = server.state.orgs()[0]["id"]
+        for _ in range(30):
+            with pytest.raises(ServerError):
+                client.organizations.get(organization=org_id)
+        assert len(server.log) == 30 * 4
