@@ -614,6 +614,19 @@ def test_b0_writes_are_paced_by_a_client_side_limiter():
         assert waits == [pytest.approx(0.5)] * 8
 
 
+def test_b0_reads_can_be_paced_too():
+    """RateLimit(reads_per_second=10, burst=1): a 5-page drain waits 4 x 0.1 s; writes unpaced."""
+    clock = FakeClock()
+    with inproc_client(clock, orgs=50, rate_limit=RateLimit(reads_per_second=10, burst=1)) as client:
+        start = clock.now
+        frame = client.organizations.to_frame(page_size=10, progress=False)
+        assert len(frame) == 50 and client.local_sandbox.log.count(method="GET") == 5
+        assert clock.now - start == pytest.approx(0.4)
+        start = clock.now
+        client.organizations.update(organization=frame["id"][0], description="not paced")
+        assert clock.now == start
+
+
 def test_b0_pacing_spaces_writes_sent_by_many_threads():
     """Real threads, real clock: 4 workers, 12 writes at 20/s, burst 1 -> >= 11 x 50 ms, in order."""
     with (

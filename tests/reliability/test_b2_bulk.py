@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from arize_orgs_nb import RateLimit
 from arize_orgs_nb.apply import TEMP_PREFIX
 from arize_orgs_nb.changes import ConfirmationRequiredError, PlanValidationError, StalePlanError
 from arize_orgs_nb.frames import ORG_SCHEMA, read_orgs_frame
@@ -445,6 +446,29 @@ def test_b13_a_rate_limited_apply_completes(figures):
         figures.add("b13_p95_seconds", round(p95, 3))
         figures.add("b13_wall_seconds", round(wall, 2))
         figures.faults_from_log(server)
+
+
+def test_b13_a_paced_apply_under_the_service_limit_meets_no_429(figures):
+    """Client paced at 10 writes/s, stand-in limit 15 requests/s: 8 workers, not one 429."""
+    ops = scale(30, 100)
+    with Sandbox(api_key="k", orgs=ops, seed=6) as server:
+        pacing = RateLimit(writes_per_second=10, burst=2)
+        with http_client(host_of(server), api_key="k", rate_limit=pacing) as client:
+            base = client.organizations.to_frame(progress=False)
+            server.set_knobs(rate_limit_rps=15)
+            server.log.clear()
+            with timed() as elapsed:
+                result = client.organizations.plan(base.assign(description="paced"), base=base).apply(
+                    workers=8, progress=False
+                )
+            wall = elapsed()
+        assert result.ok, result.counts()
+        assert server.log.count(status=429) == 0
+        assert server.log.count(method="PATCH") == ops
+        assert wall >= (ops - 2) / 10 - 0.05  # the pace held: burst 2, then 10 a second
+        figures.add("b13_paced_ops", ops)
+        figures.add("b13_paced_ops_per_second", round(ops / wall, 1))
+        figures.add("b13_paced_429s", 0)
 
 
 def test_b16_the_call_budget_is_edits_plus_pages(figures):
