@@ -196,7 +196,7 @@ def _outcomes(figures: list[Figure]) -> str:
         ),
         ("Real wait for two 429s with Retry-After: 1 (R1)", one(figures, "r1_real_wait_seconds") + " s"),
         (
-            "Requests during a 100-call outage (R24; a budget would allow 120)",
+            "Requests during a 100-call outage (R24; retry budget 100, 5 a retry: at most 120)",
             one(figures, "r24_requests_in_outage"),
         ),
         ("Pages refetched when resuming a drain stopped at page 37 (P8)", one(figures, "p8_pages_refetched")),
@@ -274,6 +274,10 @@ def _load(figures: list[Figure]) -> str:
             "B13 apply, stand-in limited to 20 req/s: ops / 429s / ops/s / p95",
             f"{one(f, 'b13_ops')} / {one(f, 'b13_429s')} / {one(f, 'b13_ops_per_second')} / "
             f"{one(f, 'b13_p95_seconds')} s",
+        ),
+        (
+            "B13 apply paced at 10 writes/s, stand-in limited to 15 req/s: ops / 429s / ops/s",
+            f"{one(f, 'b13_paced_ops')} / {one(f, 'b13_paced_429s')} / {one(f, 'b13_paced_ops_per_second')}",
         ),
     ]
     if values(f, "l3_ops"):

@@ -9,6 +9,7 @@ import textwrap
 import unicodedata
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -424,19 +425,26 @@ def test_b15_rule_violations_are_caught_before_any_call(figures):
 # -- B13, B16, B17: pacing, call budget, re-runs -------------------------------------------------
 
 
+def _apply_all_under_a_service_limit(
+    server: Sandbox, *, rps: float, rate_limit: RateLimit | None = None
+) -> tuple[Any, float]:
+    """Describe every org of ``server`` with 8 workers once it allows ``rps``; (result, seconds)."""
+    with http_client(host_of(server), api_key="k", rate_limit=rate_limit) as client:
+        base = client.organizations.to_frame(progress=False)
+        server.set_knobs(rate_limit_rps=rps)
+        server.log.clear()
+        with timed() as elapsed:
+            result = client.organizations.plan(base.assign(description="paced"), base=base).apply(
+                workers=8, progress=False
+            )
+        return result, elapsed()
+
+
 def test_b13_a_rate_limited_apply_completes(figures):
     """The stand-in allows 20 requests/s; 8 workers push harder: 429s are waited out, all apply."""
     ops = scale(80, 400)
     with Sandbox(api_key="k", orgs=ops, seed=5) as server:
-        with http_client(host_of(server), api_key="k") as client:
-            base = client.organizations.to_frame(progress=False)
-            server.set_knobs(rate_limit_rps=20)
-            server.log.clear()
-            with timed() as elapsed:
-                result = client.organizations.plan(base.assign(description="paced"), base=base).apply(
-                    workers=8, progress=False
-                )
-            wall = elapsed()
+        result, wall = _apply_all_under_a_service_limit(server, rps=20)
         assert result.ok, result.counts()
         throttled = server.log.count(status=429)
         p95 = percentile([o.seconds for o in result.outcomes], 0.95)
@@ -453,15 +461,7 @@ def test_b13_a_paced_apply_under_the_service_limit_meets_no_429(figures):
     ops = scale(30, 100)
     with Sandbox(api_key="k", orgs=ops, seed=6) as server:
         pacing = RateLimit(writes_per_second=10, burst=2)
-        with http_client(host_of(server), api_key="k", rate_limit=pacing) as client:
-            base = client.organizations.to_frame(progress=False)
-            server.set_knobs(rate_limit_rps=15)
-            server.log.clear()
-            with timed() as elapsed:
-                result = client.organizations.plan(base.assign(description="paced"), base=base).apply(
-                    workers=8, progress=False
-                )
-            wall = elapsed()
+        result, wall = _apply_all_under_a_service_limit(server, rps=15, rate_limit=pacing)
         assert result.ok, result.counts()
         assert server.log.count(status=429) == 0
         assert server.log.count(method="PATCH") == ops
