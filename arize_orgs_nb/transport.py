@@ -357,6 +357,10 @@ class Transport:
         clock: a monotonic clock (injected in tests).
         wall_clock: Unix time, for HTTP-date ``Retry-After`` values.
         rng: jitter source.
+
+    Attributes:
+        retry_budget: the retry budget shared by every call of this client (``None`` when the
+            policy sets none).
     """
 
     def __init__(
