@@ -78,6 +78,7 @@ class RetryPolicy:
         read_attempts: attempts for idempotent calls (GET, PATCH, DELETE, add_user).
         write_attempts: attempts for create (POST), where only safe failures are retried.
         backoff_base: first backoff ceiling in seconds; doubles per attempt (full jitter).
+        throttled_backoff_base: the same after a 429 that gave no ``Retry-After``.
         backoff_cap: largest backoff ceiling in seconds.
         retry_after_cap: longest ``Retry-After`` waited out; a longer one raises at once.
         total_wait_cap: most seconds spent sleeping for one call, all retries together.
@@ -93,6 +94,7 @@ class RetryPolicy:
     read_attempts: int = 4
     write_attempts: int = 3
     backoff_base: float = 0.5
+    throttled_backoff_base: float = 1.0
     backoff_cap: float = 8.0
     retry_after_cap: float = 60.0
     total_wait_cap: float = 120.0
@@ -105,7 +107,7 @@ class RetryPolicy:
             raise ConfigError("retry attempts must be at least 1")
         if min(self.retry_budget or 0, self.retry_cost, self.throttled_retry_cost) < 0:
             raise ConfigError("the retry budget and retry costs cannot be negative")
-        if min(self.backoff_base, self.backoff_cap, self.retry_after_cap) < 0:
+        if min(self.backoff_base, self.throttled_backoff_base, self.backoff_cap, self.retry_after_cap) < 0:
             raise ConfigError("retry delays cannot be negative")
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "DrainInterruptedError",
     "DrainProgress",
     "DuplicateRowsWarning",
+    "PagingStoppedError",
     "Progress",
     "ResumableDrains",
 ]
@@ -86,6 +87,30 @@ class DrainInterruptedError(OrgsNbError):
     @property
     def partial_frame(self) -> pd.DataFrame:
         """The rows fetched before the failure, with the full schema."""
+        return self.drain.frame()
+
+
+class PagingStoppedError(PaginationError):
+    """The server's paging would loop, so the drain stopped; the rows read so far are kept.
+
+    Still a :class:`~arize_orgs_nb.errors.PaginationError`. Resuming would only loop again:
+    the rows are handed back instead.
+
+    Attributes:
+        drain: the stopped drain.
+        pages: pages fetched before the fault.
+        rows: rows kept (every valid row of every page read).
+    """
+
+    def __init__(self, drain: Drain[Any], cause: PaginationError) -> None:
+        super().__init__(
+            f"{cause} Its rows are on this error's .partial_frame.", pages=cause.pages, rows=cause.rows
+        )
+        self.drain = drain
+
+    @property
+    def partial_frame(self) -> pd.DataFrame:
+        """The rows read before paging stopped, with the full schema."""
         return self.drain.frame()
 
 
@@ -195,8 +220,8 @@ class Drain(Generic[T]):
 
         Raises:
             DrainInterruptedError: a page failed after retries; the drain can be resumed.
-            PaginationError: the server's paging would loop (repeated cursor, ``has_more`` with no
-                cursor); the rows so far are kept on this drain.
+            PagingStoppedError: the server's paging would loop (repeated cursor, ``has_more`` with
+                no cursor); the rows so far are on the error's ``partial_frame``.
         """
         if self.done:
             return self.frame()
@@ -235,7 +260,7 @@ class Drain(Generic[T]):
         self._warn_duplicates()
         if failure is not None:
             if isinstance(failure, PaginationError):
-                raise failure
+                raise PagingStoppedError(self, failure) from failure
             raise DrainInterruptedError(self, failure) from failure
         self.done = self._pager.done or self._pager.truncated
         return self.frame()

@@ -208,6 +208,11 @@ class Organizations:
 
         Returns:
             The frame.
+
+        Raises:
+            DrainInterruptedError: a page still failed after retries (resumable).
+            PagingStoppedError: the server's paging would loop; the rows read so far are on its
+                ``partial_frame``.
         """
         key = ("organizations", name, page_size, max_rows)
         return self._drains.run(

@@ -200,18 +200,21 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     return float(max(0, math.ceil(when.timestamp() - now)))
 
 
-def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
+def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random, *, throttled: bool = False) -> float:
     """Full-jitter exponential backoff: ``uniform(0, min(cap, base * 2**(attempt-1)))``.
 
     Args:
         attempt: the attempt that just failed (1-based).
         policy: the retry policy.
         rng: the random source (injected so tests are deterministic).
+        throttled: the attempt got a 429 with no ``Retry-After``: the base is
+            ``policy.throttled_backoff_base`` (a busy service needs longer than a blip).
 
     Returns:
         Seconds to sleep before the next attempt.
     """
-    ceiling = min(policy.backoff_cap, policy.backoff_base * 2 ** max(0, attempt - 1))
+    base = policy.throttled_backoff_base if throttled else policy.backoff_base
+    ceiling = min(policy.backoff_cap, base * 2 ** max(0, attempt - 1))
     return rng.uniform(0, ceiling)
 
 
@@ -263,7 +266,8 @@ def decide(
         return Decision(retry=False)
     if status == 429:
         if retry_after is None:
-            return Decision(retry=True, delay=backoff_delay(attempt, policy, rng), rate_limited=True)
+            backoff = backoff_delay(attempt, policy, rng, throttled=True)
+            return Decision(retry=True, delay=backoff, rate_limited=True)
         if retry_after > policy.retry_after_cap:
             return Decision(retry=False)
         return Decision(retry=True, delay=retry_after, rate_limited=True)

@@ -172,6 +172,11 @@ class Users:
 
         Returns:
             The frame.
+
+        Raises:
+            DrainInterruptedError: a page still failed after retries (resumable).
+            PagingStoppedError: the server's paging would loop; the rows read so far are on its
+                ``partial_frame``.
         """
         statuses = tuple(_statuses(status) or ())
         key = ("users", email, statuses, page_size)

@@ -57,7 +57,10 @@ ROWS: dict[str, str | tuple[str, ...]] = {
         B0 + "test_b0_429_beyond_the_cap_raises_at_once_for_every_call",
         B1 + "test_r4_a_long_retry_after_fails_fast_with_a_resumable_drain",
     ),
-    "B0/429-no-retry-after": B0 + "test_b0_429_without_retry_after_backs_off_with_jitter",
+    "B0/429-no-retry-after": (
+        B0 + "test_b0_429_without_retry_after_backs_off_with_jitter",
+        "tests/unit/test_retry_policy.py::test_a_429_without_retry_after_backs_off_from_the_throttled_base",
+    ),
     "B0/503": B0 + "test_b0_5xx_is_retried_and_create_reconciles_first",
     "B0/5xx-timeout-reset": (
         B0 + "test_b0_5xx_is_retried_and_create_reconciles_first",
@@ -335,7 +338,6 @@ GAPS: dict[str, str] = {
         "read pacing exists (RateLimit(reads_per_second=10)) but is off by default: at 10 req/s a "
         "100-page drain would take 10 s, against the drain target of 1.10 x pages x round trip"
     ),
-    "B0/429-no-retry-after": "backoff base is 0.5 s for every retry, not the 1 s the spec suggests for 429s",
     "B1/R7": "the adopted create is not marked outcome='reconciled'; it is an ordinary success",
     "B1/R17": (
         "the core 403 error carries the server's text only; the least-privilege hint is in the "
@@ -347,7 +349,6 @@ GAPS: dict[str, str] = {
     ),
     "B2/B9": "a member plan naming a deleted org is refused (error), not dropped with a warning",
     "B2/B12": "the exact name OR the id confirms; the spec wants both",
-    "B3/P2": "PaginationError carries pages and row counts; to_frame() does not hand back the partial frame",
     "B3/P6": "no consistent=False flag on a frame drained while the account changed",
     "B3/P9": "a stale or foreign cursor is a 400 error; the drain does not restart and de-duplicate",
     "B3/P11": "no max_pages; max_rows truncates visibly and max_stale_pages bounds pages without new rows",

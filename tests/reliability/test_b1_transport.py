@@ -204,7 +204,7 @@ def test_b0_429_without_retry_after_backs_off_with_jitter(op, figures):
         policy = client.settings.retry
         assert len(clock.sleeps) == 2
         for attempt, slept in enumerate(clock.sleeps, start=1):
-            assert 0 <= slept <= min(policy.backoff_cap, policy.backoff_base * 2 ** (attempt - 1))
+            assert 0 <= slept <= min(policy.backoff_cap, policy.throttled_backoff_base * 2 ** (attempt - 1))
         figures.faults_from_log(client.local_sandbox)
 
 
@@ -298,7 +298,8 @@ def test_b0_409_is_never_retried():
 def test_b0_defaults_match_the_contract():
     policy = RetryPolicy()
     assert (policy.read_attempts, policy.write_attempts) == (4, 3)
-    assert (policy.backoff_base, policy.backoff_cap) == (0.5, 8.0)
+    assert (policy.backoff_base, policy.throttled_backoff_base, policy.backoff_cap) == (0.5, 1.0, 8.0)
+    assert (policy.retry_budget, policy.retry_cost, policy.throttled_retry_cost) == (100, 5, 1)
     assert policy.retry_after_cap == 60.0
     assert policy.total_wait_cap == 120.0
     with inproc_client() as client:
@@ -380,7 +381,7 @@ def test_r3_malformed_retry_after_never_crashes(over_http, figures):
                     crashes += 1
             assert crashes == 0
             assert clock.sleeps[:2] == [2.0, 1.0]  # "1.5" and "0.503" rounded up; the rest backed off
-            assert all(s <= 0.5 for s in clock.sleeps[2:])
+            assert all(s <= client.settings.retry.throttled_backoff_base for s in clock.sleeps[2:])
         figures.add("r3_unhandled", crashes, transport="http" if over_http else "in-process")
         figures.faults("sandbox:429-malformed-retry-after", len(MALFORMED))
 
@@ -423,7 +424,7 @@ def test_r5_429_forever_gives_up_with_the_problem_details(figures):
         assert error.attempts == policy.read_attempts == 4
         assert len(clock.sleeps) == 3
         for attempt, slept in enumerate(clock.sleeps, start=1):
-            assert slept <= min(policy.backoff_cap, policy.backoff_base * 2 ** (attempt - 1))
+            assert slept <= min(policy.backoff_cap, policy.throttled_backoff_base * 2 ** (attempt - 1))
         text = str(error)
         assert "429" in text and "after 4 attempts" in text
         assert (error.title, error.detail, error.request_id) == ("Slow down", "quota exceeded", "req-42")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from arize_orgs_nb import BadRequestError, PaginationError
-from arize_orgs_nb.drain import DrainInterruptedError, DuplicateRowsWarning
+from arize_orgs_nb.drain import DrainInterruptedError, DuplicateRowsWarning, PagingStoppedError
 from arize_orgs_nb.frames import ORG_SCHEMA
 from arize_orgs_nb.sandbox import Sandbox
 from tests.reliability._support import ORGS, inproc_client, long_mode, org_json, scripted_client
@@ -53,6 +53,9 @@ def test_p2_has_more_without_a_cursor_is_an_error_not_a_stop(cursor, figures):
     assert (info.value.pages, info.value.rows) == (2, 6)
     assert len(adapter.calls) == 2
     assert "no cursor" in str(info.value)
+    assert isinstance(info.value, PagingStoppedError)  # the rows read are handed back
+    partial = info.value.partial_frame
+    assert len(partial) == 6 and list(partial.columns) == ORG_SCHEMA.names
     figures.faults("scripted:has-more-no-cursor")
 
 
