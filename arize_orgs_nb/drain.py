@@ -19,12 +19,13 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import pandas as pd
 
-from arize_orgs_nb.errors import OrgsNbError, PaginationError
+from arize_orgs_nb.errors import BadRequestError, OrgsNbError, PaginationError
 from arize_orgs_nb.frames import FrameSchema, RowBlock
 from arize_orgs_nb.pagination import PageInfo, Pager
 from arize_orgs_nb.transport import Transport, TransportEvent
 
 __all__ = [
+    "CursorRestartWarning",
     "Drain",
     "DrainInterruptedError",
     "DrainProgress",
@@ -41,6 +42,10 @@ T = TypeVar("T")
 
 class DuplicateRowsWarning(UserWarning):
     """The server sent the same id on two pages; the frame keeps it once."""
+
+
+class CursorRestartWarning(UserWarning):
+    """The server refused a cursor mid-drain; the drain read again from the first page."""
 
 
 @dataclass(frozen=True)
@@ -248,10 +253,7 @@ class Drain(Generic[T]):
         remove = self._transport.add_listener(on_wait)
         failure: OrgsNbError | None = None
         try:
-            # Each page is validated and turned into a block while the next one is on its way.
-            self._pager.consume(self._block, self._blocks.append)
-        except OrgsNbError as exc:
-            failure = exc
+            failure = self._consume()
         finally:
             remove()
             self._pager.on_page = None  # no drain <-> pager cycle left for the garbage collector
@@ -266,6 +268,42 @@ class Drain(Generic[T]):
         return self.frame()
 
     resume = run
+
+    def _consume(self) -> OrgsNbError | None:
+        """Read the remaining pages; the error that stopped them, if any.
+
+        A cursor the server refuses (400) -- expired, or issued before a deploy -- cannot be
+        resumed: the pager then starts again from the first page, once per run, keeping the
+        rows so far and adding only the ones not seen yet.
+        """
+        restarted = False
+        while True:
+            try:
+                # Each page is validated and turned into a block while the next one is on its way.
+                self._pager.consume(self._block, self._blocks.append)
+            except BadRequestError as exc:
+                if restarted or self._pager.cursor is None:
+                    return exc  # the first page (the query itself) is refused: restarting cannot help
+                restarted = True
+                logger.warning(
+                    "%s drain: the server refused the cursor of page %d (%s); reading again from the "
+                    "first page, keeping the %d rows so far",
+                    self.kind,
+                    self._pager.pages + 1,
+                    exc.detail or exc.title,
+                    self.rows,
+                )
+                warnings.warn(
+                    f"the server refused a {self.kind} cursor (400: it may have expired); read again "
+                    f"from the first page, keeping the {self.rows} rows so far and adding only new ones",
+                    CursorRestartWarning,
+                    stacklevel=4,
+                )
+                self._pager.restart()
+            except OrgsNbError as exc:
+                return exc
+            else:
+                return None
 
     def _block(self, items: list[Any]) -> RowBlock:
         to_row = self._to_row

@@ -125,6 +125,8 @@ class Pager(Generic[T]):
     _pending: deque[T] = field(default_factory=deque, repr=False)
     _failure: PaginationError | None = field(default=None, repr=False)
     _stale_pages: int = field(default=0, repr=False)
+    _replayed_ids: frozenset[str] = field(default=frozenset(), repr=False)
+    _replay_pages: int = field(default=0, repr=False)
 
     def __iter__(self) -> Iterator[T]:
         """Yield the remaining items, fetching pages as needed; safe to call again to resume."""
@@ -252,6 +254,9 @@ class Pager(Generic[T]):
         dupes: list[str] = []
         this_page: set[str] = set()
         for item in items:
+            if item.id in self._replayed_ids and item.id not in this_page:
+                this_page.add(item.id)
+                continue  # read again after a restart: already handed out, not a duplicate
             if item.id in self._seen_ids or item.id in this_page:
                 dupes.append(item.id)
                 continue
@@ -275,7 +280,12 @@ class Pager(Generic[T]):
             self.duplicate_ids.append(dupe)
             logger.warning("id %r appeared on two pages; keeping the first", dupe)
         self._seen_ids.update(fresh_ids)
-        self._stale_pages = 0 if fresh_ids else self._stale_pages + 1
+        if fresh_ids:
+            self._stale_pages = self._replay_pages = 0
+        elif self._replay_pages > 0:
+            self._replay_pages -= 1  # a page read before the restart, read again
+        else:
+            self._stale_pages += 1
         if problem is None and meta.has_more and self._stale_pages >= self.max_stale_pages:
             problem = f"{self._stale_pages} pages in a row brought no new rows: paging would not end"
         if problem is not None:
@@ -293,6 +303,21 @@ class Pager(Generic[T]):
             if self.cursor is not None:
                 self._seen_cursors.add(self.cursor)
             self.cursor = meta.next_cursor
+
+    def restart(self) -> None:
+        """Read again from the first page, keeping every item handed out so far.
+
+        For a cursor the server no longer accepts (expired, or issued before a deploy): the pages
+        read again add only the items not seen yet, and the items read before are skipped
+        silently (they are not duplicates). Costs the pages already read, once more.
+        """
+        self._replayed_ids = frozenset(self._seen_ids)
+        self._replay_pages = self.pages
+        self._seen_cursors.clear()
+        self.cursor = None
+        self.done = False
+        self._failure = None
+        self._stale_pages = 0
 
     def _report(self, page_rows: int) -> None:
         if self.on_page is not None:

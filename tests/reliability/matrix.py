@@ -225,7 +225,12 @@ ROWS: dict[str, str | tuple[str, ...]] = {
     "B3/P6": B3 + "test_p6_p7_inserts_renames_and_deletes_between_pages",
     "B3/P7": B3 + "test_p6_p7_inserts_renames_and_deletes_between_pages",
     "B3/P8": B3 + "test_p8_page_37_of_100_fails_five_times_and_resumes_refetching_one_page",
-    "B3/P9": B3 + "test_p9_a_cursor_from_another_query_is_refused_by_the_server",
+    "B3/P9": (
+        B3 + "test_p9_a_cursor_from_another_query_is_refused_by_the_server",
+        B3 + "test_p9_a_refused_cursor_mid_drain_restarts_from_the_first_page_and_deduplicates",
+        B3 + "test_p9_a_second_refusal_in_one_run_stops_and_resuming_restarts_again",
+        B3 + "test_p9_a_refused_first_page_is_not_restarted",
+    ),
     "B3/P10": B3 + "test_p10_bad_limits_fail_before_any_request",
     "B3/P11": (
         B3 + "test_p11_max_rows_truncates_visibly",
@@ -350,7 +355,6 @@ GAPS: dict[str, str] = {
     "B2/B9": "a member plan naming a deleted org is refused (error), not dropped with a warning",
     "B2/B12": "the exact name OR the id confirms; the spec wants both",
     "B3/P6": "no consistent=False flag on a frame drained while the account changed",
-    "B3/P9": "a stale or foreign cursor is a 400 error; the drain does not restart and de-duplicate",
     "B3/P11": "no max_pages; max_rows truncates visibly and max_stale_pages bounds pages without new rows",
     "B4/S4b": "loopback http is allowed without a one-time warning",
     "B4/S10": "organizations.delete() itself needs no confirmation (SDK parity); plans, CLI and widgets do",

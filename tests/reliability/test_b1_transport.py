@@ -8,7 +8,6 @@ loopback HTTP and the fault proxy.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import shutil
 import socket
@@ -629,7 +628,7 @@ def test_b0_reads_can_be_paced_too():
 
 
 def test_b0_pacing_spaces_writes_sent_by_many_threads():
-    """Real threads, real clock: 4 workers, 12 writes at 20/s, burst 1 -> >= 11 x 50 ms, in order."""
+    """Real threads, real clock: 4 workers, 12 writes at 20/s, burst 1: the k-th write at >= k x 50 ms."""
     with (
         Sandbox(api_key="k", orgs=12) as server,
         http_client(
@@ -651,9 +650,9 @@ def test_b0_pacing_spaces_writes_sent_by_many_threads():
         )
     assert result.ok and len(sends) == 12
     sends.sort()
-    assert sends[-1] - sends[0] >= 11 * 0.05 - 0.01
-    gaps = [b - a for a, b in itertools.pairwise(sends)]
-    assert min(gaps) >= 0.05 - 0.01  # never two writes closer than the rate allows (10 ms slack)
+    # The k-th write leaves no sooner than k / rate after the first (each thread sleeps until its
+    # reserved slot; waking up late can shorten the gap to the next one, never the schedule).
+    assert all(t - sends[0] >= k * 0.05 - 0.01 for k, t in enumerate(sends))
 
 
 def test_r17_a_403_fails_its_row_and_the_others_continue(figures):

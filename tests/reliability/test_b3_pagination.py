@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from arize_orgs_nb import BadRequestError, PaginationError
-from arize_orgs_nb.drain import DrainInterruptedError, DuplicateRowsWarning, PagingStoppedError
+from arize_orgs_nb.drain import (
+    CursorRestartWarning,
+    DrainInterruptedError,
+    DuplicateRowsWarning,
+    PagingStoppedError,
+)
 from arize_orgs_nb.frames import ORG_SCHEMA
 from arize_orgs_nb.sandbox import Sandbox
 from tests.reliability._support import ORGS, inproc_client, long_mode, org_json, scripted_client
@@ -186,6 +191,50 @@ def test_p9_a_cursor_from_another_query_is_refused_by_the_server():
         with pytest.raises(BadRequestError):
             client.organizations.list(name="b", limit=2, cursor=first.pagination.next_cursor)
         assert len(client.local_sandbox.log) == 1  # a 400 is not retried
+
+
+def test_p9_a_refused_cursor_mid_drain_restarts_from_the_first_page_and_deduplicates(figures):
+    """A 400 on page 4 (a cursor that expired): read again from page 1, rows exact, one warning."""
+    with inproc_client(orgs=250) as client:
+        server = client.local_sandbox
+
+        def expire_next_cursor(progress: Any) -> None:
+            if progress.pages == 2:  # page 3 is already on its way: page 4's request is refused
+                server.faults.add(status=400, method="GET", times=1)
+
+        with pytest.warns(CursorRestartWarning, match="read again from the first page"):
+            frame = client.organizations.to_frame(page_size=50, progress=expire_next_cursor)
+        assert len(frame) == 250 and frame["id"].is_unique
+        assert set(frame["id"]) == {o["id"] for o in server.state.orgs()}
+        gets = [r for r in server.log.records() if r.method == "GET"]
+        assert [r.status for r in gets].count(400) == 1
+        assert len(gets) == 4 + 5  # pages 1-3 and the refused one, then all 5 again
+        figures.add("p9_requests_for_5_pages_after_a_refused_cursor", len(gets))
+
+
+def test_p9_a_second_refusal_in_one_run_stops_and_resuming_restarts_again():
+    with inproc_client(orgs=250) as client:
+        server = client.local_sandbox
+
+        def refuse(progress: Any) -> None:
+            if progress.pages in (2, 5):
+                server.faults.add(status=400, method="GET", times=1)
+
+        with pytest.warns(CursorRestartWarning), pytest.raises(DrainInterruptedError) as info:
+            client.organizations.to_frame(page_size=50, progress=refuse)
+        kept = info.value.rows
+        assert 0 < kept < 250
+        frame = info.value.drain.resume()
+        assert len(frame) == 250 and frame["id"].is_unique
+
+
+def test_p9_a_refused_first_page_is_not_restarted():
+    with inproc_client(orgs=30) as client:
+        client.local_sandbox.faults.add(status=400, method="GET", times=1)
+        with pytest.raises(DrainInterruptedError) as info:
+            client.organizations.to_frame(progress=False)
+        assert isinstance(info.value.__cause__, BadRequestError)
+        assert len(client.local_sandbox.log) == 1
 
 
 @pytest.mark.parametrize("limit", [0, 101, -1, "50", 1.5, True, None])

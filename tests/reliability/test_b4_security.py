@@ -166,6 +166,9 @@ def _provoke(client: ArizeOrgs, server: Sandbox, scan: Scan) -> list[BaseExcepti
     expect("create-ambiguous", lambda: orgs.create(name="Never"))
     server.faults.add(status=503, method="GET", times=4)
     expect("drain-interrupted", lambda: orgs.to_frame(progress=False))
+    loop = {"organizations": [], "pagination": {"has_more": True}}  # more pages, but no cursor
+    server.faults.add(status=200, body=json.dumps(loop), content_type="application/json", method="GET")
+    expect("paging-stopped", lambda: orgs.to_frame(progress=False))
     expect("name-not-found", lambda: orgs.get(organization="No Such Org"))
     expect("bad-limit", lambda: orgs.list(limit=0))
     expect("bad-role", lambda: orgs.add_user(organization=org.id, user_id="x", role="member"))

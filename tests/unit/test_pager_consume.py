@@ -233,3 +233,33 @@ def test_consume_gives_exactly_what_iterating_gives(n, size, fail_at, dupes):
     assert pager.pages == len(pages) and pager.rows == len(wanted)
     # every failure costs exactly one more request: nothing else is ever fetched twice
     assert len(server.requests) == len(pages) + failures
+
+
+def test_a_restarted_pager_skips_what_it_handed_out_silently_and_is_not_stalled_by_the_replay():
+    server = Server(pages_of(60, 10))
+    server.fail_at = {5}  # page 5's request fails: as if its cursor had expired
+    rows: list[str] = []
+    pager = Pager(fetch=server.fetch, parse=parse, max_stale_pages=2)
+    with pytest.raises(ServerError):
+        pager.consume(ids, rows.extend)
+    assert rows == [f"id{i}" for i in range(40)] and pager.cursor == "c5"
+    pager.restart()
+    pager.consume(ids, rows.extend)
+    assert rows == [f"id{i}" for i in range(60)]  # 4 pages replayed (more than max_stale_pages)
+    assert pager.duplicate_ids == [] and pager.done and pager.rows == 60
+    assert server.requests == [None, "c2", "c3", "c4", "c5", None, "c2", "c3", "c4", "c5", "c6"]
+
+
+def test_after_the_replay_a_server_that_brings_nothing_new_is_still_stopped():
+    server = Server([["a"], ["b"]] * 20)  # fresh cursors forever, the same two ids
+    rows: list[str] = []
+    pager = Pager(fetch=server.fetch, parse=parse, max_stale_pages=3)
+    with pytest.raises(PaginationError, match="brought no new rows"):
+        pager.consume(ids, rows.extend)
+    assert pager.pages == 5  # 2 new, then 3 stale
+    server.requests.clear()
+    pager.restart()
+    with pytest.raises(PaginationError, match="brought no new rows"):
+        pager.consume(ids, rows.extend)
+    assert rows == ["a", "b"]
+    assert 8 <= len(server.requests) <= 9  # the 5 pages read before, 3 stale ones (1 fetched ahead)
