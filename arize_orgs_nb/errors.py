@@ -228,7 +228,37 @@ class AuthenticationError(ApiError):
 
 
 class PermissionDeniedError(ApiError):
-    """403: the key may not do this (for example, it is not an organization admin)."""
+    """403: the key may not do this. The message names the role the call needs (:attr:`hint`)."""
+
+    @property
+    def hint(self) -> str:
+        """The least privilege this call needs, as the API documents it."""
+        return permission_hint(self.method, self.path)
+
+    def _message(self) -> str:
+        return f"{super()._message()} -- {self.hint}"
+
+
+def permission_hint(method: str, path: str) -> str:
+    """What an API key needs for a call that was refused with 403 (ARIZE_ORGS_API.md §3-§5).
+
+    Args:
+        method: HTTP method of the call.
+        path: its path (no query string).
+
+    Returns:
+        One sentence naming the role.
+    """
+    parts = [p for p in path.split("/") if p]  # v2, organizations, <id>, users, <user id>
+    if parts[1:2] == ["users"]:
+        return "listing users needs an account admin or member key, or USER_READ at account level"
+    if len(parts) >= 4 and parts[3] == "users":
+        return "changing an organization's members needs a key of an admin of that organization"
+    if len(parts) == 2 and method == "POST":
+        return "creating organizations needs an account admin key"
+    if len(parts) == 3 and method in ("PATCH", "DELETE"):
+        return "changing or deleting an organization needs a key of an admin of that organization"
+    return "the key lacks the role this call needs (an account or organization admin key)"
 
 
 class NotFoundError(ApiError, LookupError):

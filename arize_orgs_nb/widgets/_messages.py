@@ -153,7 +153,7 @@ def describe_error(error: BaseException, *, host: str | None = None) -> tuple[st
     elif isinstance(error, AuthenticationError):
         message = "the API key was refused (401): check ARIZE_API_KEY"
     elif isinstance(error, PermissionDeniedError):
-        message = "your key may not do this: it needs organization admin (403)"
+        message = f"your key may not do this (403): {error.hint}"
     elif isinstance(error, NotFoundError):
         message = "not found: it may have been deleted (404); refresh the list"
     elif isinstance(error, UnprocessableEntityError):

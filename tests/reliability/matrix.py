@@ -142,6 +142,7 @@ ROWS: dict[str, str | tuple[str, ...]] = {
     ),
     "B1/R17": (
         B1 + "test_r17_a_403_fails_its_row_and_the_others_continue",
+        "tests/unit/test_retry_policy.py::test_a_403_names_the_least_privilege_the_call_needs",
         WIDGETS + "test_actions_and_messages.py::test_every_error_class_has_a_one_line_message",
     ),
     "B1/R18": B1 + "test_r18_tls_failure_is_one_attempt_with_a_clear_message",
@@ -344,10 +345,6 @@ GAPS: dict[str, str] = {
         "100-page drain would take 10 s, against the drain target of 1.10 x pages x round trip"
     ),
     "B1/R7": "the adopted create is not marked outcome='reconciled'; it is an ordinary success",
-    "B1/R17": (
-        "the core 403 error carries the server's text only; the least-privilege hint is in the "
-        "widget messages"
-    ),
     "B2/B4": "terminal statuses are applied/failed/skipped (no separate reconciled or skipped-dependency)",
     "B2/B8": (
         "org and member edits are separate plans: member rows for a failed create are refused at plan time"

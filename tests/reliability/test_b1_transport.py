@@ -666,6 +666,8 @@ def test_r17_a_403_fails_its_row_and_the_others_continue(figures):
         )
         statuses = {o.change.org_id: (o.status, o.http_status) for o in result.outcomes}
         assert statuses.pop(target) == ("failed", 403)
+        (refused,) = [o for o in result.outcomes if o.change.org_id == target]
+        assert "needs a key of an admin of that organization" in str(refused.error)  # least privilege
         assert set(statuses.values()) == {("applied", 200)}
         assert server.log.count(method="PATCH") == 5
         figures.faults_from_log(server)

@@ -1,3 +1,4 @@
+import pickle
 import random
 import threading
 
@@ -7,7 +8,7 @@ from hypothesis import strategies as st
 
 from arize_orgs_nb import ArizeOrgs
 from arize_orgs_nb.config import RetryPolicy
-from arize_orgs_nb.errors import ConfigError, ServerError
+from arize_orgs_nb.errors import ConfigError, PermissionDeniedError, ServerError
 from arize_orgs_nb.retry_budget import RetryBudget
 from arize_orgs_nb.transport import Mode, _Failure, backoff_delay, decide, parse_retry_after
 
@@ -203,3 +204,22 @@ def test_no_budget_means_every_call_gets_all_its_attempts():
             with pytest.raises(ServerError):
                 client.organizations.get(organization=org_id)
         assert len(server.log) == 30 * 4
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "needs"),
+    [
+        ("POST", "/v2/organizations", "account admin key"),
+        ("PATCH", "/v2/organizations/T3Jn", "admin of that organization"),
+        ("DELETE", "/v2/organizations/T3Jn", "admin of that organization"),
+        ("POST", "/v2/organizations/T3Jn/users", "admin of that organization"),
+        ("DELETE", "/v2/organizations/T3Jn/users/VXNl", "admin of that organization"),
+        ("GET", "/v2/users", "USER_READ"),
+        ("GET", "/v2/organizations", "account or organization admin"),
+    ],
+)
+def test_a_403_names_the_least_privilege_the_call_needs(method, path, needs):
+    error = PermissionDeniedError(status=403, method=method, path=path, detail="forbidden")
+    assert needs in error.hint and needs in str(error)
+    assert str(error).startswith(f"{method} {path} -> 403 Forbidden: forbidden")
+    assert str(pickle.loads(pickle.dumps(error))) == str(error)

@@ -46,7 +46,10 @@ def api_error(cls, status, **kw):
     [
         (api_error(BadRequestError, 400, detail="name must not be blank"), "(400): name must not be blank"),
         (api_error(AuthenticationError, 401), "the API key was refused"),
-        (api_error(PermissionDeniedError, 403), "your key may not do this: it needs organization admin"),
+        (
+            api_error(PermissionDeniedError, 403),
+            "your key may not do this (403): creating organizations needs an account admin key",
+        ),
         (api_error(NotFoundError, 404), "not found: it may have been deleted"),
         (api_error(ConflictError, 409), "name already taken"),
         (

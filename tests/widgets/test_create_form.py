@@ -99,7 +99,7 @@ def test_edge_whitespace_is_a_warning_and_the_name_is_sent_as_typed(wclient, syn
     [
         ({"status": 400}, "the server refused the request (400): injected fault"),
         ({"status": 401}, "the API key was refused (401)"),
-        ({"status": 403}, "your key may not do this: it needs organization admin (403)"),
+        ({"status": 403}, "your key may not do this (403): creating organizations needs an account admin"),
         ({"status": 404}, "not found: it may have been deleted (404)"),
         ({"status": 409}, "name already taken"),
         ({"status": 422}, "the server could not process the request (422): injected fault"),
