@@ -55,6 +55,9 @@ class Outcome:
         attempts: HTTP attempts made (retries included).
         seconds: time spent.
         result_id: the new organization's id, for creates.
+        reconciled: the change was confirmed on the server rather than by its own answer: a
+            create whose answer was lost, found under its name and adopted; or, when resuming
+            after a crash, a change found already done (and not sent again).
     """
 
     change: Change
@@ -64,6 +67,7 @@ class Outcome:
     attempts: int = 0
     seconds: float = 0.0
     result_id: str | None = None
+    reconciled: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ class ApplyResult:
         return retry
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per change: op, organization, user, status, http_status, error, attempts, seconds."""
+        """One row per change: op, organization, user, status, reconciled, HTTP status, error, attempts."""
         rows = [
             {
                 "op": o.change.op.value,
@@ -140,6 +144,7 @@ class ApplyResult:
                 "user": o.change.user_email,
                 "after": ", ".join(f"{k}={v!r}" for k, v in sorted(o.change.after.items())),
                 "status": o.status,
+                "reconciled": o.reconciled,
                 "http_status": o.http_status,
                 "error": o.error,
                 "attempts": o.attempts,
@@ -155,6 +160,7 @@ class ApplyResult:
             "user",
             "after",
             "status",
+            "reconciled",
             "http_status",
             "error",
             "attempts",
@@ -382,11 +388,12 @@ class Applier:
         started = self._clock()
         self._journal.started(run.apply_id, change.key)
         result_id: str | None = None
+        reconciled = False
         try:
             if change.key in reconcile and self._already_done(change):
-                result_id = self._created_id(change)
+                result_id, reconciled = self._created_id(change), True
             else:
-                result_id = self._send(change, temp)
+                result_id, reconciled = self._send(change, temp)
         except OrgsNbError as exc:
             status = exc.status if isinstance(exc, ApiError) else 0
             if isinstance(exc, AuthenticationError):
@@ -395,7 +402,14 @@ class Applier:
             outcome = Outcome(change, "failed", status, str(exc), attempts.count, self._clock() - started)
         else:
             outcome = Outcome(
-                change, "applied", attempts.status, None, attempts.count, self._clock() - started, result_id
+                change,
+                "applied",
+                attempts.status,
+                None,
+                attempts.count,
+                self._clock() - started,
+                result_id,
+                reconciled,
             )
         if temp is not None and outcome.status == "applied":
             return  # the temporary step; the change completes in a later layer
@@ -416,12 +430,15 @@ class Applier:
             run.outcomes[outcome.change.key] = outcome
         run.on_done()
 
-    def _send(self, change: Change, temp: str | None) -> str | None:
+    def _send(self, change: Change, temp: str | None) -> tuple[str | None, bool]:
+        """Send one change: (the new org's id for a create, whether the create was adopted)."""
         orgs = self._orgs
         org_id = change.org_id or ""
         if change.op is Op.CREATE:
-            created = orgs.create(name=str(change.after["name"]), description=change.after.get("description"))
-            return created.id
+            created, adopted = orgs.create_or_adopt(
+                name=str(change.after["name"]), description=change.after.get("description")
+            )
+            return created.id, adopted
         if change.op is Op.RENAME:
             orgs.update(organization=org_id, name=temp or str(change.after["name"]))
         elif change.op is Op.DESCRIBE:
@@ -432,7 +449,7 @@ class Applier:
             orgs.remove_user(organization=org_id, user_id=str(change.user_id))
         elif change.op is Op.DELETE:
             orgs.delete(organization=org_id)
-        return None
+        return None, False
 
     def _already_done(self, change: Change) -> bool:
         """For a change sent before a crash with no recorded answer: did it land?"""

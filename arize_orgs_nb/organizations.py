@@ -294,19 +294,45 @@ class Organizations:
             ConflictError: the name is already taken (409).
             PermissionDeniedError: the key may not create organizations (403).
         """
+        return self.create_or_adopt(name=name, description=description)[0]
+
+    def create_or_adopt(self, *, name: str, description: str | None = None) -> tuple[Organization, bool]:
+        """:meth:`create`, also saying whether the organization was adopted rather than answered.
+
+        Args:
+            name: as for :meth:`create`.
+            description: as for :meth:`create`.
+
+        Returns:
+            The organization, and ``True`` when the create's answer was lost and the organization
+            was found under its name afterwards (reconciled: it was created once, by this call
+            or by its lost attempt), ``False`` when the server answered the create.
+
+        Raises:
+            ValueError: as for :meth:`create`.
+            ConflictError: the name is taken by another organization (409).
+            PermissionDeniedError: the key may not create organizations (403).
+        """
         body = _request(CreateOrganizationRequest, name=name, description=description).to_body()
+        adopted = False
         try:
             data = self._transport.request("POST", _BASE, body=body, mode=Mode.CREATE)
         except (TransportError, ServerError) as exc:
             if not exc.ambiguous:
                 raise
-            data = self._reconcile_create(name, body, exc)
+            data, adopted = self._reconcile_create(name, body, exc)
         org = parse_model(Organization, data, "organization")
         self._index.observe([org])
-        return org
+        return org, adopted
 
-    def _reconcile_create(self, name: str, body: dict[str, object], error: OrgsNbError) -> object:
-        """After an ambiguous create: adopt the org if the server has it, else send once more."""
+    def _reconcile_create(
+        self, name: str, body: dict[str, object], error: OrgsNbError
+    ) -> tuple[object, bool]:
+        """After an ambiguous create: adopt the org if the server has it, else send once more.
+
+        Returns:
+            The organization's JSON, and whether it was adopted (found) rather than answered.
+        """
         # %r: the error carries the server's text, which must not forge log lines (RELIABILITY S9).
         logger.warning("create %r got no clear answer (%r); looking it up before retrying", name, str(error))
         for attempt in range(3):
@@ -319,16 +345,16 @@ class Organizations:
             except OrgsNbError:
                 raise error from None
             logger.warning("create %r: the name exists (%s); adopting it if it is ours", name, org_id)
-            return self._adopt(name, org_id, body)
+            return self._adopt(name, org_id, body), True
         try:
-            return self._transport.request("POST", _BASE, body=body, mode=Mode.CREATE)
+            return self._transport.request("POST", _BASE, body=body, mode=Mode.CREATE), False
         except ConflictError as conflict:
             # The first attempt did land after all; adopt it rather than fail.
             try:
                 org_id = self._index.lookup(name)
             except NameNotFoundError:
                 raise conflict from None  # taken by another org under another case: a plain 409
-            return self._adopt(name, org_id, body)
+            return self._adopt(name, org_id, body), True
 
     def _adopt(self, name: str, org_id: str, body: dict[str, object]) -> object:
         """Return the org found under our name, if it is ours: same description (RELIABILITY R9).

@@ -111,7 +111,7 @@ def _cell(markup: str, *classes: str) -> Any:  # noqa: ANN401 - an ipywidgets wi
 
 def _result_html(outcome: ApplyOutcome) -> str:
     color = _STATUS_COLORS.get(outcome.status, "inherit")
-    bits = [outcome.status]
+    bits = [f"{outcome.status} (reconciled)" if outcome.reconciled else outcome.status]
     if outcome.http_status:
         bits.append(f"HTTP {outcome.http_status}")
     bits.append(f"{outcome.attempts} attempt{'' if outcome.attempts == 1 else 's'}")

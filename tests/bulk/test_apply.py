@@ -202,6 +202,7 @@ def test_per_row_outcomes_and_retry_of_failures():
             "user",
             "after",
             "status",
+            "reconciled",
             "http_status",
             "error",
             "attempts",
@@ -349,6 +350,8 @@ def test_an_apply_killed_after_k_writes_resumes_without_repeating(tmp_path, k):
             result = client.journal.resume(unfinished)
             assert result is not None and result.ok
             assert client.journal.unfinished() == []
+            # the k-th write landed but its answer was never recorded: found done, not resent
+            assert [o.reconciled for o in result.outcomes] == [True] + [False] * (20 - k)
         patched = [r.path for r in server.log.records() if r.method == "PATCH"]
         assert len(patched) == len(set(patched)) == 20  # every org patched exactly once
         assert all(o["description"] == f"v2 {o['name']}" for o in server.state.orgs())

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import pytest
 import requests
 import urllib3.exceptions
@@ -450,8 +451,8 @@ def test_r7_create_committed_then_reset_is_adopted_not_resent(figures):
         server = client.local_sandbox
         for i in range(runs):
             server.faults.add(drop="after", method="POST", path=ORGS)
-            org = client.organizations.create(name=f"Once {i}", description="d")
-            assert org.name == f"Once {i}"
+            org, adopted = client.organizations.create_or_adopt(name=f"Once {i}", description="d")
+            assert org.name == f"Once {i}" and adopted  # outcome: reconciled
         names = [o["name"] for o in server.state.orgs()]
         posts = server.log.count(method="POST")
         assert sorted(names) == sorted(f"Once {i}" for i in range(runs))
@@ -459,6 +460,25 @@ def test_r7_create_committed_then_reset_is_adopted_not_resent(figures):
         figures.add("r7_runs", runs)
         figures.add("duplicates", len(names) - len(set(names)), row="R7")
         figures.faults_from_log(server)
+
+
+def test_r7_a_bulk_create_adopted_after_a_lost_answer_is_marked_reconciled():
+    with inproc_client() as client:
+        server = client.local_sandbox
+        base = client.organizations.to_frame(progress=False)
+        edited = pd.concat(
+            [base, pd.DataFrame({"name": ["Lost answer", "Clean answer"], "description": ["a", "b"]})],
+            ignore_index=True,
+        )
+        server.faults.add(drop="after", method="POST", path=ORGS, times=1)
+        result = client.organizations.plan(edited, base=base).apply(workers=1, progress=False)
+        assert result.ok and server.log.count(method="POST") == 2  # nothing sent twice
+        by_name = {o.change.org_name: o for o in result.outcomes}
+        assert by_name["Lost answer"].reconciled and by_name["Lost answer"].status == "applied"
+        assert not by_name["Clean answer"].reconciled
+        frame = result.to_frame().set_index("organization")
+        assert frame.loc["Lost answer", "reconciled"] and not frame.loc["Clean answer", "reconciled"]
+        assert frame.loc["Lost answer", "organization_id"] == server.state.orgs()[0]["id"]
 
 
 def test_r7_over_a_real_connection_reset(figures):
@@ -479,7 +499,8 @@ def test_r8_create_reset_before_commit_is_sent_again(figures):
     with inproc_client() as client:
         server = client.local_sandbox
         server.faults.add(drop="before", method="POST", path=ORGS)
-        org = client.organizations.create(name="Second try")
+        org, adopted = client.organizations.create_or_adopt(name="Second try")
+        assert not adopted  # nothing had landed: the second POST's answer made it
         assert [o["id"] for o in server.state.orgs()] == [org.id]
         assert server.log.count(method="POST") == 2
         figures.faults_from_log(server)
