@@ -286,7 +286,7 @@ class Drain(Generic[T]):
                     return exc  # the first page (the query itself) is refused: restarting cannot help
                 restarted = True
                 logger.warning(
-                    "%s drain: the server refused the cursor of page %d (%s); reading again from the "
+                    "%s drain: the server refused the cursor of page %d (%r); reading again from the "
                     "first page, keeping the %d rows so far",
                     self.kind,
                     self._pager.pages + 1,
