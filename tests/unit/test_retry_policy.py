@@ -57,25 +57,14 @@ def test_backoff_is_full_jitter_under_a_growing_cap():
 
 def test_a_429_without_retry_after_backs_off_from_the_throttled_base():
     rng = random.Random(0)
-    throttled = [
-        decide(
-            mode=Mode.IDEMPOTENT,
-            status=429,
-            failure=None,
-            retry_after=None,
-            attempt=1,
-            policy=POLICY,
-            rng=rng,
-        ).delay
-        for _ in range(2000)
-    ]
+    throttled = [_decide(Mode.IDEMPOTENT, status=429, rng=rng).delay for _ in range(2000)]
     assert all(0 <= d <= POLICY.throttled_backoff_base for d in throttled)
     assert max(throttled) > POLICY.backoff_base  # the 1 s base, not the 0.5 s one
     transient = [backoff_delay(1, POLICY, rng) for _ in range(2000)]
     assert max(transient) <= POLICY.backoff_base
 
 
-def _decide(mode, status=None, failure=None, retry_after=None, attempt=1):
+def _decide(mode, status=None, failure=None, retry_after=None, attempt=1, rng=None):
     return decide(
         mode=mode,
         status=status,
@@ -83,7 +72,7 @@ def _decide(mode, status=None, failure=None, retry_after=None, attempt=1):
         retry_after=retry_after,
         attempt=attempt,
         policy=POLICY,
-        rng=random.Random(0),
+        rng=rng or random.Random(0),
     )
 
 
