@@ -504,7 +504,6 @@ class Transport:
             ProtocolError: an answer the contract does not allow.
         """
         policy = self.settings.retry
-        url = self.settings.base_url + path
         query = {k: v for k, v in (params or {}).items() if v is not None}
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Content-Type": "application/json"} if data is not None else {}
@@ -519,7 +518,7 @@ class Transport:
             failure: _Failure | None = None
             response: RawReply | None = None
             try:
-                response = self._send(method, url, query, data, headers, on_sent)
+                response = self._send(method, path, query, data, headers, on_sent)
             except (
                 requests.RequestException,
                 urllib3.exceptions.HTTPError,
@@ -637,48 +636,45 @@ class Transport:
     def _send(
         self,
         method: str,
-        url: str,
+        path: str,
         query: Mapping[str, Any],
         data: bytes | None,
         headers: Mapping[str, str],
         on_sent: Callable[[], None] | None,
     ) -> RawReply:
         """One HTTP exchange: our own connections, urllib3 (via a proxy), or the injected session."""
-        if self._conns is not None:
-            target = url[len(self.settings.base_url) :]
-            if query:
-                target += "?" + urlencode(query, doseq=True, quote_via=quote)
-            request_headers = {**_BASE_HEADERS, **headers, "Authorization": self._auth.header_value()}
-            return self._conns.request(method, target, body=data, headers=request_headers, on_sent=on_sent)
-        if on_sent is not None:  # neither stack below says when the request is written
-            on_sent()
-        if self._pool is not None:
-            full_url = f"{url}?{urlencode(query, doseq=True, quote_via=quote)}" if query else url
-            request_headers = {**_BASE_HEADERS, **headers}
-            request_headers["Authorization"] = self._auth.header_value()
-            reply = self._pool.urlopen(
+        if self._session is not None:
+            if on_sent is not None:  # requests does not say when the request is written
+                on_sent()
+            response = self._session.request(
                 method,
-                full_url,
-                body=data,
-                headers=request_headers,
-                retries=False,
-                redirect=False,
-                timeout=self._timeout,
-                preload_content=True,
+                self.settings.base_url + path,
+                params=query,
+                data=data,
+                headers=dict(headers),
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                allow_redirects=False,
+                verify=self.settings.verify,
             )
-            return RawReply(reply.status, reply.headers, reply.data, reply.reason)
-        assert self._session is not None  # noqa: S101 - one of the two is always set
-        response = self._session.request(
+            return RawReply(response.status_code, response.headers, response.content, response.reason)
+        target = f"{path}?{urlencode(query, doseq=True, quote_via=quote)}" if query else path
+        request_headers = {**_BASE_HEADERS, **headers, "Authorization": self._auth.header_value()}
+        if self._conns is not None:
+            return self._conns.request(method, target, body=data, headers=request_headers, on_sent=on_sent)
+        if on_sent is not None:  # urllib3 does not say when the request is written
+            on_sent()
+        assert self._pool is not None  # noqa: S101 - no session and no own pool: behind a proxy
+        reply = self._pool.urlopen(
             method,
-            url,
-            params=query,
-            data=data,
-            headers=dict(headers),
-            timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-            allow_redirects=False,
-            verify=self.settings.verify,
+            self.settings.base_url + target,
+            body=data,
+            headers=request_headers,
+            retries=False,
+            redirect=False,
+            timeout=self._timeout,
+            preload_content=True,
         )
-        return RawReply(response.status_code, response.headers, response.content, response.reason)
+        return RawReply(reply.status, reply.headers, reply.data, reply.reason)
 
     def _decode_success(self, response: RawReply, method: str, path: str) -> Any:  # noqa: ANN401
         if response.status == 204 or not response.content:
