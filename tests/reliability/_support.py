@@ -76,6 +76,20 @@ class Figures:
             self.add("faults_injected", count, kind=kind)
 
 
+def op_route(op: str, org_id: str, user_id: str) -> tuple[str, str]:
+    """(method, path) on the wire of one of the seven organization calls, by its SDK name."""
+    org = f"{ORGS}/{org_id}"
+    return {
+        "list": ("GET", ORGS),
+        "get": ("GET", org),
+        "create": ("POST", ORGS),
+        "update": ("PATCH", org),
+        "delete": ("DELETE", org),
+        "add_user": ("POST", f"{org}/users"),
+        "remove_user": ("DELETE", f"{org}/users/{user_id}"),
+    }[op]
+
+
 def writes(server: Sandbox) -> int:
     """Write requests the sandbox received."""
     return sum(server.log.count(method=m) for m in WRITES)

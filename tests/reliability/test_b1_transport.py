@@ -51,6 +51,7 @@ from tests.reliability._support import (
     host_of,
     http_client,
     inproc_client,
+    op_route,
     port_of,
     scale,
     timed,
@@ -78,17 +79,7 @@ def _setup(client: Any, op: str) -> Target:
     if op == "remove_user":
         client.organizations.add_user(organization=org["id"], user_id=user["id"], role="MEMBER")
     client.local_sandbox.log.clear()
-    paths = {
-        "list": ("GET", ORGS),
-        "get": ("GET", f"{ORGS}/{org['id']}"),
-        "create": ("POST", ORGS),
-        "update": ("PATCH", f"{ORGS}/{org['id']}"),
-        "delete": ("DELETE", f"{ORGS}/{org['id']}"),
-        "add_user": ("POST", f"{ORGS}/{org['id']}/users"),
-        "remove_user": ("DELETE", f"{ORGS}/{org['id']}/users/{user['id']}"),
-    }
-    method, path = paths[op]
-    return Target(org["id"], user["id"], method, path)
+    return Target(org["id"], user["id"], *op_route(op, org["id"], user["id"]))
 
 
 def _run(client: Any, op: str, t: Target) -> object:

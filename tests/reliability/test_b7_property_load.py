@@ -47,6 +47,7 @@ from tests.reliability._support import (
     http_client,
     inproc_client,
     long_mode,
+    op_route,
     percentile,
     port_of,
     rss_bytes,
@@ -580,15 +581,7 @@ def test_f6_every_operation_survives_every_toxic(grid_server, toxic, op, figures
     with http_client(proxy.host, api_key="k", retry=policy, timeout=(1.0, 0.25), sleep=nap) as client:
         if op == "remove_user":
             client.organizations.add_user(organization=org["id"], user_id=user["id"], role="MEMBER")
-        method, path = {
-            "list": ("GET", ORGS),
-            "get": ("GET", f"{ORGS}/{org['id']}"),
-            "create": ("POST", ORGS),
-            "update": ("PATCH", f"{ORGS}/{org['id']}"),
-            "delete": ("DELETE", f"{ORGS}/{org['id']}"),
-            "add_user": ("POST", f"{ORGS}/{org['id']}/users"),
-            "remove_user": ("DELETE", f"{ORGS}/{org['id']}/users/{user['id']}"),
-        }[op]
+        method, path = op_route(op, org["id"], user["id"])
         if toxic == "down":
             proxy.down(0.3)
         else:
