@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from arize_orgs_nb.apply import Applier, ApplyResult
+from arize_orgs_nb.apply import Applier, ApplyResult, carry_forward
 from arize_orgs_nb.changes import Change, Op
 from arize_orgs_nb.journal import Journal
 from arize_orgs_nb.plan import Plan
@@ -99,7 +99,13 @@ class JournalView:
         Renames go back, descriptions are restored, removed members are re-added with their
         previous role and role changes revert when the previous role is known. Creates are
         reverted only by a delete (destructive: it needs confirmation). Deleted organizations
-        cannot be restored; such changes are listed in the plan's ``not_undoable``.
+        cannot be restored; such changes are listed in the plan's ``left_out``. Only changes
+        the apply recorded as applied are inverted.
+
+        The undo plan expects what the apply left: each organization still bears the name and
+        description the apply gave it. If a colleague changed one since, applying the undo is
+        refused (``StalePlanError`` naming what changed; nothing is sent) unless ``force=True``,
+        so an undo never silently overwrites a later edit.
 
         Args:
             result: an :class:`ApplyResult`, or its ``apply_id``.
@@ -118,25 +124,36 @@ class JournalView:
                 not_undoable.append(f"{entry.change.op.value} {entry.change.org_name!r}: {reason}")
             else:
                 inverses.append(inverse)
-        return Plan("undo", inverses, applier=self._applier, not_undoable=not_undoable)
+        targets = carry_forward({}, [(c, "not sent", None) for c in inverses])
+        return Plan("undo", inverses, targets=targets, applier=self._applier, left_out=not_undoable)
 
     def unfinished(self) -> list[str]:
         """Ids of applies that were interrupted (a killed kernel) and have changes left."""
         return self.store.unfinished()
 
-    def resume(self, apply_id: str | None = None, *, workers: int = 8) -> ApplyResult | None:
+    def resume(
+        self, apply_id: str | None = None, *, workers: int = 8, force: bool = False
+    ) -> ApplyResult | None:
         """Finish an interrupted apply without repeating what it already did.
+
+        The rest is checked against the server first, like any plan: if the account changed
+        under it since (a colleague renamed, took a name, deleted), it is refused, naming what
+        changed, and nothing is sent, unless ``force=True``.
 
         Args:
             apply_id: which apply (default: the oldest unfinished one).
             workers: concurrent requests.
+            force: finish it even though the account changed since.
 
         Returns:
-            The outcome of the remaining changes, or None when nothing is unfinished.
+            The outcome of every change of that apply, or None when nothing is unfinished.
+
+        Raises:
+            StalePlanError: the account changed under the unfinished part (nothing sent).
         """
         pending = self.store.unfinished()
         if apply_id is None:
             if not pending:
                 return None
             apply_id = pending[0]
-        return self._applier.resume(apply_id, workers=workers)
+        return self._applier.resume(apply_id, workers=workers, force=force)

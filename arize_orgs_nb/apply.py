@@ -2,45 +2,57 @@
 
 Layer: above ``organizations``, ``plan`` and ``journal``. The order is: creates, renames (swaps
 and cycles through temporary names), descriptions, member roles, member removals, and deletes
-last. Workers share the client's transport, so one 429 pauses all of them (DESIGN §7). Every call
-is journaled (intent before, outcome after); API errors are collected per row, never raised
+last. Workers share the client's transport, so one 429 pauses all of them. Every call is
+journaled (intent before, outcome after); API errors are collected per row, never raised
 half-way; a 401 stops the rest of the apply at once.
+
+The account changes under you. Before it writes, every apply reads the account and compares it
+with what its plan expects (:class:`~arize_orgs_nb.changes.Expectation`): a fresh plan, a retry
+of what failed, an undo and a resume alike. A difference refuses the plan and names it, with
+nothing sent, unless ``force=True``. Even forced, an apply always ends: a rename whose new name is
+held by an organization the plan does not rename fails at once, with the holder's name, and so
+do the renames that wait for it. A swap or cycle that cannot finish reports the temporary name it
+left; ``result.failed().apply()`` finishes it.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
-from arize_orgs_nb.changes import Change, ConfirmationRequiredError, Op, StalePlanError
+from arize_orgs_nb.changes import Change, ConfirmationRequiredError, Expectation, Op, StalePlanError
 from arize_orgs_nb.errors import (
     ApiError,
     AuthenticationError,
-    NameNotFoundError,
     NotFoundError,
     OrgsNbError,
 )
-from arize_orgs_nb.journal import Journal
+from arize_orgs_nb.journal import Journal, JournalEntry
 from arize_orgs_nb.organizations import Organizations
-from arize_orgs_nb.plan import OrgState, Plan
+from arize_orgs_nb.plan import Plan
 from arize_orgs_nb.transport import Transport, TransportEvent
 
-__all__ = ["TEMP_PREFIX", "Applier", "ApplyProgress", "ApplyResult", "Outcome"]
+__all__ = ["TEMP_PREFIX", "Applier", "ApplyProgress", "ApplyResult", "Outcome", "carry_forward"]
 
 logger = logging.getLogger("arize_orgs_nb.apply")
 
 TEMP_PREFIX = "~aonb-tmp-"
-_PHASES = (Op.CREATE, Op.RENAME, Op.DESCRIBE, Op.SET_ROLE, Op.REMOVE_MEMBER, Op.DELETE)
+_LATER_PHASES = (Op.DESCRIBE, Op.SET_ROLE, Op.REMOVE_MEMBER, Op.DELETE)
+_ORG_OPS = (Op.CREATE, Op.RENAME, Op.DESCRIBE, Op.DELETE)
+# How a change ended, for what the server should show after it (see carry_forward).
+_HOW = {"applied": "applied", "failed": "uncertain", "started": "uncertain", "skipped": "not sent"}
+_HOW.update(pending="not sent", refused="not sent")
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,9 @@ class Outcome:
         result_id: the new organization's id, for creates.
         reconciled: the change was confirmed on the server rather than by its own answer: a
             create whose answer was lost, found under its name and adopted; or, when resuming
-            after a crash, a change found already done (and not sent again).
+            after a crash or retrying, a change found already done (and not sent again).
+        temporary_name: for a rename of a swap or cycle that did not finish, the temporary name
+            the organization was left under (``result.failed().apply()`` finishes it).
     """
 
     change: Change
@@ -68,6 +82,7 @@ class Outcome:
     seconds: float = 0.0
     result_id: str | None = None
     reconciled: bool = False
+    temporary_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,18 +135,15 @@ class ApplyResult:
         """A plan of only the changes that failed or were not attempted (retry with ``.apply()``).
 
         Its stale check expects what this apply left on the server: an organization whose rename
-        succeeded while its description failed is expected under its new name.
+        succeeded while its description failed is expected under its new name; one left under a
+        swap's temporary name is expected under it (the retry finishes the swap). A failed change
+        may have landed all the same (an unanswered call): the retry checks it on the server and
+        does not send it again when it is done. Anything else changed since is refused as stale.
         """
-        keys = {o.change.key for o in self.outcomes if o.status in ("failed", "skipped")}
-        retry = self.plan.select(keys)
-        for outcome in self.outcomes:
-            change = outcome.change
-            state = retry.targets.get(change.org_id or "")
-            if outcome.status == "applied" and state is not None:
-                retry.targets[str(change.org_id)] = OrgState(
-                    name=change.after.get("name") or state.name,
-                    description=change.after.get("description", state.description) or "",
-                )
+        retry = self.plan.select(o.change.key for o in self.outcomes if o.status in ("failed", "skipped"))
+        steps = [(o.change, _HOW[o.status], o.temporary_name) for o in self.outcomes]
+        retry.targets = carry_forward(retry.targets, steps, keep=retry.targets.keys())
+        retry.maybe_done = frozenset(o.change.key for o in self.outcomes if o.status == "failed")
         return retry
 
     def to_frame(self) -> pd.DataFrame:
@@ -147,6 +159,7 @@ class ApplyResult:
                 "reconciled": o.reconciled,
                 "http_status": o.http_status,
                 "error": o.error,
+                "temporary_name": o.temporary_name,
                 "attempts": o.attempts,
                 "seconds": round(o.seconds, 3),
                 "row": o.change.row,
@@ -163,6 +176,7 @@ class ApplyResult:
             "reconciled",
             "http_status",
             "error",
+            "temporary_name",
             "attempts",
             "seconds",
             "row",
@@ -172,6 +186,46 @@ class ApplyResult:
     def _repr_html_(self) -> str:
         table = self.to_frame().to_html(index=False, escape=True, na_rep="")
         return f"<p><b>{html.escape(self.summary(), quote=True)}</b></p>{table}"
+
+
+def carry_forward(
+    targets: Mapping[str, Expectation],
+    steps: Iterable[tuple[Change, str, str | None]],
+    *,
+    keep: Iterable[str] | None = None,
+) -> dict[str, Expectation]:
+    """What the server should show once some of a plan's changes ran.
+
+    Args:
+        targets: what the plan expected before it ran.
+        steps: ``(change, how it ended, temporary name)``: ``"applied"`` moves the expectation to
+            the change's new value; ``"uncertain"`` (failed, or sent with no answer recorded)
+            accepts the old value, the new one and the temporary name; ``"not sent"`` expects
+            the old value. A field the plan did not check is checked against the change's own
+            old value (``change.before``), so every write rests on what it replaces.
+        keep: the organizations to keep expectations for (default: all).
+
+    Returns:
+        The expectations, by organization id.
+    """
+    out = dict(targets)
+    for change, how, temp in steps:
+        if change.org_id is None or change.op not in _ORG_OPS:
+            continue
+        field = "description" if change.op is Op.DESCRIBE else "name"
+        new = None if change.op is Op.DELETE else change.after.get(field)
+        expected = out.get(change.org_id, Expectation(change.org_name))
+        if how != "applied":
+            expected = expected.requiring(field, change.before.get(field))
+        if how == "applied" or (how == "uncertain" and change.op is Op.DELETE):
+            expected = expected.moved(field, new)
+        elif how == "uncertain":
+            expected = expected.widened(field, new, temp)
+        out[change.org_id] = expected
+    if keep is None:
+        return out
+    wanted = set(keep)
+    return {k: v for k, v in out.items() if k in wanted}
 
 
 class _Attempts:
@@ -198,12 +252,48 @@ class _Attempts:
         return int(getattr(self._local, "status", 0))
 
 
+class _Account:
+    """The account as the apply last read it, kept current by its own writes.
+
+    ``None`` for ``now`` means it was not read (a memberships plan that names organizations by
+    id only): then nothing can be looked up here and changes are checked one by one.
+    """
+
+    def __init__(self, now: dict[str, tuple[str, str]] | None) -> None:
+        self.read = now is not None
+        self.orgs: dict[str, tuple[str, str]] = dict(now or {})
+        self._holder = {name.casefold(): org_id for org_id, (name, _) in self.orgs.items()}
+
+    def holder(self, name: str) -> str | None:
+        """The id of the organization that holds ``name`` (names are unique, case-insensitively)."""
+        return self._holder.get(name.casefold())
+
+    def name_of(self, org_id: str) -> str:
+        return self.orgs.get(org_id, ("", ""))[0]
+
+    def set(self, org_id: str, *, name: str | None = None, description: str | None = None) -> None:
+        old_name, old_description = self.orgs.get(org_id, ("", ""))
+        if name is not None:
+            if self._holder.get(old_name.casefold()) == org_id:
+                del self._holder[old_name.casefold()]
+            self._holder[name.casefold()] = org_id
+        self.orgs[org_id] = (name or old_name, old_description if description is None else description)
+
+    def drop(self, org_id: str) -> None:
+        name, _ = self.orgs.pop(org_id, ("", ""))
+        if self._holder.get(name.casefold()) == org_id:
+            del self._holder[name.casefold()]
+
+
 @dataclass
 class _Run:
     """State of one apply in progress."""
 
     apply_id: str
+    account: _Account
+    maybe_done: frozenset[str] = frozenset()
     outcomes: dict[str, Outcome] = field(default_factory=dict)
+    temps: dict[str, str] = field(default_factory=dict)
     aborted: str | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -250,150 +340,202 @@ class Applier:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         _check_confirmation(plan, confirm)
-        holders = self._check_fresh(plan, force=force)
-        apply_id = self._journal.begin(plan.kind, plan.summary(), plan.changes)
-        return self._run(
-            plan,
-            apply_id,
-            holders=holders,
-            workers=workers,
-            progress=progress,
-            reconcile=set(),
-            cancel=cancel,
-        )
+        account = self._check_fresh(plan, force=force)
+        apply_id = self._journal.begin(plan.kind, plan.summary(), plan.changes, plan.targets)
+        run = _Run(apply_id, account, plan.maybe_done, cancel=cancel or threading.Event())
+        return self._run(plan, run, workers=workers, progress=progress)
 
-    def resume(self, apply_id: str, *, workers: int = 8, progress: Any = None) -> ApplyResult:  # noqa: ANN401
+    def resume(
+        self,
+        apply_id: str,
+        *,
+        workers: int = 8,
+        progress: Any = None,  # noqa: ANN401
+        force: bool = False,
+    ) -> ApplyResult:
         """Finish an apply that was interrupted (a killed kernel): nothing done is done again.
 
-        Changes the journal records as sent but unanswered are checked on the server first.
+        The rest of the plan is checked against the server first, like any plan: it expects what
+        the interrupted apply left (its applied changes done; a change that was sent with no
+        answer recorded either way, or under its temporary name). Anything else changed since is
+        refused as stale, unless ``force``. A change sent but unanswered is checked on the server
+        and not sent again when it landed; a member removal answered "not a member" is done.
 
         Args:
             apply_id: the journal id of the interrupted apply.
             workers: concurrent requests.
             progress: as for :meth:`Plan.apply`.
+            force: apply the rest even if the account changed since.
 
         Returns:
-            The outcome of the remaining changes.
+            The outcome of every change of the apply: the ones it had finished, as recorded, and
+            the rest.
+
+        Raises:
+            StalePlanError: the account changed under the unfinished part (nothing sent).
         """
         entries = self._journal.entries(apply_id)
+        kind, planned = self._journal.plan_of(apply_id)
+        steps = [(e.change, _HOW[e.status], e.temp_name) for e in entries]
         todo = [e for e in entries if e.status in ("pending", "started")]
-        plan = Plan("resume", [e.change for e in todo], applier=self)
-        reconcile = {e.change.key for e in todo if e.status == "started"}
-        holders = _name_holders(self._current_orgs()) if any(c.op is Op.RENAME for c in plan) else {}
-        return self._run(
-            plan, apply_id, holders=holders, workers=workers, progress=progress, reconcile=reconcile
+        targets = carry_forward(planned, steps, keep={str(e.change.org_id) for e in todo})
+        plan = Plan(
+            kind,
+            [e.change for e in todo],
+            targets=targets,
+            applier=self,
+            maybe_done=[e.change.key for e in todo if e.status == "started"],
         )
+        account = self._check_fresh(plan, force=force)
+        run = _Run(apply_id, account, plan.maybe_done)
+        for entry in todo:
+            if entry.temp_name and account.name_of(str(entry.change.org_id)) == entry.temp_name:
+                run.temps[entry.change.key] = entry.temp_name
+        done = {e.change.key: _recorded(e) for e in entries if e.status not in ("pending", "started")}
+        result = self._run(plan, run, workers=workers, progress=progress)
+        whole = Plan(kind, [e.change for e in entries], targets=planned, applier=self)
+        outcomes = [done.get(e.change.key) or run.outcomes[e.change.key] for e in entries]
+        return ApplyResult(whole, outcomes, result.apply_id)
 
     # -- checks before any write -----------------------------------------------------------
 
-    def _check_fresh(self, plan: Plan, *, force: bool) -> dict[str, str]:
-        """Compare the plan's assumptions with the server now; return name holders for renames."""
-        org_ops = {Op.CREATE, Op.RENAME, Op.DESCRIBE, Op.DELETE}
-        if not any(c.op in org_ops for c in plan.changes):
-            return {}
+    def _check_fresh(self, plan: Plan, *, force: bool) -> _Account:
+        """Compare the plan's expectations with the account now; return the account as read.
+
+        Raises:
+            StalePlanError: an expectation no longer holds (and not ``force``).
+        """
+        if not plan.targets and not any(c.op in _ORG_OPS for c in plan.changes):
+            return _Account(None)
         current = self._current_orgs()
-        now = {str(r.id): OrgState(str(r.name), str(r.description)) for r in current.itertuples(index=False)}
-        drifted: list[str] = []
-        for org_id, assumed in plan.targets.items():
-            state = now.get(org_id)
-            if state is None:
-                drifted.append(f"{assumed.name!r} ({org_id}) was deleted")
-            elif state != assumed:
-                what = (
-                    "renamed to " + repr(state.name) if state.name != assumed.name else "description changed"
-                )
-                drifted.append(f"{assumed.name!r} ({org_id}) was {what}")
-        holders = _name_holders(current)
+        account = _Account(
+            {
+                str(i): (str(n), str(d))
+                for i, n, d in zip(current["id"], current["name"], current["description"], strict=True)
+            }
+        )
+        drifted = [
+            f"{expected.label!r} ({org_id}) {why}"
+            for org_id, expected in plan.targets.items()
+            if (why := expected.drift(account.orgs.get(org_id))) is not None
+        ]
         leaving = {c.org_id for c in plan.changes if c.op is Op.RENAME}
         for change in plan.changes:
             new_name = change.after.get("name") if change.op in (Op.CREATE, Op.RENAME) else None
-            if new_name is None:
+            holder = None if new_name is None else account.holder(new_name)
+            if holder is None or holder == change.org_id or holder in leaving:
                 continue
-            holder = holders.get(new_name.casefold())
-            if holder is not None and holder != change.org_id and holder not in leaving:
-                drifted.append(f"{new_name!r} is now taken by organization {holder}")
+            if change.key in plan.maybe_done and _is_created(change, account, holder):
+                continue  # our own create, answered too late: adopted, not stale
+            drifted.append(
+                f"{new_name!r} is now taken by organization {account.name_of(holder)!r} ({holder})"
+            )
         if drifted and not force:
             raise StalePlanError(drifted)
-        return holders
+        return account
 
     # -- running ---------------------------------------------------------------------------
 
-    def _run(
-        self,
-        plan: Plan,
-        apply_id: str,
-        *,
-        holders: dict[str, str],
-        workers: int,
-        progress: Any,  # noqa: ANN401
-        reconcile: set[str],
-        cancel: threading.Event | None = None,
-    ) -> ApplyResult:
-        run = _Run(apply_id, cancel=cancel or threading.Event())
+    def _run(self, plan: Plan, run: _Run, *, workers: int, progress: Any) -> ApplyResult:  # noqa: ANN401
         attempts = _Attempts()
         remove = self._transport.add_listener(attempts)
         bar, report = _progress(progress, len(plan.changes), run)
         run.on_done = report
-        # A create that takes a name a rename of this plan frees must wait for the renames.
         renamed = {c.org_id for c in plan.changes if c.op is Op.RENAME}
-        late = [
-            c
-            for c in plan.changes
-            if c.op is Op.CREATE and holders.get(str(c.after["name"]).casefold()) in renamed
-        ]
+        creates = [c for c in plan.changes if c.op is Op.CREATE]
+        # A create that takes a name a rename of this plan frees must wait for the renames.
+        late = [c for c in creates if run.account.holder(str(c.after["name"])) in renamed]
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aonb-apply") as pool:
-                for phase in _PHASES:
-                    changes = [c for c in plan.changes if c.op is phase and c not in late]
-                    if phase is Op.RENAME:
-                        for layer in _rename_layers(changes, holders):
-                            self._run_layer(pool, layer, run, attempts, reconcile)
-                        changes = late
-                    if changes:
-                        self._run_layer(pool, [(c, None) for c in changes], run, attempts, reconcile)
+                step = functools.partial(self._run_layer, pool, run=run, attempts=attempts)
+                step([(c, None) for c in creates if c not in late])
+                self._run_renames(step, [c for c in plan.changes if c.op is Op.RENAME], run)
+                step([(c, None) for c in late])
+                for phase in _LATER_PHASES:
+                    step([(c, None) for c in plan.changes if c.op is phase])
         finally:
             remove()
             if bar is not None:
                 bar.close()
-        self._journal.finish(apply_id)
-        outcomes = [run.outcomes[c.key] for c in plan.changes]
-        return ApplyResult(plan, outcomes, apply_id)
+        self._journal.finish(run.apply_id)
+        return ApplyResult(plan, [run.outcomes[c.key] for c in plan.changes], run.apply_id)
+
+    def _run_renames(
+        self,
+        step: Callable[[list[tuple[Change, str | None]]], None],
+        renames: list[Change],
+        run: _Run,
+    ) -> None:
+        """Run renames so that no step takes a name that is still held, and always end.
+
+        Each round runs every rename whose new name is free; a rename whose new name is held by
+        an organization that will not move (outside the plan, or whose own rename failed) fails
+        without being sent; when only cycles are left, one organization of a cycle moves to a
+        temporary name first. Every round finishes a rename or moves a new one to a temporary
+        name, so there are at most twice as many rounds as renames.
+        """
+        pending = {c.key: c for c in renames}
+        for _ in range(2 * len(renames) + 1):
+            if not pending:
+                return
+            account = run.account
+            ready = [c for c in pending.values() if account.holder(_new_name(c)) in (None, c.org_id)]
+            if ready:
+                step([(c, None) for c in ready])
+                for change in ready:
+                    del pending[change.key]
+                continue
+            moving = {c.org_id for c in pending.values()}
+            blocked = [c for c in pending.values() if account.holder(_new_name(c)) not in moving]
+            for change in blocked:
+                self._fail_unsent(change, run, _held_reason(change, account, renames))
+                del pending[change.key]
+            if blocked:
+                continue
+            stuck = _on_a_cycle(list(pending.values()), account)
+            if stuck.key in run.temps:
+                break  # cannot happen: a cycle is broken once; stop rather than loop
+            step([(stuck, f"{TEMP_PREFIX}{secrets.token_hex(4)}")])
+            if stuck.key in run.outcomes:
+                del pending[stuck.key]  # its first step failed
+        for change in pending.values():
+            self._fail_unsent(change, run, "not sent: the renames could not be ordered")
 
     def _run_layer(
         self,
         pool: ThreadPoolExecutor,
         steps: list[tuple[Change, str | None]],
+        *,
         run: _Run,
         attempts: _Attempts,
-        reconcile: set[str],
     ) -> None:
-        futures = [pool.submit(self._one, change, temp, run, attempts, reconcile) for change, temp in steps]
+        futures = [pool.submit(self._one, change, temp, run, attempts) for change, temp in steps]
         for future in futures:
             future.result()
 
-    def _one(
-        self, change: Change, temp: str | None, run: _Run, attempts: _Attempts, reconcile: set[str]
-    ) -> None:
+    def _one(self, change: Change, temp: str | None, run: _Run, attempts: _Attempts) -> None:
         """Run one change (or the temporary-name step of a rename cycle) and record it."""
         with run.lock:
-            previous = run.outcomes.get(change.key)
-            if previous is not None and previous.status != "applied":
-                return  # its first step failed
             if run.aborted is None and run.cancel.is_set():
                 run.aborted = "cancelled before it was sent"
             if run.aborted is not None:
                 self._record(run, Outcome(change, "skipped", error=f"not attempted: {run.aborted}"))
                 return
+        blocked = _name_taken(change, run.account) if temp is None else None
+        if blocked is not None:
+            self._fail_unsent(change, run, blocked)
+            return
         attempts.reset()
         started = self._clock()
-        self._journal.started(run.apply_id, change.key)
+        self._journal.started(run.apply_id, change.key, temp_name=temp)
         result_id: str | None = None
         reconciled = False
         try:
-            if change.key in reconcile and self._already_done(change):
-                result_id, reconciled = self._created_id(change), True
+            done = self._already_done(change, run) if change.key in run.maybe_done else None
+            if done is not None:
+                result_id, reconciled = done, True
             else:
-                result_id, reconciled = self._send(change, temp)
+                result_id, reconciled = self._send(change, temp, change.key in run.maybe_done)
         except OrgsNbError as exc:
             status = exc.status if isinstance(exc, ApiError) else 0
             if isinstance(exc, AuthenticationError):
@@ -411,11 +553,25 @@ class Applier:
                 result_id,
                 reconciled,
             )
-        if temp is not None and outcome.status == "applied":
-            return  # the temporary step; the change completes in a later layer
+            with run.lock:
+                _follow(run.account, change, temp, result_id)
+                if temp is not None:
+                    run.temps[change.key] = temp
+                    return  # the temporary step; the change completes in a later round
         self._record(run, outcome)
 
+    def _fail_unsent(self, change: Change, run: _Run, reason: str) -> None:
+        self._record(run, Outcome(change, "failed", error=reason))
+
     def _record(self, run: _Run, outcome: Outcome) -> None:
+        temp = run.temps.get(outcome.change.key)
+        if temp is not None and outcome.status != "applied":
+            outcome = replace(
+                outcome,
+                temporary_name=temp,
+                error=f"left under the temporary name {temp!r}: its swap or cycle of renames did not "
+                f"finish ({outcome.error}); result.failed().apply() finishes it",
+            )
         self._journal.outcome(
             run.apply_id,
             outcome.change.key,
@@ -430,8 +586,8 @@ class Applier:
             run.outcomes[outcome.change.key] = outcome
         run.on_done()
 
-    def _send(self, change: Change, temp: str | None) -> tuple[str | None, bool]:
-        """Send one change: (the new org's id for a create, whether the create was adopted)."""
+    def _send(self, change: Change, temp: str | None, maybe_done: bool) -> tuple[str | None, bool]:
+        """Send one change by id: (the new org's id for a create, whether it was reconciled)."""
         orgs = self._orgs
         org_id = change.org_id or ""
         if change.op is Op.CREATE:
@@ -446,35 +602,105 @@ class Applier:
         elif change.op is Op.SET_ROLE:
             orgs.add_user(organization=org_id, user_id=str(change.user_id), role=str(change.after["role"]))
         elif change.op is Op.REMOVE_MEMBER:
-            orgs.remove_user(organization=org_id, user_id=str(change.user_id))
+            try:
+                orgs.remove_user(organization=org_id, user_id=str(change.user_id))
+            except NotFoundError:
+                if not maybe_done:
+                    raise
+                orgs.get(organization=org_id)  # the org is there: "not a member" means it landed
+                return None, True
         elif change.op is Op.DELETE:
             orgs.delete(organization=org_id)
         return None, False
 
-    def _already_done(self, change: Change) -> bool:
-        """For a change sent before a crash with no recorded answer: did it land?"""
-        try:
-            if change.op is Op.CREATE:
-                self._orgs._index.lookup(str(change.after["name"]))
-                return True
-            if change.op in (Op.RENAME, Op.DESCRIBE):
-                org = self._orgs.get(organization=str(change.org_id))
-                return all(getattr(org, k) == v for k, v in change.after.items())
-            if change.op is Op.DELETE:
-                self._orgs.get(organization=str(change.org_id))
-                return False
-        except (NotFoundError, NameNotFoundError):
-            return change.op is Op.DELETE
-        return False  # memberships cannot be read back: the upsert or removal is sent again
-
-    def _created_id(self, change: Change) -> str | None:
+    def _already_done(self, change: Change, run: _Run) -> str | None:
+        """For a change that may have landed: its result id (``""`` if none) when it did, else None."""
+        if change.op not in _ORG_OPS:
+            return None  # memberships cannot be read back: the upsert or removal is sent again
+        if not run.account.read:
+            raise RuntimeError("a plan with organization changes always reads the account first")
+        account = run.account
         if change.op is Op.CREATE:
-            return self._orgs._index.cached(str(change.after["name"]))
+            holder = account.holder(str(change.after["name"]))
+            return holder if holder is not None and _is_created(change, account, holder) else None
+        now = account.orgs.get(str(change.org_id))
+        if change.op is Op.DELETE:
+            return "" if now is None else None
+        field = 0 if change.op is Op.RENAME else 1
+        value = change.after["name" if change.op is Op.RENAME else "description"]
+        return "" if now is not None and now[field] == value else None
+
+
+def _recorded(entry: JournalEntry) -> Outcome:
+    """The outcome of a change an interrupted apply had finished, as its journal recorded it."""
+    return Outcome(
+        entry.change,
+        entry.status,
+        entry.http_status or 0,
+        entry.error,
+        entry.attempts,
+        entry.seconds or 0.0,
+        entry.result_id,
+        temporary_name=entry.temp_name if entry.status != "applied" else None,
+    )
+
+
+def _new_name(change: Change) -> str:
+    return str(change.after["name"])
+
+
+def _is_created(change: Change, account: _Account, holder: str) -> bool:
+    """Is the organization ``holder`` the one this create makes (same name and description)?"""
+    name, description = account.orgs[holder]
+    return name == change.after["name"] and description == (change.after.get("description") or "")
+
+
+def _follow(account: _Account, change: Change, temp: str | None, result_id: str | None) -> None:
+    """Keep the apply's view of the account current after one of its own writes."""
+    if change.op is Op.CREATE and result_id:
+        account.set(result_id, name=_new_name(change), description=change.after.get("description") or "")
+    elif change.op is Op.RENAME:
+        account.set(str(change.org_id), name=temp or _new_name(change))
+    elif change.op is Op.DESCRIBE:
+        account.set(str(change.org_id), description=change.after.get("description"))
+    elif change.op is Op.DELETE:
+        account.drop(str(change.org_id))
+
+
+def _name_taken(change: Change, account: _Account) -> str | None:
+    """Why a create or rename would collide with a name held now (so it is not sent), or None."""
+    if change.op not in (Op.CREATE, Op.RENAME) or not account.read:
         return None
+    holder = account.holder(_new_name(change))
+    if holder is None or holder == change.org_id or _is_created(change, account, holder):
+        return None
+    return (
+        f"not sent: the name {_new_name(change)!r} is held by {account.name_of(holder)!r} ({holder}) "
+        "on the server now"
+    )
+
+
+def _held_reason(change: Change, account: _Account, renames: list[Change]) -> str:
+    holder = str(account.holder(_new_name(change)))
+    ours = any(c.org_id == holder for c in renames)
+    why = "whose own rename in this plan did not happen" if ours else "which this plan does not rename"
+    return (
+        f"not sent: the name {_new_name(change)!r} is held by {account.name_of(holder)!r} ({holder}), {why}"
+    )
+
+
+def _on_a_cycle(pending: list[Change], account: _Account) -> Change:
+    """A rename on a cycle of renames that wait for each other (every one waits for another)."""
+    by_org = {c.org_id: c for c in pending}
+    change, seen = pending[0], set()
+    while change.key not in seen:
+        seen.add(change.key)
+        change = by_org[account.holder(_new_name(change))]
+    return change
 
 
 def _check_confirmation(plan: Plan, confirm: bool | Iterable[str] | None) -> None:
-    """Destructive changes need ``confirm=True`` or their exact names (or ids), code point for code point."""
+    """Each destructive change needs ``confirm=True`` or its exact name (or id), code point for code point."""
     destructive = plan.destructive
     if not destructive or confirm is True:
         return
@@ -482,38 +708,6 @@ def _check_confirmation(plan: Plan, confirm: bool | Iterable[str] | None) -> Non
     missing = [c for c in destructive if c.org_name not in confirmed and c.org_id not in confirmed]
     if missing:
         raise ConfirmationRequiredError(missing)
-
-
-def _name_holders(orgs: pd.DataFrame) -> dict[str, str]:
-    return {str(n).casefold(): str(i) for i, n in zip(orgs["id"], orgs["name"], strict=True)}
-
-
-def _rename_layers(changes: list[Change], holders: dict[str, str]) -> list[list[tuple[Change, str | None]]]:
-    """Order renames so no step ever takes a name that is still held.
-
-    Chains run tail first; a cycle goes through a temporary name (``~aonb-tmp-<8 hex>``) that the
-    last step of the cycle replaces.
-    """
-    held = dict(holders)
-    current = {c.org_id: c.before.get("name") or "" for c in changes}
-    pending = list(changes)
-    layers: list[list[tuple[Change, str | None]]] = []
-    while pending:
-        ready = [c for c in pending if held.get(str(c.after["name"]).casefold(), c.org_id) == c.org_id]
-        if not ready:
-            stuck = pending[0]
-            temp = f"{TEMP_PREFIX}{secrets.token_hex(4)}"
-            layers.append([(stuck, temp)])
-            held.pop(str(current[stuck.org_id]).casefold(), None)
-            held[temp.casefold()] = str(stuck.org_id)
-            current[stuck.org_id] = temp
-            continue
-        for change in ready:
-            held.pop(str(current[change.org_id]).casefold(), None)
-            held[str(change.after["name"]).casefold()] = str(change.org_id)
-        layers.append([(c, None) for c in ready])
-        pending = [c for c in pending if c not in ready]
-    return layers
 
 
 def _progress(progress: Any, total: int, run: _Run) -> tuple[Any, Callable[[], None]]:  # noqa: ANN401

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from arize_orgs_nb.errors import OrgsNbError
@@ -18,6 +18,7 @@ __all__ = [
     "CASCADE_REMOVE",
     "Change",
     "ConfirmationRequiredError",
+    "Expectation",
     "Issue",
     "Op",
     "PlanValidationError",
@@ -102,6 +103,96 @@ class Change:
         data: dict[str, Any] = json.loads(text)
         data["op"] = Op(data["op"])
         return cls(**data)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a plan expects of one organization on the server before it writes (the stale check).
+
+    Every plan carries one per organization it touches (bulk edits, a retry of what failed, an
+    undo, a resume), and apply compares them with the server first: any difference refuses the
+    plan, naming it, unless forced. ``None`` means "any value will do".
+
+    Attributes:
+        label: the organization's name to show in messages.
+        names: the names it may bear now (``None``: any).
+        descriptions: the descriptions it may have now (``None``: any).
+        may_be_gone: it may already be deleted (a delete that may have landed).
+    """
+
+    label: str
+    names: frozenset[str] | None = None
+    descriptions: frozenset[str] | None = None
+    may_be_gone: bool = False
+
+    @classmethod
+    def exactly(cls, name: str, description: str | None = None) -> Expectation:
+        """The organization as it was read: this name, and this description unless ``None``."""
+        return cls(name, frozenset({name}), None if description is None else frozenset({description}))
+
+    def drift(self, now: tuple[str, str] | None) -> str | None:
+        """How the organization differs from this expectation, or ``None`` when it matches.
+
+        Args:
+            now: its ``(name, description)`` on the server now, or ``None`` when it is gone.
+        """
+        if now is None:
+            return None if self.may_be_gone else "was deleted"
+        name, description = now
+        if self.names is not None and name not in self.names:
+            return f"was renamed to {name!r}"
+        if self.descriptions is not None and description not in self.descriptions:
+            return f"had its description changed to {description!r}"
+        return None
+
+    def widened(self, field: str, *values: str | None) -> Expectation:
+        """This expectation, also accepting ``values`` for ``field`` (``None`` values are ignored)."""
+        extra = frozenset(v for v in values if v is not None)
+        if field == "name" and self.names is not None:
+            return replace(self, names=self.names | extra)
+        if field == "description" and self.descriptions is not None:
+            return replace(self, descriptions=self.descriptions | extra)
+        return self
+
+    def requiring(self, field: str, value: str | None) -> Expectation:
+        """This expectation, also requiring ``field`` to be ``value`` if it did not check it yet."""
+        if value is None:
+            return self
+        if field == "name" and self.names is None:
+            return replace(self, names=frozenset({value}))
+        if field == "description" and self.descriptions is None:
+            return replace(self, descriptions=frozenset({value}))
+        return self
+
+    def moved(self, field: str, value: str | None) -> Expectation:
+        """This expectation once ``field`` was set to ``value`` (``None``: the org was deleted)."""
+        if value is None:
+            return replace(self, may_be_gone=True)
+        if field == "name":
+            return replace(self, label=value, names=frozenset({value}))
+        if field == "description":
+            return replace(self, descriptions=frozenset({value}))
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (for the journal)."""
+        return {
+            "label": self.label,
+            "names": None if self.names is None else sorted(self.names),
+            "descriptions": None if self.descriptions is None else sorted(self.descriptions),
+            "may_be_gone": self.may_be_gone,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Expectation:
+        """Rebuild an expectation written by :meth:`to_json`."""
+        names, descriptions = data.get("names"), data.get("descriptions")
+        return cls(
+            str(data["label"]),
+            None if names is None else frozenset(names),
+            None if descriptions is None else frozenset(descriptions),
+            bool(data.get("may_be_gone", False)),
+        )
 
 
 @dataclass(frozen=True)

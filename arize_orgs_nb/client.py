@@ -1,6 +1,6 @@
 """``ArizeOrgs``: the client users build, and the entry point to everything else.
 
-Layer: top of the core. It wires settings, one transport, one name index and the resources
+Layer: top of the core. It wires settings, one transport, one name resolver and the resources
 together; nothing here is global, and every other part (frames, plans, widgets, the CLI) takes a
 client as an argument.
 """
@@ -25,7 +25,7 @@ from arize_orgs_nb.journal import Journal, default_journal_path
 from arize_orgs_nb.memberships import Memberships
 from arize_orgs_nb.organizations import Organizations
 from arize_orgs_nb.pacing import RateLimit
-from arize_orgs_nb.resolve import OrgNameIndex
+from arize_orgs_nb.resolve import OrgNameResolver
 from arize_orgs_nb.transport import Transport
 from arize_orgs_nb.users import Users
 
@@ -124,7 +124,7 @@ class ArizeOrgs:
             rate_limit=rate_limit,
         )
         self.transport = Transport(self.settings, session=session, sleep=sleep, clock=clock, rng=rng)
-        self.organizations = Organizations(self.transport, OrgNameIndex(self._search_orgs), sleep=sleep)
+        self.organizations = Organizations(self.transport, OrgNameResolver(self._search_orgs), sleep=sleep)
         self.users = Users(self.transport)
         if journal is None:  # no local holds os.environ (it holds the key): see config.resolve_settings
             home = (os.environ if environ is None else environ).get("ARIZE_ORGS_NB_HOME", "~/.arize_orgs_nb")

@@ -1,6 +1,6 @@
 """The local journal: every bulk write, its intent before it is sent and its outcome after.
 
-Layer: above ``changes`` and ``plan`` (pure storage, SQLite from the stdlib). One file per API host
+Layer: above ``changes`` (pure storage, SQLite from the stdlib). One file per API host
 and key fingerprint (never the key itself), under ``~/.arize_orgs_nb/journal/`` by default. The
 API cannot list an organization's members, so the journal is the only record of what this tool
 changed: it feeds the Activity view, ``undo``, resuming an apply after a crash, and the *known
@@ -9,17 +9,19 @@ memberships* view, which is shown with its provenance and never as the server's 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from arize_orgs_nb.changes import Change, Op
+from arize_orgs_nb.changes import Change, Expectation, Op
 
 __all__ = ["Journal", "JournalEntry", "default_journal_path"]
 
@@ -29,7 +31,8 @@ CREATE TABLE IF NOT EXISTS applies (
     kind        TEXT NOT NULL,
     started_at  TEXT NOT NULL,
     finished_at TEXT,
-    summary     TEXT NOT NULL
+    summary     TEXT NOT NULL,
+    targets     TEXT                 -- JSON: what the plan expected of each org (the stale check)
 );
 CREATE TABLE IF NOT EXISTS entries (
     apply_id    TEXT NOT NULL REFERENCES applies(apply_id),
@@ -45,12 +48,15 @@ CREATE TABLE IF NOT EXISTS entries (
     attempts    INTEGER NOT NULL DEFAULT 0,
     seconds     REAL,
     result_id   TEXT,
+    temp_name   TEXT,                -- a rename cycle's temporary name, recorded before it is sent
     started_at  TEXT,
     finished_at TEXT,
     PRIMARY KEY (apply_id, key)
 );
 CREATE INDEX IF NOT EXISTS entries_member ON entries (org_id, user_id);
 """
+# Columns added since the first journal format, for journals written by an earlier version.
+_ADDED_COLUMNS = (("applies", "targets", "TEXT"), ("entries", "temp_name", "TEXT"))
 
 FINAL = ("applied", "failed", "skipped")
 
@@ -67,12 +73,30 @@ def _now() -> str:
 
 @dataclass(frozen=True)
 class JournalEntry:
-    """One journaled change and where it got to."""
+    """One journaled change and where it got to.
+
+    Attributes:
+        apply_id: the apply it belongs to.
+        change: the change.
+        status: ``pending``, ``started`` (sent, no answer recorded), ``applied``, ``failed`` or
+            ``skipped``.
+        result_id: the created organization's id, for creates.
+        temp_name: the temporary name of a rename cycle, once its first step was sent.
+        http_status: the last HTTP status, if any.
+        error: the error, if any.
+        attempts: HTTP attempts made.
+        seconds: time spent.
+    """
 
     apply_id: str
     change: Change
     status: str
     result_id: str | None
+    temp_name: str | None = None
+    http_status: int | None = None
+    error: str | None = None
+    attempts: int = 0
+    seconds: float | None = None
 
 
 class Journal:
@@ -93,6 +117,10 @@ class Journal:
         )
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        for table, column, kind in _ADDED_COLUMNS:
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def __repr__(self) -> str:
         return f"<Journal {self.path}>"
@@ -104,8 +132,22 @@ class Journal:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def begin(self, kind: str, summary: str, changes: Iterable[Change]) -> str:
-        """Record the whole intent of an apply (every change ``pending``) and return its id."""
+    def begin(
+        self,
+        kind: str,
+        summary: str,
+        changes: Iterable[Change],
+        targets: Mapping[str, Expectation] | None = None,
+    ) -> str:
+        """Record the whole intent of an apply (every change ``pending``) and return its id.
+
+        Args:
+            kind: the plan's kind.
+            summary: its one-line summary.
+            changes: its changes, in order.
+            targets: what it expected of each organization (a resume checks them again).
+        """
+        stored = json.dumps({k: v.to_json() for k, v in (targets or {}).items()}, sort_keys=True)
         apply_id = uuid.uuid4().hex[:12]
         now = _now()
         rows = [
@@ -115,8 +157,8 @@ class Journal:
         with self._lock:
             self._db.execute("BEGIN")
             self._db.execute(
-                "INSERT INTO applies (apply_id, kind, started_at, summary) VALUES (?, ?, ?, ?)",
-                (apply_id, kind, now, summary),
+                "INSERT INTO applies (apply_id, kind, started_at, summary, targets) VALUES (?, ?, ?, ?, ?)",
+                (apply_id, kind, now, summary, stored),
             )
             self._db.executemany(
                 "INSERT INTO entries (apply_id, seq, key, op, org_id, user_id, change, status) "
@@ -126,12 +168,13 @@ class Journal:
             self._db.execute("COMMIT")
         return apply_id
 
-    def started(self, apply_id: str, key: str) -> None:
-        """Record that the call for ``key`` is about to be sent."""
+    def started(self, apply_id: str, key: str, *, temp_name: str | None = None) -> None:
+        """Record that the call for ``key`` is about to be sent (with a cycle's temporary name)."""
         with self._lock:
             self._db.execute(
-                "UPDATE entries SET status='started', started_at=? WHERE apply_id=? AND key=?",
-                (_now(), apply_id, key),
+                "UPDATE entries SET status='started', started_at=?, temp_name=COALESCE(?, temp_name) "
+                "WHERE apply_id=? AND key=?",
+                (_now(), temp_name, apply_id, key),
             )
 
     def outcome(
@@ -165,9 +208,26 @@ class Journal:
         """Every entry of one apply, in plan order."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT change, status, result_id FROM entries WHERE apply_id=? ORDER BY seq", (apply_id,)
+                "SELECT change, status, result_id, temp_name, http_status, error, attempts, seconds "
+                "FROM entries WHERE apply_id=? ORDER BY seq",
+                (apply_id,),
             ).fetchall()
-        return [JournalEntry(apply_id, Change.from_json(c), s, r) for c, s, r in rows]
+        return [JournalEntry(apply_id, Change.from_json(row[0]), *row[1:]) for row in rows]
+
+    def plan_of(self, apply_id: str) -> tuple[str, dict[str, Expectation]]:
+        """The kind of an apply and what its plan expected of each organization.
+
+        Raises:
+            KeyError: no such apply in this journal.
+        """
+        with self._lock:
+            row = self._db.execute(
+                "SELECT kind, targets FROM applies WHERE apply_id=?", (apply_id,)
+            ).fetchone()
+        if row is None:
+            raise KeyError(f"no apply {apply_id!r} in the journal {self.path}")
+        stored: dict[str, Any] = json.loads(row[1] or "{}")
+        return str(row[0]), {k: Expectation.from_json(v) for k, v in stored.items()}
 
     def unfinished(self) -> list[str]:
         """Ids of applies with changes still ``pending`` or ``started`` (oldest first)."""
@@ -183,7 +243,7 @@ class Journal:
         query = (
             "SELECT a.apply_id, a.started_at AS apply_started_at, e.seq, e.op, e.org_id, e.user_id, "
             "e.change, e.status, e.http_status, e.error, e.attempts, e.seconds, e.result_id, "
-            "e.started_at, e.finished_at FROM entries e JOIN applies a USING (apply_id) "
+            "e.started_at, e.finished_at, e.temp_name FROM entries e JOIN applies a USING (apply_id) "
             "ORDER BY a.started_at DESC, e.seq"
         )
         with self._lock:
@@ -205,6 +265,7 @@ class Journal:
                     "status": row[7],
                     "http_status": row[8],
                     "error": row[9],
+                    "temporary_name": row[15],
                     "attempts": row[10],
                     "seconds": row[11],
                 }
@@ -222,6 +283,7 @@ class Journal:
             "status",
             "http_status",
             "error",
+            "temporary_name",
             "attempts",
             "seconds",
         ]

@@ -1,8 +1,10 @@
 """``client.memberships``: plan member roles from a DataFrame, and what the journal knows of them.
 
 Layer: above ``organizations``, ``users``, ``plan`` and ``journal``. The API cannot list an
-organization's members, so plans are made against what this tool recorded in its journal; the
-server stays the truth, and :meth:`Memberships.known` says so in every row.
+organization's members, so a plan never claims to know a current role: by default it sends every
+desired row (a role set is an idempotent upsert, so it converges whatever a colleague changed),
+and shows what this tool last recorded in its journal as ``before``, with that provenance.
+:meth:`Memberships.known` is that record, and says in every row that it is not the server's truth.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class Memberships:
         *,
         orgs: pd.DataFrame | None = None,
         users: pd.DataFrame | None = None,
-        skip_known: bool = True,
+        skip_known: bool = False,
     ) -> Plan:
         """Plan role upserts and removals from a frame, checking every rule before anything is sent.
 
@@ -54,15 +56,19 @@ class Memberships:
         MEMBER, READ_ONLY or ANNOTATOR) and an optional ``remove`` flag. Setting a role is an
         UPSERT: any current role is replaced. A removal is DESTRUCTIVE: the user also loses
         access to every space of the organization. Annotator accounts may only get ANNOTATOR, and
-        only they may get it. Rows the journal records as already done are left out.
+        only they may get it.
+
+        Every row is sent by default: the API cannot read members, so the plan cannot know that a
+        row is already in place (a colleague may have changed the role since this tool set it).
+        An organization given by name must still bear that name when the plan is applied (the
+        stale check), like any plan.
 
         Args:
             members: the desired memberships.
             orgs: the account's organizations (default: a fresh drain).
             users: the account's users (default: a fresh drain).
-            skip_known: leave out rows the local journal records as done. ``False`` plans every
-                row without consulting the journal (it is only this machine's record: the API
-                cannot list members, so a role may have been changed elsewhere since).
+            skip_known: leave out rows the local journal records as done (this machine's record
+                only); each one is listed in the plan's ``left_out`` with its reason.
 
         Returns:
             The plan; nothing has been sent.
@@ -73,11 +79,15 @@ class Memberships:
         """
         orgs = self._orgs.to_frame(progress=False) if orgs is None else orgs
         users = self._users.to_frame(progress=False) if users is None else users
-        known = (
-            {pair: role for pair, (role, _, _) in self._journal.known_roles().items()} if skip_known else {}
+        known = {pair: (role, when) for pair, (role, when, _) in self._journal.known_roles().items()}
+        planned = plan_member_changes(members, orgs=orgs, users=users, known=known, skip_known=skip_known)
+        return Plan(
+            "memberships",
+            planned.changes,
+            targets=planned.targets,
+            applier=self._applier,
+            left_out=planned.skipped,
         )
-        changes = plan_member_changes(members, orgs=orgs, users=users, known=known)
-        return Plan("memberships", changes, applier=self._applier)
 
     def known(self) -> pd.DataFrame:
         """The last role this tool set per (organization, user), from the local journal.

@@ -2,8 +2,9 @@
 
 Layer: above ``resolve``. Method names and keyword-only signatures match the official SDK
 (``list``, ``get``, ``create``, ``update``, ``delete``, ``add_user``, ``remove_user``) so its users
-feel at home; ``organization`` takes an id or an exact name, resolved through the client's
-cached :class:`~arize_orgs_nb.resolve.OrgNameIndex`.
+feel at home; ``organization`` takes an id or an exact name. A name means the organization that
+bears it at the time of the call: it is looked up afresh (one filtered list request) before every
+call that takes it, never taken from memory (see :mod:`arize_orgs_nb.resolve`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from arize_orgs_nb.drain import Drain, Progress, ResumableDrains
 from arize_orgs_nb.errors import (
     ConflictError,
     NameNotFoundError,
-    NotFoundError,
     OrgsNbError,
     ServerError,
     TransportError,
@@ -38,7 +38,7 @@ from arize_orgs_nb.models import (
 )
 from arize_orgs_nb.pagination import Page, PageInfo, Pager
 from arize_orgs_nb.plan import Applier, Plan, plan_org_changes
-from arize_orgs_nb.resolve import OrgNameIndex
+from arize_orgs_nb.resolve import OrgNameResolver, is_resource_id
 from arize_orgs_nb.transport import Mode, Transport, parse_model, path_segment
 
 __all__ = ["Organizations", "check_list_args"]
@@ -46,7 +46,6 @@ __all__ = ["Organizations", "check_list_args"]
 logger = logging.getLogger("arize_orgs_nb.organizations")
 
 _BASE = "/v2/organizations"
-_R = TypeVar("_R")
 
 Role = str | OrganizationRole | PredefinedRoleAssignment | CustomRoleAssignment
 
@@ -69,15 +68,23 @@ def check_list_args(*, limit: object, cursor: object, text: object, text_name: s
 class Organizations:
     """Organization calls. Reached as ``client.organizations``; not built directly.
 
+    A name given as ``organization`` means the organization that bears exactly that name at the
+    time of the call. Before every call that takes a name, it is looked up afresh with one
+    filtered list request (the official SDK's cost), so a write never lands on an organization a
+    colleague has renamed since; only the one round trip between that lookup and the write is
+    unguarded. An id is used as is, with no extra request.
+
     Args:
         transport: the client's transport.
-        index: the client's name index.
+        names: finds the organization that bears a name now.
         sleep: how to wait between reconciliation lookups after a lost create response.
     """
 
-    def __init__(self, transport: Transport, index: OrgNameIndex, *, sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self, transport: Transport, names: OrgNameResolver, *, sleep: Callable[[float], None]
+    ) -> None:
         self._transport = transport
-        self._index = index
+        self._names = names
         self._sleep = sleep
         self._drains = ResumableDrains()
         self._applier: Applier | None = None
@@ -118,9 +125,7 @@ class Organizations:
         return self._transport.request("GET", _BASE, params=params, on_sent=on_sent)
 
     def _parse_page(self, data: object) -> ListOrganizationsResponse:
-        page = parse_model(ListOrganizationsResponse, data, "organization list")
-        self._index.observe(page.organizations)
-        return page
+        return parse_model(ListOrganizationsResponse, data, "organization list")
 
     def iter(
         self,
@@ -251,6 +256,9 @@ class Organizations:
     def get(self, *, organization: str) -> Organization:
         """Return one organization.
 
+        By id: one ``GET``. By name: the organization that bears exactly that name now, read from
+        one fresh filtered list request (which returns the whole organization).
+
         Args:
             organization: its id, or its exact (case-sensitive) name.
 
@@ -261,16 +269,13 @@ class Organizations:
             NameNotFoundError: no organization has that name.
             NotFoundError: no organization has that id (or the key cannot see it).
         """
-        org = self._on_org(
-            organization,
-            lambda org_id: parse_model(
-                Organization,
-                self._transport.request("GET", f"{_BASE}/{path_segment(org_id)}"),
-                "organization",
-            ),
+        if not is_resource_id(organization):
+            return self._names.lookup(organization)
+        return parse_model(
+            Organization,
+            self._transport.request("GET", f"{_BASE}/{path_segment(organization)}"),
+            "organization",
         )
-        self._index.observe([org])
-        return org
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -321,9 +326,7 @@ class Organizations:
             if not exc.ambiguous:
                 raise
             data, adopted = self._reconcile_create(name, body, exc)
-        org = parse_model(Organization, data, "organization")
-        self._index.observe([org])
-        return org, adopted
+        return parse_model(Organization, data, "organization"), adopted
 
     def _reconcile_create(
         self, name: str, body: dict[str, object], error: OrgsNbError
@@ -337,7 +340,7 @@ class Organizations:
         logger.warning("create %r got no clear answer (%r); looking it up before retrying", name, str(error))
         for attempt in range(3):
             try:
-                org_id = self._index.lookup(name)
+                org_id = self._names.lookup(name).id
             except NameNotFoundError:
                 if attempt < 2:
                     self._sleep(0.5 * (attempt + 1))
@@ -351,7 +354,7 @@ class Organizations:
         except ConflictError as conflict:
             # The first attempt did land after all; adopt it rather than fail.
             try:
-                org_id = self._index.lookup(name)
+                org_id = self._names.lookup(name).id
             except NameNotFoundError:
                 raise conflict from None  # taken by another org under another case: a plain 409
             return self._adopt(name, org_id, body), True
@@ -385,7 +388,8 @@ class Organizations:
         """Rename an organization and/or change its description. Only given fields are sent.
 
         Args:
-            organization: its id or exact name.
+            organization: its id (no extra request), or its exact name: the organization that
+                bears that name now, looked up afresh just before the write (one request).
             name: the new name (unique in the account), or None to keep it.
             description: the new description; ``""`` CLEARS it; None keeps it.
 
@@ -399,16 +403,12 @@ class Organizations:
             NotFoundError: no such organization.
         """
         body = _request(UpdateOrganizationRequest, name=name, description=description).to_body()
-        org = self._on_org(
-            organization,
-            lambda org_id: parse_model(
-                Organization,
-                self._transport.request("PATCH", f"{_BASE}/{path_segment(org_id)}", body=body),
-                "organization",
-            ),
+        org_id = self._names.resolve(organization)
+        return parse_model(
+            Organization,
+            self._transport.request("PATCH", f"{_BASE}/{path_segment(org_id)}", body=body),
+            "organization",
         )
-        self._index.observe([org])
-        return org
 
     def delete(self, *, organization: str) -> None:
         """Delete an organization and EVERYTHING in it. IRREVERSIBLE.
@@ -419,17 +419,14 @@ class Organizations:
         the first attempt deleted it and this returns normally.
 
         Args:
-            organization: its id or exact name.
+            organization: its id (no extra request), or its exact name: the organization that
+                bears that name now, looked up afresh just before the write (one request).
 
         Raises:
             NotFoundError: no such organization.
         """
-
-        def call(org_id: str) -> None:
-            self._transport.request("DELETE", f"{_BASE}/{path_segment(org_id)}", mode=Mode.DELETE)
-            self._index.forget(org_id)
-
-        self._on_org(organization, call)
+        org_id = self._names.resolve(organization)
+        self._transport.request("DELETE", f"{_BASE}/{path_segment(org_id)}", mode=Mode.DELETE)
 
     def add_user(self, *, organization: str, user_id: str, role: Role) -> OrganizationMembership:
         """Grant a user a role in an organization. UPSERT: an existing member's role is REPLACED.
@@ -438,7 +435,8 @@ class Organizations:
         other user may not get ANNOTATOR (the server answers 400).
 
         Args:
-            organization: its id or exact name.
+            organization: its id (no extra request), or its exact name: the organization that
+                bears that name now, looked up afresh just before the write (one request).
             user_id: the user's id (see ``client.users.find_by_email`` for an email).
             role: ``"ADMIN"``, ``"MEMBER"``, ``"READ_ONLY"``, ``"ANNOTATOR"`` (upper case), an
                 :class:`OrganizationRole`, or a role object.
@@ -452,13 +450,11 @@ class Organizations:
             NotFoundError: no such organization or user.
         """
         body = AddOrganizationUserRequest.build(user_id, role).to_body()
-        return self._on_org(
-            organization,
-            lambda org_id: parse_model(
-                OrganizationMembership,
-                self._transport.request("POST", f"{_BASE}/{path_segment(org_id)}/users", body=body),
-                "membership",
-            ),
+        org_id = self._names.resolve(organization)
+        return parse_model(
+            OrganizationMembership,
+            self._transport.request("POST", f"{_BASE}/{path_segment(org_id)}/users", body=body),
+            "membership",
         )
 
     def remove_user(self, *, organization: str, user_id: str) -> None:
@@ -468,34 +464,17 @@ class Organizations:
         not restore their space roles.
 
         Args:
-            organization: its id or exact name.
+            organization: its id (no extra request), or its exact name: the organization that
+                bears that name now, looked up afresh just before the write (one request).
             user_id: the user's id.
 
         Raises:
             NotFoundError: no such organization, or the user is not a member.
         """
-        self._on_org(
-            organization,
-            lambda org_id: self._transport.request(
-                "DELETE",
-                f"{_BASE}/{path_segment(org_id)}/users/{path_segment(user_id)}",
-                mode=Mode.DELETE,
-            ),
+        org_id = self._names.resolve(organization)
+        self._transport.request(
+            "DELETE", f"{_BASE}/{path_segment(org_id)}/users/{path_segment(user_id)}", mode=Mode.DELETE
         )
-
-    # -- helpers ---------------------------------------------------------------------------
-
-    def _on_org(self, ref: str, call: Callable[[str], _R]) -> _R:
-        """Resolve ``ref`` and run ``call(id)``; on a 404 for a cached name, look it up afresh."""
-        org_id, from_cache = self._index.resolve(ref)
-        try:
-            return call(org_id)
-        except NotFoundError:
-            if not from_cache:
-                raise
-        self._index.forget(org_id)
-        fresh_id = self._index.lookup(ref)
-        return call(fresh_id)
 
 
 _M = TypeVar("_M", CreateOrganizationRequest, UpdateOrganizationRequest)

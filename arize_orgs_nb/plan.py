@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
@@ -26,6 +26,7 @@ from arize_orgs_nb.changes import (
     CASCADE_DELETE,
     CASCADE_REMOVE,
     Change,
+    Expectation,
     Issue,
     Op,
     PlanValidationError,
@@ -36,7 +37,7 @@ from arize_orgs_nb.models import DESCRIPTION_MAX, NAME_MAX, OrganizationRole
 if TYPE_CHECKING:
     from arize_orgs_nb.apply import ApplyResult
 
-__all__ = ["OrgState", "Plan", "plan_member_changes", "plan_org_changes"]
+__all__ = ["MemberChanges", "Plan", "plan_member_changes", "plan_org_changes"]
 
 ORG_COLUMNS = ("id", "name", "description", "created_at", "delete")
 MEMBER_COLUMNS = ("organization", "user", "role", "remove")
@@ -45,8 +46,8 @@ _ALLOWED_CONTROL = {"\n", "\t", "\r"}
 
 
 @dataclass(frozen=True)
-class OrgState:
-    """What the plan assumed about one organization (for the stale check)."""
+class _OrgState:
+    """One organization of the base frame."""
 
     name: str
     description: str
@@ -124,7 +125,7 @@ def _as_flag(value: object) -> bool | None:
 
 def plan_org_changes(
     base: pd.DataFrame, edited: pd.DataFrame, *, delete_missing: bool = False
-) -> tuple[list[Change], dict[str, OrgState]]:
+) -> tuple[list[Change], dict[str, Expectation]]:
     """Diff an edited organizations frame against its base, checking every rule.
 
     A row without an ``id`` is a create. A changed ``name`` is a rename, a changed
@@ -139,7 +140,8 @@ def plan_org_changes(
         delete_missing: delete organizations of ``base`` that are missing from ``edited``.
 
     Returns:
-        The changes, and the assumed state of every targeted organization (for the stale check).
+        The changes, and what each targeted organization must still be on the server (its name
+        and description in ``base``) for the plan to apply: the stale check.
 
     Raises:
         PlanValidationError: every problem, row by row; nothing is planned.
@@ -156,8 +158,8 @@ def plan_org_changes(
     if "name" not in edited.columns or any(i.column in ORG_COLUMNS for i in repeated):
         raise PlanValidationError(issues)
     base = ORG_SCHEMA.conform(base)
-    by_id: dict[str, OrgState] = {
-        str(row.id): OrgState(str(row.name), str(row.description)) for row in base.itertuples(index=False)
+    by_id: dict[str, _OrgState] = {
+        str(row.id): _OrgState(str(row.name), str(row.description)) for row in base.itertuples(index=False)
     }
     created_at = {str(i): t for i, t in zip(base["id"], base["created_at"], strict=True)}
 
@@ -246,11 +248,15 @@ def plan_org_changes(
     issues += _duplicate_names(final_names)
     if issues:
         raise PlanValidationError(issues)
-    targets = {c.org_id: by_id[c.org_id] for c in changes if c.org_id is not None}
+    targets = {
+        c.org_id: Expectation.exactly(by_id[c.org_id].name, by_id[c.org_id].description)
+        for c in changes
+        if c.org_id is not None
+    }
     return changes, targets
 
 
-def _org_edit(op: Op, row: str, org_id: str, state: OrgState, field: str, new: str | None) -> Change:
+def _org_edit(op: Op, row: str, org_id: str, state: _OrgState, field: str, new: str | None) -> Change:
     """A change to one existing organization: a rename, a description, or a delete (``new=None``)."""
     after: dict[str, str | None] = {} if new is None else {field: new}
     return Change(
@@ -316,29 +322,47 @@ def _duplicate_names(final_names: Mapping[str, tuple[str, str, bool]]) -> list[I
     return issues
 
 
+class MemberChanges(NamedTuple):
+    """A members frame read into changes (see :func:`plan_member_changes`)."""
+
+    changes: list[Change]
+    targets: dict[str, Expectation]
+    skipped: list[str]
+
+
 def plan_member_changes(
     members: pd.DataFrame,
     *,
     orgs: pd.DataFrame,
     users: pd.DataFrame,
-    known: Mapping[tuple[str, str], str | None],
-) -> list[Change]:
+    known: Mapping[tuple[str, str], tuple[str | None, str]],
+    skip_known: bool = False,
+) -> MemberChanges:
     """Read a desired-memberships frame into role upserts and removals, checking every rule.
 
     Columns: ``organization`` (id or exact name), ``user`` (id or email, case-insensitive),
     ``role`` (ADMIN, MEMBER, READ_ONLY, ANNOTATOR; upper case) and an optional ``remove`` flag.
     Setting a role is an UPSERT (it replaces the current role). A removal is destructive: it
-    cascades to every space of the organization. Rows whose outcome the journal already records
-    (same role, or already removed) are left out.
+    cascades to every space of the organization.
+
+    The API cannot list an organization's members, so the plan never claims to know the current
+    role: by default EVERY desired row is sent (an upsert, or a removal, converges whatever a
+    colleague changed since). The local journal's last recorded role is shown as ``before``, with
+    its provenance. ``skip_known=True`` leaves out the rows the journal records as done already,
+    each listed in ``skipped`` with its reason.
 
     Args:
         members: the desired memberships.
         orgs: the account's organizations (``to_frame()``).
         users: the account's users (``users.to_frame()``), for emails and the annotator rule.
-        known: last known role per (org id, user id) from the journal; None means removed.
+        known: last role this tool recorded per (org id, user id), ``None`` when removed, with
+            when it was recorded.
+        skip_known: leave out rows whose outcome the journal already records.
 
     Returns:
-        The changes.
+        The changes; what each organization named by name must still be called on the server
+        (the stale check: a name means the organization that bears it when the plan is applied);
+        and the rows left out, with why.
 
     Raises:
         PlanValidationError: every problem, row by row.
@@ -364,6 +388,8 @@ def plan_member_changes(
     by_user_id = {i: (i, e, r) for i, e, r in by_email.values()}
 
     changes: list[Change] = []
+    targets: dict[str, Expectation] = {}
+    skipped: list[str] = []
     seen: dict[tuple[str, str], str] = {}
     for index, row in _rows(members, MEMBER_COLUMNS):
         label = _label(index)
@@ -404,28 +430,29 @@ def plan_member_changes(
             issues.append(Issue(label, None, f"same organization and user as row {seen[pair]}"))
             continue
         seen[pair] = label
-        previous = known.get(pair, "?")
-        before_role = None if previous in (None, "?") else previous
-        provenance = "" if previous == "?" else "previous role as last recorded in the local journal"
-        if flag:
-            if pair in known and previous is None:
-                continue  # the journal records it as removed already
-            changes.append(
-                _member_change(
-                    Op.REMOVE_MEMBER, label, org_id, org_ids[org_id], user, before_role, None, provenance
-                )
+        org_name = org_ids[org_id]
+        if str(org_ref) != org_id:
+            targets[org_id] = Expectation(org_name, frozenset({org_name}))
+        wanted = None if flag else str(role)
+        recorded = known.get(pair)
+        if skip_known and recorded is not None and recorded[0] == wanted:
+            state = "removed" if wanted is None else f"set to {wanted}"
+            skipped.append(
+                f"row {label}: {user[1]} in {org_name!r}: the local journal records it {state} "
+                f"on {recorded[1]}; not sent (skip_known=True)"
             )
             continue
-        if previous == role:
-            continue  # the journal records this role already
-        changes.append(
-            _member_change(
-                Op.SET_ROLE, label, org_id, org_ids[org_id], user, before_role, str(role), provenance
-            )
+        before_role = None if recorded is None else recorded[0]
+        provenance = (
+            f"before: as last recorded by this tool on {recorded[1]} (the API cannot read members)"
+            if recorded is not None and before_role is not None
+            else ""
         )
+        op = Op.REMOVE_MEMBER if flag else Op.SET_ROLE
+        changes.append(_member_change(op, label, org_id, org_name, user, before_role, wanted, provenance))
     if issues:
         raise PlanValidationError(issues)
-    return changes
+    return MemberChanges(changes, targets, skipped)
 
 
 def _role_problems(label: str, role: object, user: tuple[str, str, str] | None) -> list[Issue]:
@@ -458,9 +485,14 @@ class Plan:
     Args:
         kind: ``"organizations"`` or ``"memberships"``.
         changes: the changes, in plan order.
-        targets: assumed state of each targeted organization (for the stale check).
+        targets: what each organization the plan rests on must still be on the server when it
+            is applied (the stale check), by id.
         applier: runs the plan (wired by the client; ``None`` makes a read-only plan).
-        not_undoable: for undo plans, what could not be reverted and why.
+        left_out: what the plan deliberately does not do, and why (an undo's irreversible
+            changes, member rows the journal records as done with ``skip_known=True``).
+        maybe_done: keys of changes that may already have landed (a retry after an unanswered
+            call, a resume after a crash): apply checks each on the server first and does not
+            send it again when it is already done.
     """
 
     def __init__(
@@ -468,14 +500,16 @@ class Plan:
         kind: str,
         changes: Iterable[Change],
         *,
-        targets: Mapping[str, OrgState] | None = None,
+        targets: Mapping[str, Expectation] | None = None,
         applier: Applier | None = None,
-        not_undoable: Iterable[str] = (),
+        left_out: Iterable[str] = (),
+        maybe_done: Iterable[str] = (),
     ) -> None:
         self.kind = kind
         self.changes: list[Change] = list(changes)
-        self.targets: dict[str, OrgState] = dict(targets or {})
-        self.not_undoable: list[str] = list(not_undoable)
+        self.targets: dict[str, Expectation] = dict(targets or {})
+        self.left_out: list[str] = list(left_out)
+        self.maybe_done: frozenset[str] = frozenset(maybe_done)
         self._applier = applier
 
     def __len__(self) -> int:
@@ -495,7 +529,8 @@ class Plan:
     def summary(self) -> str:
         """One line: how many of each kind of change."""
         if not self.changes:
-            return f"{self.kind}: no changes"
+            left = f" ({len(self.left_out)} left out: see left_out)" if self.left_out else ""
+            return f"{self.kind}: no changes{left}"
         counts = Counter(c.op for c in self.changes)
         words = {
             Op.CREATE: "to create",
@@ -507,7 +542,8 @@ class Plan:
         }
         parts = [f"{counts[op]} {words[op]}" for op in Op if counts[op]]
         danger = f" — {len(self.destructive)} destructive, need confirmation" if self.destructive else ""
-        return f"{self.kind}: " + ", ".join(parts) + danger
+        left = f"; {len(self.left_out)} left out (see left_out)" if self.left_out else ""
+        return f"{self.kind}: " + ", ".join(parts) + danger + left
 
     def __repr__(self) -> str:
         return f"<Plan {self.summary()}>"
@@ -576,6 +612,9 @@ class Plan:
                     f"<td>{esc(row.note)}</td></tr>"
                 )
             parts.append("</tbody></table>")
+        if self.left_out:
+            items = "".join(f"<li>{esc(reason)}</li>" for reason in self.left_out)
+            parts.append(f"<p>Left out:</p><ul>{items}</ul>")
         parts.append("</div>")
         return "".join(parts)
 
@@ -586,8 +625,14 @@ class Plan:
 
     def _derive(self, changes: Iterable[Change]) -> Plan:
         kept = list(changes)
-        targets = {k: v for k, v in self.targets.items() if any(c.org_id == k for c in kept)}
-        return Plan(self.kind, kept, targets=targets, applier=self._applier)
+        ids = {c.org_id for c in kept}
+        return Plan(
+            self.kind,
+            kept,
+            targets={k: v for k, v in self.targets.items() if k in ids},
+            applier=self._applier,
+            maybe_done=self.maybe_done & {c.key for c in kept},
+        )
 
     def apply(
         self,

@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterator
 
 import pytest
+import requests
 
 from arize_orgs_nb import ArizeOrgs
 
@@ -23,6 +24,38 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def _temporary_home(tmp_path_factory, monkeypatch) -> None:
+    """Every test runs with a temporary HOME: no journal or setting ever lands in the real one."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("ARIZE_ORGS_NB_HOME", str(home / ".arize_orgs_nb"))
+
+
+def colleague_of(client: ArizeOrgs) -> ArizeOrgs:
+    """Another admin on the same sandbox: a second client with its own connections and journal."""
+    server = client.local_sandbox
+    assert server is not None
+    if server.url is None:  # in-process: its own session on the same stand-in
+        session = requests.Session()
+        session.mount(f"http://{client.settings.host}", server.adapter())
+        return ArizeOrgs(
+            api_key=client.settings.api_key.reveal(),
+            api_host=client.settings.host,
+            api_scheme="http",
+            session=session,
+            environ={},
+            journal=":memory:",
+        )
+    return ArizeOrgs(
+        api_key=client.settings.api_key.reveal(),
+        api_host=server.url.split("://", 1)[1],
+        api_scheme="http",
+        environ={},
+        journal=":memory:",
+    )
 
 
 @pytest.fixture

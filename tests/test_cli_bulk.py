@@ -230,7 +230,8 @@ def test_members_file_by_email(cli, sb, tmp_path):
     roles = {(m["organization_id"], m["user_id"]): m["role"]["name"] for m in sb.state.memberships()}
     assert roles[(ids[orgs[0]], member["id"])] == "READ_ONLY"
     assert roles[(ids[orgs[1]], annotator["id"])] == "ANNOTATOR"
-    assert cli("plan", "--members", "members.csv").returncode == 0  # the journal knows
+    again = cli("plan", "--members", "members.csv")  # roles cannot be read back: every row is sent
+    assert again.returncode == 2 and "2 role(s) to set" in again.stdout
 
     pd.DataFrame([{"organization": orgs[0], "user": member["email"], "remove": "yes"}]).to_csv(
         tmp_path / "remove.csv", index=False

@@ -242,8 +242,8 @@ class PlanReview(StatusArea, widgets.VBox):
         markup = f"<b>{esc(self.plan.summary())}</b>"
         if not len(self.plan):
             markup += '<br><span style="color:#666">nothing to apply</span>'
-        for reason in self.plan.not_undoable:
-            markup += f'<br><span style="color:#9a6700">⚠ not undone: {esc(visible(reason))}</span>'
+        for reason in self.plan.left_out:
+            markup += f'<br><span style="color:#9a6700">⚠ left out: {esc(visible(reason))}</span>'
         return markup
 
     def _build_grid(self) -> Any:  # noqa: ANN401

@@ -205,6 +205,7 @@ def test_per_row_outcomes_and_retry_of_failures():
             "reconciled",
             "http_status",
             "error",
+            "temporary_name",
             "attempts",
             "seconds",
             "row",
@@ -271,7 +272,11 @@ def test_memberships_plan_apply_known_and_undo():
             [org["id"], ana["id"], "ADMIN"]
         ]
         assert "journal" in known["provenance"][0]
-        assert len(client.memberships.plan(members)) == 0
+        again = client.memberships.plan(members)  # the API cannot read roles: every row is sent
+        assert [(c.before["role"], c.after["role"]) for c in again] == [("ADMIN", "ADMIN")]
+        assert "last recorded by this tool" in again[0].note
+        skipping = client.memberships.plan(members, skip_known=True)
+        assert len(skipping) == 0 and "records it set to ADMIN" in skipping.left_out[0]
         demote = client.memberships.plan(members.assign(role="READ_ONLY")).apply(progress=False)
         removal = client.memberships.plan(members.assign(remove=True))
         with pytest.raises(ConfirmationRequiredError):
@@ -351,7 +356,8 @@ def test_an_apply_killed_after_k_writes_resumes_without_repeating(tmp_path, k):
             assert result is not None and result.ok
             assert client.journal.unfinished() == []
             # the k-th write landed but its answer was never recorded: found done, not resent
-            assert [o.reconciled for o in result.outcomes] == [True] + [False] * (20 - k)
+            # the result covers the whole apply: the k-1 recorded before the kill, then the rest
+            assert [o.reconciled for o in result.outcomes] == [False] * (k - 1) + [True] + [False] * (20 - k)
         patched = [r.path for r in server.log.records() if r.method == "PATCH"]
         assert len(patched) == len(set(patched)) == 20  # every org patched exactly once
         assert all(o["description"] == f"v2 {o['name']}" for o in server.state.orgs())

@@ -160,7 +160,7 @@ def test_member_rules():
         assert expected in text, expected
 
 
-def test_member_plans_skip_what_the_journal_records_and_mark_removals_destructive():
+def test_member_plans_send_every_row_unless_told_to_skip_what_the_journal_records():
     orgs = account(["Prod"], [""])
     users = pd.DataFrame(
         {"id": ["u1", "u2"], "email": ["a@x.com", "b@x.com"], "role_name": ["MEMBER", "MEMBER"]}
@@ -173,15 +173,25 @@ def test_member_plans_skip_what_the_journal_records_and_mark_removals_destructiv
             "remove": [False, True],
         }
     )
-    known = {(orgs.id[0], "u1"): "ADMIN", (orgs.id[0], "u2"): "MEMBER"}
-    changes = plan_member_changes(members, orgs=orgs, users=users, known=known)
-    assert [(c.op, c.user_email, c.before) for c in changes] == [
-        (Op.REMOVE_MEMBER, "b@x.com", {"role": "MEMBER"})
+    known = {(orgs.id[0], "u1"): ("ADMIN", "2026-11-30"), (orgs.id[0], "u2"): ("MEMBER", "2026-11-30")}
+    # The API cannot read members: a role a colleague changed since must be set again.
+    planned = plan_member_changes(members, orgs=orgs, users=users, known=known)
+    assert [(c.op, c.user_email, c.before) for c in planned.changes] == [
+        (Op.SET_ROLE, "a@x.com", {"role": "ADMIN"}),
+        (Op.REMOVE_MEMBER, "b@x.com", {"role": "MEMBER"}),
     ]
-    plan = Plan("memberships", changes)
-    assert plan.destructive == changes
-    assert "cascade" not in plan.summary() and "destructive" in plan.summary()
+    assert planned.skipped == []
+    assert planned.targets[orgs.id[0]].names == {"Prod"}  # named by name: must still bear it
+    skipping = plan_member_changes(members, orgs=orgs, users=users, known=known, skip_known=True)
+    assert [(c.op, c.user_email) for c in skipping.changes] == [(Op.REMOVE_MEMBER, "b@x.com")]
+    assert len(skipping.skipped) == 1 and "a@x.com" in skipping.skipped[0]
+    assert "skip_known=True" in skipping.skipped[0]
+    plan = Plan("memberships", skipping.changes, left_out=skipping.skipped)
+    assert plan.destructive == skipping.changes
+    assert "destructive" in plan.summary() and "1 left out" in plan.summary()
     assert "every space" in plan.to_frame()["note"][0]
+    by_id = plan_member_changes(members.assign(organization=orgs.id[0]), orgs=orgs, users=users, known={})
+    assert by_id.targets == {}  # an id needs no name check
 
 
 def test_the_plan_html_escapes_every_value():

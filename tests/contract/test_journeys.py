@@ -58,21 +58,23 @@ def test_get_by_id_and_by_exact_name(client):
     created = client.organizations.create(name="Agent Eng", description="agents")
     client.organizations.create(name="Agent Eng 2")
     by_id = client.organizations.get(organization=created.id)
-    client.organizations._index.forget(created.id)  # force a lookup by name
     by_name = client.organizations.get(organization="Agent Eng")
     assert by_id == by_name == created
 
 
-def test_names_are_resolved_once_then_cached(client):
+def test_a_name_is_looked_up_afresh_on_every_call_and_an_id_costs_nothing(client):
     seed_orgs(client, 150)
     log = client.local_sandbox.log
-    client.organizations.get(organization="Team 120")
-    lookups = log.count(method="GET", path_prefix="/v2/organizations") - 1
-    assert lookups == 1  # one filtered page, not a drain of 150
+    log.clear()
+    org = client.organizations.get(organization="Team 120")
+    assert [(r.method, r.query.get("name")) for r in log.records()] == [("GET", ["Team 120"])]
     log.clear()
     client.organizations.update(organization="Team 120", description="x")
-    client.organizations.get(organization="Team 120")
-    assert [r.method for r in log.records()] == ["PATCH", "GET"]
+    client.organizations.update(organization="Team 120", description="y")
+    assert [r.method for r in log.records()] == ["GET", "PATCH", "GET", "PATCH"]  # never from memory
+    log.clear()
+    client.organizations.update(organization=org.id, description="z")
+    assert [r.method for r in log.records()] == ["PATCH"]
 
 
 def test_unknown_name_lists_close_matches(client):
