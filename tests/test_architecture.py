@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "arize_orgs_nb"
 ALLOWED = {
     "_version": set(),
     "errors": set(),
+    "visible": set(),
     "pacing": set(),
     "retry_budget": set(),
     "config": {"errors", "pacing"},
