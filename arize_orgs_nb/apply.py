@@ -42,6 +42,7 @@ from arize_orgs_nb.journal import Journal, JournalEntry
 from arize_orgs_nb.organizations import Organizations
 from arize_orgs_nb.plan import Plan
 from arize_orgs_nb.transport import Transport, TransportEvent
+from arize_orgs_nb.visible import fields_note, quoted, show
 
 __all__ = ["TEMP_PREFIX", "Applier", "ApplyProgress", "ApplyResult", "Outcome", "carry_forward"]
 
@@ -147,14 +148,20 @@ class ApplyResult:
         return retry
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per change: op, organization, user, status, reconciled, HTTP status, error, attempts."""
+        """One row per change: op, organization, user, after, invisible, status, HTTP status, error, ...
+
+        ``organization`` and ``user`` are raw; ``after`` is the change as text, its values in the
+        :mod:`~arize_orgs_nb.visible` notation (``name=“Team␠”``); ``invisible`` says how a field
+        differs from its value before when they look alike, else it is missing.
+        """
         rows = [
             {
                 "op": o.change.op.value,
                 "organization": o.change.org_name,
                 "organization_id": o.change.org_id or o.result_id,
                 "user": o.change.user_email,
-                "after": ", ".join(f"{k}={v!r}" for k, v in sorted(o.change.after.items())),
+                "after": ", ".join(f"{k}={quoted(v)}" for k, v in sorted(o.change.after.items())),
+                "invisible": fields_note(o.change.before, o.change.after),
                 "status": o.status,
                 "reconciled": o.reconciled,
                 "http_status": o.http_status,
@@ -172,6 +179,7 @@ class ApplyResult:
             "organization_id",
             "user",
             "after",
+            "invisible",
             "status",
             "reconciled",
             "http_status",
@@ -184,7 +192,10 @@ class ApplyResult:
         return pd.DataFrame(rows, columns=columns)
 
     def _repr_html_(self) -> str:
-        table = self.to_frame().to_html(index=False, escape=True, na_rep="")
+        frame = self.to_frame()
+        for column in ("organization", "user"):  # rendered visibly first, escaped by pandas
+            frame[column] = [show(v) if isinstance(v, str) else v for v in frame[column]]
+        table = frame.to_html(index=False, escape=True, na_rep="")
         return f"<p><b>{html.escape(self.summary(), quote=True)}</b></p>{table}"
 
 

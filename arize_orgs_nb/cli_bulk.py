@@ -40,6 +40,7 @@ from arize_orgs_nb.changes import (
 from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.frames import ORG_SCHEMA, read_orgs_frame
 from arize_orgs_nb.plan import _as_flag
+from arize_orgs_nb.visible import invisible_difference, show
 
 if TYPE_CHECKING:
     from arize_orgs_nb.apply import ApplyResult
@@ -490,13 +491,18 @@ def _ask(count: int, target: str, out: TextIO) -> bool:
 
 
 def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    """Terminal columns: wide characters take 2, combining marks (an NFD accent) none."""
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        for ch in text
+    )
 
 
 def _cell(value: object, limit: int = CELL_WIDTH) -> str:
+    """A value for a table cell: in the :mod:`~arize_orgs_nb.visible` notation, cut to ``limit``."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
-    text = str(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    text = show(str(value))
     if isinstance(value, str) and value == "":
         return '""'
     if _width(text) > limit:
@@ -546,18 +552,21 @@ def _show_issues(error: _InvalidFileError) -> None:
 
 
 def _diff_rows(changes: Sequence[Change], source: Path, with_user: bool) -> list[list[str]]:
+    """One row per changed field; the last cell says how before and after differ if they look alike."""
     rows = []
     for change in changes:
         fields = sorted(set(change.before) | set(change.after)) or ["-"]
         for name in fields:
+            before, after = change.before.get(name), change.after.get(name)
             cells = [change.op.marker, change.op.value, _cell(change.org_name)]
             if with_user:
                 cells.append(_cell(change.user_email or change.user_id))
             cells += [
                 name,
-                _cell(change.before.get(name)),
-                _cell(change.after.get(name)),
+                _cell(before),
+                _cell(after),
                 _line(source, change.row),
+                invisible_difference(before, after) or "",
             ]
             rows.append(cells)
     return rows
@@ -570,7 +579,12 @@ def _show_plan(plan: Plan, source: Path, out: TextIO, *, hint_confirm: bool) -> 
         return
     with_user = any(c.user_id for c in plan.changes)
     headers = ["", "op", "organization", *(["user"] if with_user else []), "field", "before", "after", "line"]
-    _say(table(headers, _diff_rows(plan.changes, source, with_user)), file=out)
+    rows = _diff_rows(plan.changes, source, with_user)
+    if any(row[-1] for row in rows):
+        headers.append("note")
+    else:
+        rows = [row[:-1] for row in rows]
+    _say(table(headers, rows), file=out)
     destructive = plan.destructive
     if destructive:
         ops = {c.op for c in destructive}

@@ -33,6 +33,7 @@ from arize_orgs_nb.changes import (
 )
 from arize_orgs_nb.frames import ORG_SCHEMA
 from arize_orgs_nb.models import DESCRIPTION_MAX, NAME_MAX, OrganizationRole
+from arize_orgs_nb.visible import invisible_difference, show
 
 if TYPE_CHECKING:
     from arize_orgs_nb.apply import ApplyResult
@@ -549,7 +550,13 @@ class Plan:
         return f"<Plan {self.summary()}>"
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per changed field: op, marker, organization, field, before, after, risk, ..."""
+        """One row per changed field: op, marker, organization, field, before, after, invisible, risk, ...
+
+        ``before`` and ``after`` are the raw values (what is sent); ``invisible`` says how they
+        differ when they look alike (``differs only in invisible characters: trailing space
+        added``), else it is missing. The HTML diff shows values in the :mod:`~arize_orgs_nb.visible`
+        notation.
+        """
         rows: list[dict[str, Any]] = []
         for change in self.changes:
             fields = sorted(set(change.before) | set(change.after)) or ["-"]
@@ -564,6 +571,7 @@ class Plan:
                         "field": name,
                         "before": change.before.get(name),
                         "after": change.after.get(name),
+                        "invisible": invisible_difference(change.before.get(name), change.after.get(name)),
                         "risk": change.risk,
                         "note": change.note,
                         "row": change.row,
@@ -579,6 +587,7 @@ class Plan:
             "field",
             "before",
             "after",
+            "invisible",
             "risk",
             "note",
             "row",
@@ -605,11 +614,12 @@ class Plan:
             )
             for row in self.to_frame().itertuples(index=False):
                 color = {"+": "#1b5e20", "-": "#b00020"}.get(str(row.marker), "#8a6d00")
+                note = "<br>".join(filter(None, [esc(row.note), _warning(row.invisible)]))
                 parts.append(
                     f"<tr><td style='color:{color}'><b>{esc(row.marker)}</b></td><td>{esc(row.op)}</td>"
-                    f"<td>{esc(row.organization)}</td><td>{esc(row.user)}</td><td>{esc(row.field)}</td>"
-                    f"<td>{esc(row.before)}</td><td>{esc(row.after)}</td><td>{esc(row.risk)}</td>"
-                    f"<td>{esc(row.note)}</td></tr>"
+                    f"<td>{_shown(row.organization)}</td><td>{_shown(row.user)}</td><td>{esc(row.field)}</td>"
+                    f"<td>{_shown(row.before)}</td><td>{_shown(row.after)}</td><td>{esc(row.risk)}</td>"
+                    f"<td>{note}</td></tr>"
                 )
             parts.append("</tbody></table>")
         if self.left_out:
@@ -678,3 +688,13 @@ def _escape(value: object) -> str:
     if _missing(value):
         return ""
     return html.escape(str(value), quote=True)
+
+
+def _shown(value: object) -> str:
+    """A value for the HTML diff: rendered visibly first (``Team␠``), then escaped."""
+    return "" if _missing(value) else _escape(show(str(value)))
+
+
+def _warning(text: object) -> str:
+    """A row's "differs only in invisible characters" note, escaped, or nothing."""
+    return "" if _missing(text) else f"<span style='color:#8a6d00'>⚠ {_escape(text)}</span>"

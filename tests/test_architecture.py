@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "arize_orgs_nb"
 ALLOWED = {
     "_version": set(),
     "errors": set(),
+    "visible": set(),
     "pacing": set(),
     "retry_budget": set(),
     "config": {"errors", "pacing"},
@@ -23,9 +24,10 @@ ALLOWED = {
     "frames": {"models"},
     "drain": {"errors", "frames", "pagination", "transport"},
     "changes": {"errors"},
-    "plan": {"apply", "changes", "frames", "models", "widgets"},  # apply: typing only; widgets: review()
+    # apply: typing only; widgets: review()
+    "plan": {"apply", "changes", "frames", "models", "visible", "widgets"},
     "journal": {"changes"},
-    "apply": {"changes", "errors", "journal", "organizations", "plan", "transport"},
+    "apply": {"changes", "errors", "journal", "organizations", "plan", "transport", "visible"},
     "memberships": {"journal", "organizations", "plan", "users"},
     "activity": {"apply", "changes", "journal", "plan"},
     "organizations": {"drain", "errors", "frames", "models", "pagination", "plan", "resolve", "transport"},

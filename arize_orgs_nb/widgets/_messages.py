@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 
 from arize_orgs_nb.changes import ConfirmationRequiredError, PlanValidationError, StalePlanError
 from arize_orgs_nb.drain import DrainInterruptedError
@@ -32,6 +31,8 @@ from arize_orgs_nb.errors import (
     UnprocessableEntityError,
     error_for_status,
 )
+from arize_orgs_nb.visible import is_hidden, marker
+from arize_orgs_nb.visible import show as visible
 
 __all__ = [
     "MAX_MESSAGE",
@@ -70,29 +71,6 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def visible(text: str) -> str:
-    """Make invisible and control characters visible, as ``⟨U+200B⟩``.
-
-    Two names that differ only by a zero-width space, a bidi override or a control character look
-    identical on screen (RELIABILITY C14, C15); pickers and confirmation prompts show this form.
-
-    Args:
-        text: a name as stored.
-
-    Returns:
-        The same text, with every control (Cc), format (Cf), separator other than a plain space
-        (Zl, Zp, Zs) and private-use character replaced by its code point.
-    """
-    out: list[str] = []
-    for char in text:
-        category = unicodedata.category(char)
-        if char != " " and category in ("Cc", "Cf", "Co", "Zl", "Zp", "Zs"):
-            out.append(f"⟨U+{ord(char):04X}⟩")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
 def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     """Collapse whitespace (newlines included) and cut to ``limit`` characters.
 
@@ -108,17 +86,18 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
 
 
 def visible_controls(text: str) -> str:
-    r"""Replace control characters other than whitespace by their code point (log-injection safe).
+    r"""Mark the hidden characters of a message but its line breaks and tabs (log-injection safe).
+
+    Messages are prose around values: unlike :func:`visible` (for values), spaces are left alone.
 
     Args:
         text: any text.
 
     Returns:
-        The text with ``\x1b`` and friends made visible; tabs and newlines are kept.
+        The text with ``\x1b``, bidi controls and friends as ``⟨U+001B⟩`` (the one notation of
+        :mod:`arize_orgs_nb.visible`); tabs and newlines are kept.
     """
-    return "".join(
-        f"⟨U+{ord(c):04X}⟩" if unicodedata.category(c) == "Cc" and c not in "\t\n\r" else c for c in text
-    )
+    return "".join(marker(c) if is_hidden(c) and c not in "\t\n\r" else c for c in text)
 
 
 def _seconds(value: float) -> str:

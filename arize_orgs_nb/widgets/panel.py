@@ -10,7 +10,7 @@ import pandas as pd
 from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.widgets._actions import Outcome
 from arize_orgs_nb.widgets._base import Runner, css, heading
-from arize_orgs_nb.widgets._messages import describe_error, esc
+from arize_orgs_nb.widgets._messages import describe_error, esc, visible
 from arize_orgs_nb.widgets._snapshot import Snapshot
 from arize_orgs_nb.widgets.create_org import CreateOrgForm
 from arize_orgs_nb.widgets.member_role import KnownRoles, MemberRoleForm
@@ -54,6 +54,9 @@ ACTIVITY_ROWS = 200
 def activity_html(frame: pd.DataFrame, *, limit: int = ACTIVITY_ROWS) -> str:
     """Render an activity frame newest first as an escaped HTML table (pandas ``escape=True``).
 
+    Organizations, users and the journal's ``before``/``after`` text are made visible first
+    (``Team␠``, ``⟨U+200B⟩``), then escaped.
+
     Args:
         frame: ``client.journal.to_frame()``, or any frame (unknown columns are shown as they are).
         limit: most rows shown.
@@ -78,6 +81,9 @@ def activity_html(frame: pd.DataFrame, *, limit: int = ACTIVITY_ROWS) -> str:
     for column in ("http_status", "attempts"):
         if column in view.columns:
             view[column] = [("" if pd.isna(v) else str(int(v))) for v in view[column]]
+    for column in ("organization", "user", "before", "after"):  # made visible, then escaped by pandas
+        if column in view.columns:
+            view[column] = [visible(v) if isinstance(v, str) else v for v in view[column]]
     shown = view.to_html(index=False, escape=True, border=0, na_rep="", classes="aonb-activity-table")
     more = len(frame) - len(view)
     note = f"<div style='color:#666'>{esc(f'showing the newest {len(view)} of {len(frame)} rows')}</div>"

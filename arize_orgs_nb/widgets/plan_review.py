@@ -25,6 +25,7 @@ from arize_orgs_nb.apply import Outcome as ApplyOutcome
 from arize_orgs_nb.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Op
 from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.plan import Plan
+from arize_orgs_nb.visible import LEGEND, invisible_difference, quoted
 from arize_orgs_nb.widgets._base import Runner, StatusArea, ThreadRunner, css, fit, heading, label, wide
 from arize_orgs_nb.widgets._messages import (
     describe_error,
@@ -73,13 +74,16 @@ def _quote(value: str | None) -> str:
 
 
 def diff_lines(change: Change) -> list[str]:
-    """What a change does to each field, as plain-text lines (names made visible, not escaped).
+    """What a change does to each field, as plain-text lines (values made visible, not escaped).
+
+    Values are in the :mod:`arize_orgs_nb.visible` notation; a field whose before and after look
+    alike gets a second line saying how they differ.
 
     Args:
         change: one change of a plan.
 
     Returns:
-        ``["name: “old” → “new”", ...]``.
+        ``["name: “Team” → “Team␠”", "⚠ differs only in invisible characters: trailing space added"]``.
     """
     if change.op is Op.DELETE:
         return [f"name: {_quote(change.org_name)} → deleted, with all of its spaces"]
@@ -95,6 +99,8 @@ def diff_lines(change: Change) -> list[str]:
             lines.append(f"role: {change.before.get(field) or 'unknown'} → {after}")
         else:
             lines.append(f"{field}: {_quote(change.before.get(field))} → {_quote(after)}")
+            note = invisible_difference(change.before.get(field), after)
+            lines += [f"⚠ {note}"] if note else []
     return lines
 
 
@@ -276,7 +282,7 @@ class PlanReview(StatusArea, widgets.VBox):
                 _cell(esc(change.op.value)),
                 _cell(org_markup, "aonb-review-org"),
                 *(
-                    [_cell(esc(change.user_email or change.user_id or ""), "aonb-review-user")]
+                    [_cell(esc(visible(change.user_email or change.user_id or "")), "aonb-review-user")]
                     if users
                     else []
                 ),
@@ -330,7 +336,7 @@ class PlanReview(StatusArea, widgets.VBox):
                 what.append("remove " + ", ".join(removed))
             note = ""
             if shown != name:
-                note = " The name holds invisible characters, shown as ⟨U+…⟩: paste it."
+                note = f" The name holds invisible characters, {LEGEND}: paste it."
             prompt = widgets.HTML(
                 value=f"<code>{esc(shown)}</code> (id <code>{esc(changes[0].org_id or '?')}</code>): "
                 f"{esc('; '.join(what))}.{esc(note)}"
@@ -589,8 +595,8 @@ class PlanReview(StatusArea, widgets.VBox):
         self.progress.value = len(result)
         self.set_status(kind, text)
         lines = [
-            f"{o.status}: {o.change.op.value} {o.change.org_name!r}"
-            + (f" / {o.change.user_email}" if o.change.user_email else "")
+            f"{o.status}: {o.change.op.value} {quoted(o.change.org_name)}"
+            + (f" / {visible(o.change.user_email)}" if o.change.user_email else "")
             + f": {o.error}"
             for o in result.outcomes
             if o.status != "applied"

@@ -11,7 +11,7 @@ from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.widgets._actions import Outcome
 from arize_orgs_nb.widgets._base import FormView, OnDone, Runner, css, label, wide
-from arize_orgs_nb.widgets._messages import describe_error, esc
+from arize_orgs_nb.widgets._messages import describe_error, esc, visible
 from arize_orgs_nb.widgets._snapshot import Snapshot
 
 __all__ = ["OrgTable", "orgs_html"]
@@ -23,8 +23,9 @@ _CELL = "text-align:left;vertical-align:top;padding:3px 10px;border-bottom:1px s
 def orgs_html(frame: pd.DataFrame) -> str:
     """Render organizations as an HTML table with pandas' escaping ``to_html()`` defaults.
 
-    Every cell and header is escaped by pandas (``escape=True``, no ``render_links``;
-    RELIABILITY C3), so a name like ``<img src=x onerror=...>`` shows as text.
+    Names and descriptions are made visible first (``Team␠``, ``⟨U+200B⟩``), so look-alike names
+    can be told apart; then every cell and header is escaped by pandas (``escape=True``, no
+    ``render_links``; RELIABILITY C3), so a name like ``<img src=x onerror=...>`` shows as text.
 
     Args:
         frame: rows of ``ORG_SCHEMA``.
@@ -34,8 +35,8 @@ def orgs_html(frame: pd.DataFrame) -> str:
     """
     view = pd.DataFrame(
         {
-            "name": frame["name"].astype(object),
-            "description": [_shorten(str(d)) for d in frame["description"].fillna("")],
+            "name": [visible(str(n)) for n in frame["name"].fillna("")],
+            "description": [_shorten(visible(str(d))) for d in frame["description"].fillna("")],
             "created (UTC)": [
                 t.strftime("%Y-%m-%d %H:%M") if not pd.isna(t) else "" for t in frame["created_at"]
             ],

@@ -8,6 +8,7 @@ import ipywidgets as widgets
 
 from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.models import Organization
+from arize_orgs_nb.visible import LEGEND
 from arize_orgs_nb.widgets import _actions
 from arize_orgs_nb.widgets._actions import Outcome
 from arize_orgs_nb.widgets._base import FormView, OnDone, Runner, css, fit, heading, label, wide
@@ -251,7 +252,7 @@ def _delete_prompt(entry: OrgEntry) -> str:
     note = ""
     if shown != entry.name:
         note = (
-            "<br>The name holds invisible characters, shown as ⟨U+…⟩ above: "
+            f"<br>The name above holds invisible characters, {esc(LEGEND)}: "
             "they must be typed exactly (paste the name)."
         )
     return (

@@ -201,6 +201,7 @@ def test_per_row_outcomes_and_retry_of_failures():
             "organization_id",
             "user",
             "after",
+            "invisible",
             "status",
             "reconciled",
             "http_status",
