@@ -29,7 +29,8 @@ calls in flight finish and are recorded); a second Ctrl-C stops at once, and wha
 records as applied is still folded in (a call that was in flight then is unknown, and shows again).
 
 Exit codes: ``plan`` 0 no changes, 2 changes, 1 invalid file or error; ``apply`` 0 everything
-applied (or nothing to do), 130 interrupted, 1 otherwise; 2 for a usage error (argparse).
+applied (or nothing to do), 130 interrupted, 1 otherwise; 2 for a usage error (argparse). Any
+file that cannot be read ends as ``error: ...`` with exit code 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import functools
 import io
 import os
 import signal
+import sqlite3
 import sys
 import threading
 import unicodedata
@@ -61,7 +63,7 @@ from arize_orgs_nb.changes import (
     StalePlanError,
 )
 from arize_orgs_nb.errors import OrgsNbError
-from arize_orgs_nb.frames import ORG_SCHEMA, read_orgs_frame
+from arize_orgs_nb.frames import ORG_SCHEMA, read_csv_cells, read_orgs_frame
 from arize_orgs_nb.plan import _as_flag
 
 if TYPE_CHECKING:
@@ -377,7 +379,12 @@ def _console() -> TextIO:
 def _client(ns: argparse.Namespace) -> ArizeOrgs:
     from arize_orgs_nb.client import ArizeOrgs
 
-    return ArizeOrgs(journal=ns.journal)
+    try:
+        return ArizeOrgs(journal=ns.journal)
+    except (OSError, sqlite3.Error) as exc:
+        raise CliError(
+            f"cannot open the journal {ns.journal or '(the default one)'} ({_reason(exc)})"
+        ) from None
 
 
 def _check_inputs(ns: argparse.Namespace) -> None:
@@ -386,6 +393,8 @@ def _check_inputs(ns: argparse.Namespace) -> None:
     for path in (ns.path, ns.members):
         if path is not None:
             _suffix(Path(path))
+            if Path(path).is_dir():
+                raise CliError(f"{path} is a folder, not a file")
             if not Path(path).is_file():
                 raise CliError(f"no such file: {path}")
 
@@ -623,10 +632,16 @@ def _read_table(path: Path) -> pd.DataFrame:
     try:
         if _suffix(path) in PARQUET:
             return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+        return read_csv_cells(path, dtype=str)
     except ImportError as exc:
         raise CliError(f"{path}: reading Parquet needs pyarrow ({exc})") from None
-    except (OSError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
+        utf16 = " (it looks like UTF-16)" if exc.object[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise CliError(
+            f"{path}: not UTF-8 text{utf16}: byte {exc.object[exc.start]:#04x} is not UTF-8; "
+            "save the file as 'CSV UTF-8'"
+        ) from None
+    except Exception as exc:  # a file fails to parse in many library-specific ways: all are "cannot read"
         raise CliError(f"{path}: cannot read the file ({_reason(exc)})") from None
 
 
@@ -642,7 +657,8 @@ def read_orgs_edit(path: Path) -> pd.DataFrame:
 
     With every column of ``export`` it is read back with the schema restored; otherwise (only
     ``name`` and ``description``, say) the cells are taken as text, and rows without ``id`` are
-    creates. A ``created_at`` that does not parse is left as text, so the plan reports its rows.
+    creates. A ``created_at`` that is not ISO 8601 (a spreadsheet's ``11/28/2026 10:03``) is left
+    as text: the plan compares it with the base at the precision it shows.
 
     Args:
         path: a ``.csv`` or ``.parquet`` file.

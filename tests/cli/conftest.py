@@ -44,10 +44,10 @@ def cli(sb, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     journal = tmp_path / "journal.sqlite3"
 
-    def run(*args: str) -> Run:
+    def run(*args: str, journal_file=journal) -> Run:
         capsys.readouterr()
         try:
-            code = main([*args, "--journal", str(journal)])
+            code = main([*args, "--journal", str(journal_file)])
         except SystemExit as exc:  # argparse usage errors
             code = exc.code if isinstance(exc.code, int) else 1
         out, err = capsys.readouterr()
