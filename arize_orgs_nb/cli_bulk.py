@@ -10,20 +10,45 @@ against a fresh drain of the account: the file is the edited frame. A file with 
 all creates. A members file has ``organization``, ``user`` (id or email), ``role`` and an
 optional ``remove`` column.
 
+What the CLI keeps beside a file ``F`` (never in it: the user's file is never rewritten):
+
+* ``.F.base.csv``, written by ``export``: the frame the file started from. ``plan`` and ``apply``
+  diff the file against it, so a value a colleague changed on the server since the export is not
+  set back, and an apply whose targets changed since is refused as stale. After every apply,
+  what landed (creates, renames, descriptions, deletes) is folded into it.
+* ``.F.created.csv``, written by ``apply``: one line per organization a create row of the file
+  made (``row``, ``name``, ``id``). A create row has no id and the file keeps none, so on the next
+  plan an id-less row whose name (case-insensitively: names are unique in the account) is in this
+  record is taken as that organization: nothing to do when it is unchanged, an update when it was
+  edited since. A create row whose name was changed after its create is refused (put the id in
+  the row to rename that organization) rather than created a second time. ``export`` removes it.
+
+So after any apply (all applied, some failed, interrupted), ``plan F`` shows exactly the rows that
+did not land, and the same ``apply`` sends just those. Ctrl-C during ``apply`` stops sending (the
+calls in flight finish and are recorded); a second Ctrl-C stops at once, and what the journal
+records as applied is still folded in (a call that was in flight then is unknown, and shows again).
+
 Exit codes: ``plan`` 0 no changes, 2 changes, 1 invalid file or error; ``apply`` 0 everything
-applied (or nothing to do), 1 otherwise.
+applied (or nothing to do), 130 interrupted, 1 otherwise; 2 for a usage error (argparse). Any
+file that cannot be read ends as ``error: ...`` with exit code 1, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import io
+import os
+import signal
+import sqlite3
 import sys
+import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from types import FrameType
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 import pandas as pd
 
@@ -38,13 +63,14 @@ from arize_orgs_nb.changes import (
     StalePlanError,
 )
 from arize_orgs_nb.errors import OrgsNbError
-from arize_orgs_nb.frames import ORG_SCHEMA, read_orgs_frame
+from arize_orgs_nb.frames import ORG_SCHEMA, read_csv_cells, read_orgs_frame
 from arize_orgs_nb.plan import _as_flag
 from arize_orgs_nb.visible import invisible_difference, show
 
 if TYPE_CHECKING:
     from arize_orgs_nb.apply import ApplyResult
     from arize_orgs_nb.client import ArizeOrgs
+    from arize_orgs_nb.journal import JournalEntry
     from arize_orgs_nb.plan import Plan
 
 __all__ = ["EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "add_commands"]
@@ -58,6 +84,7 @@ PARQUET = (".parquet", ".pq")
 CSV = (".csv",)
 CELL_WIDTH = 48
 ERROR_WIDTH = 100
+CREATED_COLUMNS = ("row", "name", "id")
 
 
 class CliError(Exception):
@@ -206,7 +233,8 @@ def run_export(ns: argparse.Namespace) -> int:
         if ns.path is not None:
             orgs = client.organizations.to_frame()
             _write(orgs, Path(ns.path))
-            _write_base(orgs, Path(ns.path))
+            _write(orgs, _base_path(Path(ns.path)))
+            _created_path(Path(ns.path)).unlink(missing_ok=True)  # a new file: its rows all have ids
             _say(f"wrote {len(orgs)} organizations to {ns.path}", file=out)
         if ns.users is not None:
             users = client.users.to_frame()
@@ -233,6 +261,7 @@ def run_apply(ns: argparse.Namespace) -> int:
     """``arize-orgs-nb apply [PATH] [--members PATH] [--yes] [--confirm NAME ...] ...``."""
     out = _console()
     _check_inputs(ns)
+    cancel = threading.Event()
     try:
         with _client(ns) as client:
             _say(f"Talking to {client.target}", file=out)
@@ -247,20 +276,84 @@ def run_apply(ns: argparse.Namespace) -> int:
                 return EXIT_ERROR
             ok = True
             for source, plan in todo:
-                result = plan.apply(confirm=confirm, workers=ns.workers, force=ns.force, progress=None)
+                if cancel.is_set():
+                    break
+                result = _apply_and_remember(client, source, plan, ns, confirm, cancel)
                 _show_result(result, source, client.journal.path, out)
                 ok = ok and result.ok
-                if plan.kind == "organizations" and _base_path(source).exists():
-                    # what was applied joins the base: planning the file again shows only what is left
-                    _write_base(_merge_applied(read_orgs_frame(_base_path(source)), result), source)
     except KeyboardInterrupt:
         _say(
-            "interrupted: every call sent so far is recorded in the journal; run the same command again "
-            "to finish (what was applied no longer shows in the diff)",
+            "interrupted: every call sent so far is recorded in the journal, and what was applied is kept "
+            "beside the file: run the same command again to send what is left (a call that was in flight "
+            "may have landed: if the re-run is refused as stale for it, look at that organization)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    if cancel.is_set():
+        _say(
+            "interrupted: nothing was sent after Ctrl-C; run the same command again to send what is left",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
     return EXIT_OK if ok else EXIT_ERROR
+
+
+def _apply_and_remember(
+    client: ArizeOrgs,
+    source: Path,
+    plan: Plan,
+    ns: argparse.Namespace,
+    confirm: bool | list[str],
+    cancel: threading.Event,
+) -> ApplyResult:
+    """Apply one plan, then keep beside the file what landed, even when a second Ctrl-C stops it."""
+    try:
+        with _ctrl_c_stops(cancel):
+            result = plan.apply(
+                confirm=confirm, workers=ns.workers, force=ns.force, progress=None, cancel=cancel
+            )
+    except KeyboardInterrupt:
+        if plan.kind == "organizations":
+            _remember(source, _journaled(client, plan))
+        raise
+    if plan.kind == "organizations":
+        _remember(source, result.outcomes)
+    return result
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops(cancel: threading.Event) -> Iterator[None]:
+    """While applying, a first Ctrl-C stops sending (calls in flight finish); a second stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        _say(
+            "stopping: the calls in flight finish, nothing more is sent (Ctrl-C again to stop at once)",
+            file=sys.stderr,
+        )
+
+    signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+
+
+def _journaled(client: ArizeOrgs, plan: Plan) -> list[JournalEntry]:
+    """The journal's entries of this plan's apply, when it was stopped before it could return them."""
+    keys = {c.key for c in plan.changes}
+    store = client.journal.store
+    for apply_id in reversed(store.unfinished()):
+        entries = store.entries(apply_id)
+        if {e.change.key for e in entries} == keys:
+            return entries
+    return []
 
 
 # -- building plans ------------------------------------------------------------------------
@@ -287,7 +380,12 @@ def _console() -> TextIO:
 def _client(ns: argparse.Namespace) -> ArizeOrgs:
     from arize_orgs_nb.client import ArizeOrgs
 
-    return ArizeOrgs(journal=ns.journal)
+    try:
+        return ArizeOrgs(journal=ns.journal)
+    except (OSError, sqlite3.Error) as exc:
+        raise CliError(
+            f"cannot open the journal {ns.journal or '(the default one)'} ({_reason(exc)})"
+        ) from None
 
 
 def _check_inputs(ns: argparse.Namespace) -> None:
@@ -296,6 +394,8 @@ def _check_inputs(ns: argparse.Namespace) -> None:
     for path in (ns.path, ns.members):
         if path is not None:
             _suffix(Path(path))
+            if Path(path).is_dir():
+                raise CliError(f"{path} is a folder, not a file")
             if not Path(path).is_file():
                 raise CliError(f"no such file: {path}")
 
@@ -308,10 +408,13 @@ def _make_plans(client: ArizeOrgs, ns: argparse.Namespace) -> list[tuple[Path, P
         edited = read_orgs_edit(source)
         base = _read_base(client, source)
         edited = _drop_done_deletes(edited, base, source)
+        edited, issues = _adopt_created(edited, base, source)
         try:
             plans.append((source, client.organizations.plan(edited, base=base)))
         except PlanValidationError as exc:
-            raise _InvalidFileError(source, exc) from None
+            raise _InvalidFileError(source, PlanValidationError(issues + exc.issues)) from None
+        if issues:
+            raise _InvalidFileError(source, PlanValidationError(issues))
     if ns.members is not None:
         source = Path(ns.members)
         members = _read_table(source)
@@ -322,28 +425,158 @@ def _make_plans(client: ArizeOrgs, ns: argparse.Namespace) -> list[tuple[Path, P
     return plans
 
 
+# -- what the CLI keeps beside a file --------------------------------------------------------
+
+
+class _Landed(Protocol):
+    """How one change of an apply ended: an :class:`~arize_orgs_nb.apply.Outcome` or a journal entry."""
+
+    @property
+    def change(self) -> Change: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def result_id(self) -> str | None: ...
+
+
 def _base_path(source: Path) -> Path:
     """Where ``export`` keeps the frame a file started from: ``.<name>.base.csv`` beside it."""
     return source.with_name(f".{source.name}.base.csv")
 
 
-def _write_base(orgs: pd.DataFrame, source: Path) -> None:
-    orgs.to_csv(_base_path(source), index=False)
+def _created_path(source: Path) -> Path:
+    """Where ``apply`` records the organizations the file's create rows made: ``.<name>.created.csv``."""
+    return source.with_name(f".{source.name}.created.csv")
 
 
-def _merge_applied(base: pd.DataFrame, result: ApplyResult) -> pd.DataFrame:
-    """The base with the applied renames, descriptions and deletes of ``result`` folded in."""
+def _remember(source: Path, landed: Iterable[_Landed]) -> None:
+    """Fold what an apply changed into the export base and the record of created organizations."""
+    applied = [item for item in landed if item.status == "applied"]
+    if not applied:
+        return
+    base_path = _base_path(source)
+    if base_path.exists():
+        _write(_merge_applied(_read_base_file(base_path), applied), base_path)
+    created = _merge_created(_read_created(source), applied)
+    _write(pd.DataFrame(created, columns=list(CREATED_COLUMNS)), _created_path(source))
+
+
+def _merge_applied(base: pd.DataFrame, applied: Iterable[_Landed]) -> pd.DataFrame:
+    """The base with the applied creates, renames, descriptions and deletes folded in.
+
+    A created organization joins without ``created_at`` (its row in the file has none to check).
+    """
     merged = base.set_index("id", drop=False)
-    for outcome in result.outcomes:
-        change = outcome.change
-        if outcome.status != "applied" or change.org_id not in merged.index:
+    created: list[dict[str, object]] = []
+    for item in applied:
+        change = item.change
+        if change.op is Op.CREATE and item.result_id:
+            created.append({"id": item.result_id, **change.after, "created_at": None})
+        elif change.org_id not in merged.index:
             continue
-        if change.op is Op.DELETE:
+        elif change.op is Op.DELETE:
             merged = merged.drop(index=change.org_id)
         elif change.op in (Op.RENAME, Op.DESCRIBE):
             for field, value in change.after.items():
                 merged.loc[change.org_id, field] = value
-    return merged.reset_index(drop=True)
+    rows: list[dict[str, object]] = [{str(k): v for k, v in row.items()} for row in merged.to_dict("records")]
+    return ORG_SCHEMA.from_rows(rows + created)
+
+
+def _merge_created(created: list[dict[str, str]], applied: Iterable[_Landed]) -> list[dict[str, str]]:
+    """The record of created organizations, with this apply's creates, renames and deletes folded in."""
+    by_id = {entry["id"]: entry for entry in created}
+    for item in applied:
+        change = item.change
+        if change.op is Op.CREATE and item.result_id:
+            by_id[item.result_id] = {
+                "row": change.row,
+                "name": str(change.after["name"]),
+                "id": item.result_id,
+            }
+        elif change.org_id in by_id and change.op is Op.RENAME:
+            by_id[change.org_id] = {**by_id[change.org_id], "name": str(change.after["name"])}
+        elif change.org_id in by_id and change.op is Op.DELETE:
+            del by_id[change.org_id]
+    return list(by_id.values())
+
+
+def _read_created(source: Path) -> list[dict[str, str]]:
+    """The record of the organizations earlier applies created from ``source``'s rows."""
+    path = _created_path(source)
+    if not path.exists():
+        return []
+    frame = _read_table(path)
+    if list(frame.columns) != list(CREATED_COLUMNS):
+        raise CliError(f"{path}: not a record of created organizations; move it away and plan again")
+    return [{c: str(row[c]) for c in CREATED_COLUMNS} for row in frame.to_dict("records")]
+
+
+def _adopt_created(
+    edited: pd.DataFrame, base: pd.DataFrame, source: Path
+) -> tuple[pd.DataFrame, list[Issue]]:
+    """Give each id-less row that an earlier apply created the id of the organization it made.
+
+    A row is recognised by its name (case-insensitively: names are unique in the account), so it
+    plans as an edit of that organization: nothing when it is unchanged, an update when it was
+    edited since. A row whose name was changed after its create is refused rather than created
+    again; so is one whose organization is gone from the server.
+    """
+    created = _read_created(source)
+    if not created or "name" not in edited.columns or not edited.columns.is_unique:
+        return edited, []
+    cells = edited["id"].tolist() if "id" in edited.columns else [None] * len(edited)
+    ids: list[str | None] = [None if _blank(v) else str(v) for v in cells]
+    waiting = {e["name"].casefold(): e for e in created if e["id"] not in ids}
+    present = {str(i) for i in base["id"]}
+    labels = [str(label) for label in edited.index]
+    issues: list[Issue] = []
+    adopted_any = False
+    for position, name in enumerate(edited["name"]):
+        entry = (
+            waiting.pop(name.casefold(), None) if ids[position] is None and isinstance(name, str) else None
+        )
+        if entry is None:
+            continue
+        if entry["id"] in present:
+            ids[position], adopted_any = entry["id"], True
+        else:
+            issues.append(Issue(labels[position], "name", _gone_message(entry, source)))
+    for entry in waiting.values():
+        if entry["row"] in labels and ids[labels.index(entry["row"])] is None:
+            issues.append(Issue(entry["row"], "name", _renamed_message(entry)))
+    if not adopted_any:
+        return edited, issues
+    adopted = edited.copy()
+    adopted["id"] = pd.Series(ids, index=edited.index, dtype=object)
+    return adopted, issues
+
+
+def _gone_message(entry: dict[str, str], source: Path) -> str:
+    return (
+        f"{entry['name']!r} was created by an earlier apply of this file (id {entry['id']}) and is no longer "
+        f"on the server: remove the row, or move {_created_path(source).name} away to create it again"
+    )
+
+
+def _renamed_message(entry: dict[str, str]) -> str:
+    return (
+        f"this row made {entry['name']!r} (id {entry['id']}) in an earlier apply, and its name was changed "
+        f"since: to rename that organization put its id {entry['id']} in the row's id column; to make "
+        "another one, put the name back and add a new row"
+    )
+
+
+def _read_base_file(path: Path) -> pd.DataFrame:
+    try:
+        return read_orgs_frame(path)
+    except (OSError, TypeError, ValueError) as exc:
+        raise CliError(
+            f"{path}: cannot read the export base ({_reason(exc)}); export again to start a new file, "
+            "or move it away to compare with the server as it is now"
+        ) from None
 
 
 def _read_base(client: ArizeOrgs, source: Path) -> pd.DataFrame:
@@ -354,7 +587,7 @@ def _read_base(client: ArizeOrgs, source: Path) -> pd.DataFrame:
     """
     base_path = _base_path(source)
     if base_path.exists():
-        return read_orgs_frame(base_path)
+        return _read_base_file(base_path)
     _say(
         f"note: no export base ({base_path.name}) beside {source.name}: comparing with the server as it "
         "is now, so values changed by others since the file was made would be set back",
@@ -400,11 +633,24 @@ def _read_table(path: Path) -> pd.DataFrame:
     try:
         if _suffix(path) in PARQUET:
             return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+        return read_csv_cells(path, dtype=str)
     except ImportError as exc:
         raise CliError(f"{path}: reading Parquet needs pyarrow ({exc})") from None
-    except (OSError, ValueError) as exc:
-        raise CliError(f"{path}: cannot read the file ({exc})") from None
+    except UnicodeDecodeError as exc:
+        utf16 = " (it looks like UTF-16)" if exc.object[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise CliError(
+            f"{path}: not UTF-8 text{utf16}: byte {exc.object[exc.start]:#04x} is not UTF-8; "
+            "save the file as 'CSV UTF-8'"
+        ) from None
+    except Exception as exc:  # a file fails to parse in many library-specific ways: all are "cannot read"
+        raise CliError(f"{path}: cannot read the file ({_reason(exc)})") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception's message on one short line (library errors can run to many)."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0] if lines else type(exc).__name__
+    return first if len(first) <= ERROR_WIDTH else first[: ERROR_WIDTH - 1] + "…"
 
 
 def read_orgs_edit(path: Path) -> pd.DataFrame:
@@ -412,7 +658,8 @@ def read_orgs_edit(path: Path) -> pd.DataFrame:
 
     With every column of ``export`` it is read back with the schema restored; otherwise (only
     ``name`` and ``description``, say) the cells are taken as text, and rows without ``id`` are
-    creates. A ``created_at`` that does not parse is left as text, so the plan reports its rows.
+    creates. A ``created_at`` that is not ISO 8601 (a spreadsheet's ``11/28/2026 10:03``) is left
+    as text: the plan compares it with the base at the precision it shows.
 
     Args:
         path: a ``.csv`` or ``.parquet`` file.
@@ -430,15 +677,20 @@ def read_orgs_edit(path: Path) -> pd.DataFrame:
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame whole or not at all (a stop half-way leaves the old file)."""
+    partial = path.with_name(f".{path.name}.partial")
     try:
         if _suffix(path) in PARQUET:
-            frame.to_parquet(path, index=False)
+            frame.to_parquet(partial, index=False)
         else:
-            frame.to_csv(path, index=False)
+            frame.to_csv(partial, index=False)
+        os.replace(partial, path)
     except ImportError as exc:
         raise CliError(f"{path}: writing Parquet needs pyarrow ({exc})") from None
     except OSError as exc:
-        raise CliError(f"{path}: cannot write the file ({exc})") from None
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise CliError(f"{path}: cannot write the file ({_reason(exc)})") from None
 
 
 # -- confirming ----------------------------------------------------------------------------

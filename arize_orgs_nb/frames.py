@@ -9,6 +9,8 @@ an all-empty ``description`` column give the same frame shape as a full one.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -27,8 +29,10 @@ __all__ = [
     "FrameSchema",
     "RowBlock",
     "org_row",
+    "read_csv_cells",
     "read_orgs_frame",
     "read_users_frame",
+    "shown_time_matches",
     "user_row",
 ]
 
@@ -176,7 +180,7 @@ def _is_missing(value: object) -> bool:
 
 def _series(values: list[Any], column: Column, *, text_na_is_empty: bool = False) -> pd.Series:
     if column.dtype == UTC_TIME:
-        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), utc=True), dtype=UTC_TIME)
+        return _utc_times(values, column.name)
     if column.dtype == BOOLEAN:
         cleaned = [None if _is_missing(v) else _to_bool(v) for v in values]
         return pd.Series(cleaned, dtype=BOOLEAN)
@@ -185,6 +189,29 @@ def _series(values: list[Any], column: Column, *, text_na_is_empty: bool = False
     if text_na_is_empty:
         values = ["" if _is_missing(v) else v for v in values]
     return pd.Series([None if _is_missing(v) else str(v) for v in values], dtype=pd.StringDtype())
+
+
+def _utc_times(values: list[Any], name: str) -> pd.Series:
+    """Times as given by the wire or a file, as :data:`UTC_TIME` (the resolution ``to_frame()`` gives).
+
+    Text may be any ISO 8601 form, mixed in one column: whole seconds or fractions, ``Z`` or
+    ``+00:00``, ``T`` or a space (``2026-11-28T10:03:00Z``, ``2026-11-28 10:03:00.123456+00:00``);
+    text without an offset is UTC. Blank and missing are ``NaT``.
+
+    Raises:
+        ValueError: a text value is not ISO 8601 (a spreadsheet's ``11/28/2026 10:03``, say).
+        TypeError: a value is neither a time nor text (a number, say).
+    """
+    cleaned: list[object] = []
+    for value in values:
+        if _is_missing(value) or (isinstance(value, str) and not value.strip()):
+            cleaned.append(None)
+        elif isinstance(value, str | dt.date):
+            cleaned.append(value)
+        else:
+            raise TypeError(f"{name}: not a time: {value!r}")
+    parsed = pd.to_datetime(pd.Series(cleaned, dtype=object), utc=True, format="ISO8601")
+    return pd.Series(parsed, dtype=UTC_TIME)
 
 
 def _converted(values: list[Any], column: Column) -> np.ndarray | None:
@@ -305,8 +332,33 @@ def _read(path: str | Path, schema: FrameSchema) -> pd.DataFrame:
     if source.suffix.lower() in (".parquet", ".pq"):
         return schema.conform(pd.read_parquet(source))
     text_columns = {c.name: str for c in schema.columns if c.dtype == STRING}
-    frame = pd.read_csv(source, dtype=text_columns, keep_default_na=False, na_values=[])
+    frame = read_csv_cells(source, dtype=text_columns)
     return schema.conform(_nullable_blanks(frame, schema))
+
+
+def read_csv_cells(path: str | Path, *, dtype: Any) -> pd.DataFrame:  # noqa: ANN401 - read_csv's dtype
+    """Read a CSV file's cells as written: blanks as ``""``, no value taken as missing, no index.
+
+    Args:
+        path: the file.
+        dtype: as for :func:`pandas.read_csv`.
+
+    Returns:
+        The frame, one column per header cell.
+
+    Raises:
+        ValueError: the file cannot be parsed, or a row has more cells than the header (pandas
+            would silently turn the extra leading cells into an index, shifting every value).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[], index_col=False)
+        except pd.errors.ParserWarning:
+            raise ValueError(
+                "a row has more cells than the header (a trailing comma?): fix the row, or name the extra "
+                "column"
+            ) from None
 
 
 def _nullable_blanks(frame: pd.DataFrame, schema: FrameSchema) -> pd.DataFrame:
@@ -316,6 +368,108 @@ def _nullable_blanks(frame: pd.DataFrame, schema: FrameSchema) -> pd.DataFrame:
         if column.nullable and column.name in out.columns:
             out[column.name] = out[column.name].map(lambda v: None if v == "" else v)
     return out
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T]+(.*))?")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*([AaPp][Mm])?")
+_Shown = tuple[pd.Timestamp, pd.Timedelta | None]  # a time, and the step it is shown to (None: a date)
+
+
+def shown_time_matches(shown: object, value: pd.Timestamp) -> bool:
+    """Whether a time as a file shows it is ``value``, at the precision it shows.
+
+    Spreadsheets re-save times in their own form and precision: ``11/28/2026 10:03``,
+    ``28/11/2026 10:03``, ``2026-11-28 10:03``, ``2026-11-28``. Such a cell is ``value`` when
+    ``value`` cut (or rounded) to the minutes, seconds or fraction digits it shows, or to its date,
+    is the time it shows. A day/month order that cannot be told apart matches either way; a time
+    without an offset is UTC. A time value (not text) shows its finest non-zero unit. A blank
+    cell shows nothing, so it matches.
+
+    Args:
+        shown: the cell (text, a timestamp, or anything else a file holds).
+        value: the time it should be (timezone-aware).
+
+    Returns:
+        ``True`` when the cell is ``value`` as far as it shows; ``False`` for any other time,
+        and for anything that is not a time.
+    """
+    if _is_missing(shown) or shown is pd.NaT or (isinstance(shown, str) and not shown.strip()):
+        return True
+    return any(_same_as_shown(value, stamp, step) for stamp, step in _shown_times(shown))
+
+
+def _same_as_shown(value: pd.Timestamp, stamp: pd.Timestamp, step: pd.Timedelta | None) -> bool:
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    local = value.tz_convert(stamp.tz)
+    if step is None:
+        return bool(local.normalize() == stamp)
+    return bool(local.floor(step) == stamp or local.round(step) == stamp)
+
+
+def _shown_times(shown: object) -> list[_Shown]:
+    """The times a cell can mean, each with the step it is shown to."""
+    if isinstance(shown, dt.datetime):
+        stamp = pd.Timestamp(shown)
+        return [(stamp, _finest_step(stamp))]
+    if not isinstance(shown, str):
+        return []
+    text = shown.strip()
+    try:
+        if _ISO_DATE.match(text):
+            return [(pd.Timestamp(text), _step(text))]
+        return _day_month_times(text)
+    except (ValueError, OverflowError):
+        return []
+
+
+def _day_month_times(text: str) -> list[_Shown]:
+    """``11/28/2026 10:03`` or ``28.11.26``: month first and day first, whichever make a date."""
+    found = _DAY_MONTH_YEAR.fullmatch(text)
+    if found is None:
+        return []
+    first, second, year, clock = found.groups()
+    full_year = int(year) + (2000 if len(year) == 2 else 0)
+    hour = minute = seconds = nanos = 0
+    if clock:
+        parts = _CLOCK.fullmatch(clock.strip())
+        if parts is None:
+            return []
+        hour, minute, seconds = int(parts[1]), int(parts[2]), int(parts[3] or 0)
+        nanos = int((parts[4] or "0").ljust(9, "0"))
+        if parts[5]:
+            hour = hour % 12 + (12 if parts[5].lower() == "pm" else 0)
+    times = []
+    for month, day in dict.fromkeys([(int(first), int(second)), (int(second), int(first))]):
+        try:
+            stamp = pd.Timestamp(full_year, month, day, hour, minute, seconds) + pd.Timedelta(nanos, "ns")
+        except ValueError:
+            continue
+        times.append((stamp, _step(text)))
+    return times
+
+
+def _step(text: str) -> pd.Timedelta | None:
+    """The precision a time is written to: a fraction's last digit, seconds, minutes, or a date (None)."""
+    clock = _CLOCK.search(text)
+    if clock is None:
+        return None
+    if clock[4]:
+        return pd.Timedelta(10 ** (9 - len(clock[4])), "ns")
+    return pd.Timedelta(1, "s" if clock[3] else "min")
+
+
+def _finest_step(stamp: pd.Timestamp) -> pd.Timedelta | None:
+    """The step a time value shows: its finest unit that is not zero (None: a date at midnight)."""
+    if stamp.nanosecond:
+        return pd.Timedelta(1, "ns")
+    if stamp.microsecond:
+        return pd.Timedelta(1, "us")
+    if stamp.second:
+        return pd.Timedelta(1, "s")
+    if stamp.minute or stamp.hour:
+        return pd.Timedelta(1, "min")
+    return None
 
 
 def read_orgs_frame(path: str | Path) -> pd.DataFrame:

@@ -216,14 +216,20 @@ def plan_org_changes(
             changes.append(_org_edit(Op.DELETE, label, org_id, state, "name", None))
             continue
         if "created_at" in edited.columns and not _missing(row.get("created_at")):
-            try:
-                stamp = pd.Timestamp(str(row.get("created_at")))
-                stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-                changed = stamp != created_at[org_id]
-            except (TypeError, ValueError):
-                changed = True
-            if changed:
-                issues.append(Issue(label, "created_at", "created_at is read-only and was changed"))
+            # read-only: a spreadsheet's re-save (another form, less precision) is not an edit
+            from arize_orgs_nb.frames import shown_time_matches
+
+            shown, server = row.get("created_at"), created_at[org_id]
+            if not _missing(server) and not shown_time_matches(shown, server):
+                text = str(shown) if len(str(shown)) <= 40 else str(shown)[:39] + "…"
+                issues.append(
+                    Issue(
+                        label,
+                        "created_at",
+                        f"created_at is read-only: the file's {text!r} differs from the server's value "
+                        f"{server.isoformat()}; drop the column or restore it",
+                    )
+                )
                 continue
         if _missing(name):
             issues.append(Issue(label, "name", "name is missing (NaN); put the name back"))

@@ -238,3 +238,42 @@ def test_progress_callback_bar_and_rate_limit_waits(capsys):
         assert "organizations" in bar and "250" in bar
         client.organizations.to_frame(progress=False)
         assert capsys.readouterr().err == ""
+
+
+def test_times_of_mixed_precision_and_suffix_read_back_as_to_frame_gives_them(tmp_path):
+    stamps = ("2026-11-28T10:03:00Z", "2026-11-28T10:03:00.123456+00:00", "2026-11-28T10:03:00.5Z")
+    client, _ = scripted_client(
+        [
+            {
+                "organizations": [{**org(i), "created_at": at} for i, at in enumerate(stamps)],
+                "pagination": {"has_more": False},
+            }
+        ]
+    )
+    expected = client.organizations.to_frame(progress=False)
+    written = ("2026-11-28T10:03:00Z", "2026-11-28 10:03:00.123456+00:00", "2026-11-28T10:03:00.500+00:00")
+    path = tmp_path / "orgs.csv"
+    pd.DataFrame({**expected.drop(columns="created_at").to_dict("list"), "created_at": written}).to_csv(
+        path, index=False
+    )
+    read = read_orgs_frame(path)
+    pd.testing.assert_frame_equal(read, expected)
+    assert dtypes(read) == ORG_DTYPES
+    coarse = expected.assign(created_at=expected["created_at"].astype("datetime64[us, UTC]"))
+    coarse.to_parquet(tmp_path / "orgs.parquet", index=False)
+    pd.testing.assert_frame_equal(read_orgs_frame(tmp_path / "orgs.parquet"), expected)
+
+
+def test_a_time_column_of_numbers_is_refused_not_taken_as_epochs(tmp_path):
+    path = tmp_path / "orgs.parquet"
+    numbers = pd.DataFrame({"id": ["a"], "name": ["n"], "description": [""], "created_at": [1764324180]})
+    numbers.to_parquet(path)
+    with pytest.raises(TypeError, match="created_at: not a time"):
+        read_orgs_frame(path)
+
+
+def test_a_row_longer_than_the_header_is_an_error_not_an_index(tmp_path):
+    path = tmp_path / "orgs.csv"
+    path.write_text("id,name,description,created_at\nT3JnOjE=,Alpha,,2026-11-28T10:03:00Z,\n")
+    with pytest.raises(ValueError, match="more cells than the header"):
+        read_orgs_frame(path)
