@@ -31,7 +31,7 @@ from arize_orgs_nb.changes import (
     Op,
     PlanValidationError,
 )
-from arize_orgs_nb.frames import ORG_SCHEMA
+from arize_orgs_nb.frames import ORG_SCHEMA, shown_time_matches
 from arize_orgs_nb.models import DESCRIPTION_MAX, NAME_MAX, OrganizationRole
 from arize_orgs_nb.visible import invisible_difference, show
 
@@ -217,8 +217,6 @@ def plan_org_changes(
             continue
         if "created_at" in edited.columns and not _missing(row.get("created_at")):
             # read-only: a spreadsheet's re-save (another form, less precision) is not an edit
-            from arize_orgs_nb.frames import shown_time_matches
-
             shown, server = row.get("created_at"), created_at[org_id]
             if not _missing(server) and not shown_time_matches(shown, server):
                 text = str(shown) if len(str(shown)) <= 40 else str(shown)[:39] + "…"

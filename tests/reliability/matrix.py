@@ -1,4 +1,4 @@
-"""The test matrix of RELIABILITY.md (B0-B7), row by row: which test covers it, or why none applies.
+"""The test matrix of RELIABILITY.md (B0-B8), row by row: which test covers it, or why none applies.
 
 ``ROWS`` maps a row id (``"<group>/<row>"``; B0 rows are named after their first cell) to one or
 more pytest node ids, or to ``"n/a: <reason>"``. ``GAPS`` lists the rows where the package does
@@ -19,6 +19,9 @@ B4 = R + "test_b4_security.py::"
 B5 = R + "test_b5_bad_inputs.py::"
 B7 = R + "test_b7_property_load.py::"
 APPLY = "tests/bulk/test_apply.py::"
+UNDER = "tests/bulk/test_account_changes_under_you.py::"
+B8 = R + "test_b8_colleague.py::"
+RERUN = "tests/cli/test_rerun.py::"
 WIDGETS = "tests/widgets/"
 
 # First cells of the two B0 tables -> row ids.
@@ -333,6 +336,38 @@ ROWS: dict[str, str | tuple[str, ...]] = {
         B7 + "test_load_16_clients_long",
     ),
     "B7/L3": B7 + "test_l3_soak",
+    # -- B8: the account changes under you ----------------------------------------------------------
+    "B8/M1": (
+        UNDER + "test_a_write_by_name_lands_on_the_org_that_bears_the_name_now",
+        UNDER + "test_a_write_by_name_costs_one_lookup_and_one_write_and_by_id_only_the_write",
+        UNDER + "test_a_members_plan_by_name_is_refused_when_the_name_moved_to_another_org",
+    ),
+    "B8/M2": (
+        UNDER
+        + "test_a_forced_rename_onto_a_name_a_colleague_took_fails_with_the_holder_and_the_rest_applies",
+        UNDER + "test_a_resume_whose_rename_target_was_taken_meanwhile_is_refused_then_ends_when_forced",
+    ),
+    "B8/M3": UNDER + "test_a_swap_whose_last_step_fails_reports_the_temporary_name_and_the_retry_finishes_it",
+    "B8/M4": (
+        UNDER + "test_undo_is_refused_when_a_colleague_changed_the_org_since_and_forced_it_reverts",
+        UNDER + "test_undo_never_inverts_a_row_that_did_not_apply",
+    ),
+    "B8/M5": (
+        UNDER + "test_a_resumed_removal_that_had_landed_is_applied_and_forgotten_in_known_members",
+        UNDER + "test_a_resumed_role_set_is_sent_again",
+    ),
+    "B8/M6": (
+        RERUN + "test_after_a_full_apply_the_file_plans_nothing",
+        RERUN + "test_a_failed_row_is_all_that_plans_again_and_the_same_apply_retries_it",
+        RERUN + "test_a_failed_create_is_all_that_plans_again_and_the_same_apply_retries_it",
+        RERUN + "test_a_create_row_renamed_after_its_create_is_refused_not_created_twice",
+    ),
+    "B8/M7": UNDER + "test_a_role_a_colleague_changed_since_is_set_again_by_default",
+    "B8/M8": (
+        B8 + "TestColleagueMachine::runTest",
+        B8 + "test_the_state_machine_catches_a_cached_name",
+        B8 + "test_stale_reference_detection_catches_an_overwrite",
+    ),
 }
 
 # Where the package does less than the spec row asks (the tests above cover what exists).
@@ -368,6 +403,40 @@ GAPS: dict[str, str] = {
 
 # Defects these suites found in the package, each with the test that fails without its fix.
 DEFECTS: dict[str, tuple[str, str]] = {
+    "cached-name": (
+        "organizations: a by-name call used a remembered name -> id, so after a colleague renamed X "
+        "away and created a new X, delete(organization='X') deleted the renamed one",
+        UNDER + "test_a_write_by_name_lands_on_the_org_that_bears_the_name_now",
+    ),
+    "forced-rename-loop": (
+        "apply: force=True (or a resume) with a rename onto a name held outside the plan added "
+        "temporary-name steps until MemoryError",
+        UNDER
+        + "test_a_forced_rename_onto_a_name_a_colleague_took_fails_with_the_holder_and_the_rest_applies",
+    ),
+    "stranded-swap": (
+        "apply: a swap whose last step failed left a temporary name unreported, and failed().apply() "
+        "was refused as stale",
+        UNDER + "test_a_swap_whose_last_step_fails_reports_the_temporary_name_and_the_retry_finishes_it",
+    ),
+    "undo-overwrite": (
+        "undo: the inverse plan carried no expectations, so it overwrote a colleague's later edit",
+        UNDER + "test_undo_is_refused_when_a_colleague_changed_the_org_since_and_forced_it_reverts",
+    ),
+    "resumed-removal": (
+        "resume: a member removal that had landed before the kill was resent, answered 404 and "
+        "reported failed; known() still listed the member",
+        UNDER + "test_a_resumed_removal_that_had_landed_is_applied_and_forgotten_in_known_members",
+    ),
+    "cli-creates": (
+        "CLI: the base beside the file forgot the rows apply created, so plan FILE planned them again",
+        RERUN + "test_after_a_full_apply_the_file_plans_nothing",
+    ),
+    "members-no-change": (
+        "memberships: a plan claimed 'no change' for roles the journal had set, so a role a colleague "
+        "changed since was never re-applied",
+        UNDER + "test_a_role_a_colleague_changed_since_is_set_again_by_default",
+    ),
     "cut-short-2xx": (
         "transport: a 2xx answer cut inside its headers was taken as an empty success, so a GET "
         "was not retried and a create that had committed failed instead of being reconciled",
