@@ -315,7 +315,8 @@ class Drain(Generic[T]):
             self._warned += len(dupes)
             shown = ", ".join(dupes[:10]) + (f" and {len(dupes) - 10} more" if len(dupes) > 10 else "")
             warnings.warn(
-                f"{len(dupes)} {self.kind} appeared on two pages and were kept once: {shown}",
+                f"{len(dupes)} {self.kind} appeared more than once (on one page or on several) "
+                f"and were kept once: {shown}",
                 DuplicateRowsWarning,
                 stacklevel=3,
             )

@@ -278,7 +278,7 @@ class Pager(Generic[T]):
         self.rows += accepted
         for dupe in dupes:
             self.duplicate_ids.append(dupe)
-            logger.warning("id %r appeared on two pages; keeping the first", dupe)
+            logger.warning("id %r appeared more than once; keeping the first", dupe)
         self._seen_ids.update(fresh_ids)
         if fresh_ids:
             self._stale_pages = self._replay_pages = 0

@@ -175,13 +175,13 @@ def interrupt_on_first_describe(monkeypatch, *, hard: bool) -> None:
     send = Applier._send
     pressed = []
 
-    def sending(self, change, temp):
+    def sending(self, change, temp, *rest):
         if change.op is Op.DESCRIBE and not pressed:
             pressed.append(change)
             if hard:
                 raise KeyboardInterrupt
             signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
-        return send(self, change, temp)
+        return send(self, change, temp, *rest)
 
     monkeypatch.setattr(Applier, "_send", sending)
 
