@@ -31,6 +31,7 @@ from arize_orgs_nb.errors import (
     TransportError,
     UnprocessableEntityError,
 )
+from arize_orgs_nb.http.pacing import RateLimit
 from arize_orgs_nb.models import (
     CustomRoleAssignment,
     ListOrganizationsResponse,
@@ -45,7 +46,6 @@ from arize_orgs_nb.models import (
     UserRole,
     UserStatus,
 )
-from arize_orgs_nb.pacing import RateLimit
 
 __all__ = [
     "APIConnectionError",

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from arize_orgs_nb.activity import JournalView
-from arize_orgs_nb.apply import Applier
+from arize_orgs_nb.api.organizations import Organizations
+from arize_orgs_nb.api.resolve import OrgNameResolver
+from arize_orgs_nb.api.users import Users
+from arize_orgs_nb.bulk.apply import Applier
+from arize_orgs_nb.bulk.journal import JournalView
+from arize_orgs_nb.bulk.ledger import Journal, default_journal_path
+from arize_orgs_nb.bulk.members import Memberships
 from arize_orgs_nb.config import RetryPolicy, Settings, resolve_settings
-from arize_orgs_nb.journal import Journal, default_journal_path
-from arize_orgs_nb.memberships import Memberships
-from arize_orgs_nb.organizations import Organizations
-from arize_orgs_nb.pacing import RateLimit
-from arize_orgs_nb.resolve import OrgNameResolver
-from arize_orgs_nb.transport import Transport
-from arize_orgs_nb.users import Users
+from arize_orgs_nb.http.pacing import RateLimit
+from arize_orgs_nb.http.transport import Transport
 
 if TYPE_CHECKING:
     from arize_orgs_nb.sandbox import Sandbox

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from arize_orgs_nb.errors import ConfigError, InsecureTransportError, MissingAPIKeyError
-from arize_orgs_nb.pacing import RateLimit
+from arize_orgs_nb.http.pacing import RateLimit
 
 __all__ = [
     "REGIONS",
@@ -124,7 +124,7 @@ class Settings:
         verify: TLS verification (a bool, or a CA bundle path).
         pool_size: connections kept per host (sized for concurrent bulk applies).
         proxy: the HTTP(S) proxy URL, if any (a secret: it may carry credentials).
-        rate_limit: client-side pacing (off by default; see :mod:`arize_orgs_nb.pacing`).
+        rate_limit: client-side pacing (off by default; see :mod:`arize_orgs_nb.http.pacing`).
     """
 
     base_url: str

@@ -18,15 +18,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from arize_orgs_nb.apply import ApplyResult
-from arize_orgs_nb.apply import Outcome as ApplyOutcome
-from arize_orgs_nb.changes import Op
+from arize_orgs_nb.api.resolve import is_resource_id
+from arize_orgs_nb.bulk.apply import ApplyResult
+from arize_orgs_nb.bulk.apply import Outcome as ApplyOutcome
+from arize_orgs_nb.bulk.changes import Op
+from arize_orgs_nb.bulk.plan import Plan
 from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.frames import ORG_SCHEMA, org_row
 from arize_orgs_nb.models import Organization, OrganizationRole
-from arize_orgs_nb.plan import Plan
-from arize_orgs_nb.resolve import is_resource_id
 from arize_orgs_nb.widgets._messages import describe_error, describe_failure, failure_error, one_line
 
 __all__ = [
@@ -52,7 +52,7 @@ class Outcome:
         message: one plain-text line for the status line (NOT HTML-escaped: escape it to render).
         detail: longer plain text for the details area (the full error), or None.
         value: on success the result (an ``Organization`` for create and update, the deleted id
-            for delete, the :class:`~arize_orgs_nb.apply.ApplyResult` for member changes); on
+            for delete, the :class:`~arize_orgs_nb.bulk.apply.ApplyResult` for member changes); on
             failure the exception (rebuilt from the failed change's status and error text when
             the server refused it), or None when nothing was sent.
     """

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import ipywidgets as widgets
 
 from arize_orgs_nb.client import ArizeOrgs
-from arize_orgs_nb.transport import TransportEvent
+from arize_orgs_nb.http.transport import TransportEvent
 from arize_orgs_nb.widgets._actions import Outcome
 from arize_orgs_nb.widgets._messages import describe_error, esc, one_line, status_html, visible_controls
 

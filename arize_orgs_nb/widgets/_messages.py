@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 import re
 
-from arize_orgs_nb.changes import ConfirmationRequiredError, PlanValidationError, StalePlanError
-from arize_orgs_nb.drain import DrainInterruptedError
+from arize_orgs_nb.api.drain import DrainInterruptedError
+from arize_orgs_nb.bulk.changes import ConfirmationRequiredError, PlanValidationError, StalePlanError
 from arize_orgs_nb.errors import (
     APIConnectionError,
     ApiError,
@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 STALE_MESSAGE = "changed on the server since the list was loaded: refresh"
-"""What a stale plan (:class:`~arize_orgs_nb.changes.StalePlanError`) says; nothing was sent."""
+"""What a stale plan (:class:`~arize_orgs_nb.bulk.changes.StalePlanError`) says; nothing was sent."""
 
 TAKEN_MESSAGE = "name already taken: another organization already uses this name"
 """What a 409, or a name found taken by the stale check before anything was sent, says."""
@@ -205,7 +205,7 @@ def failure_error(http_status: int, error: str | None) -> BaseException:
     """Rebuild the exception of a failed apply outcome from its HTTP status and error text.
 
     The apply engine keeps ``str(exception)`` and the status of every failed change (in
-    :class:`arize_orgs_nb.apply.Outcome` and the journal); this turns them back into an exception
+    :class:`arize_orgs_nb.bulk.apply.Outcome` and the journal); this turns them back into an exception
     of the same class, with the same detail and ``Retry-After``, so a failed change gets the
     same one-line message as a direct call (:func:`describe_error`).
 

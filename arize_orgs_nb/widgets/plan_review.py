@@ -20,11 +20,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from arize_orgs_nb.apply import ApplyProgress, ApplyResult
-from arize_orgs_nb.apply import Outcome as ApplyOutcome
-from arize_orgs_nb.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Op
+from arize_orgs_nb.bulk.apply import ApplyProgress, ApplyResult
+from arize_orgs_nb.bulk.apply import Outcome as ApplyOutcome
+from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Op
+from arize_orgs_nb.bulk.plan import Plan
 from arize_orgs_nb.errors import OrgsNbError
-from arize_orgs_nb.plan import Plan
 from arize_orgs_nb.visible import LEGEND, invisible_difference, quoted
 from arize_orgs_nb.widgets._base import Runner, StatusArea, ThreadRunner, css, fit, heading, label, wide
 from arize_orgs_nb.widgets._messages import (
@@ -138,11 +138,11 @@ def _result_html(outcome: ApplyOutcome) -> str:
 
 
 class PlanReview(StatusArea, widgets.VBox):
-    """Review, select, confirm and apply a :class:`~arize_orgs_nb.plan.Plan`.
+    """Review, select, confirm and apply a :class:`~arize_orgs_nb.bulk.plan.Plan`.
 
     Attributes:
         plan: the plan under review (never changed: Apply sends ``plan.select(included)``).
-        result: the last apply's (or retry's) :class:`~arize_orgs_nb.apply.ApplyResult`, or None.
+        result: the last apply's (or retry's) :class:`~arize_orgs_nb.bulk.apply.ApplyResult`, or None.
         outcomes: the latest outcome of every change sent, by change key.
         status_kind: ``idle``, ``busy``, ``ok``, ``warn`` or ``error``.
         status_text: the status line as plain text.

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arize_orgs_nb import ArizeOrgs
-from arize_orgs_nb.apply import TEMP_PREFIX
-from arize_orgs_nb.changes import ConfirmationRequiredError, PlanValidationError, StalePlanError
+from arize_orgs_nb.bulk.apply import TEMP_PREFIX
+from arize_orgs_nb.bulk.changes import ConfirmationRequiredError, PlanValidationError, StalePlanError
 from arize_orgs_nb.sandbox import Sandbox
 from tests.conftest import FakeClock
 

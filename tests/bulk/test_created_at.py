@@ -5,9 +5,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from arize_orgs_nb.changes import PlanValidationError
+from arize_orgs_nb.bulk.changes import PlanValidationError
+from arize_orgs_nb.bulk.plan import plan_org_changes
 from arize_orgs_nb.frames import ORG_SCHEMA
-from arize_orgs_nb.plan import plan_org_changes
 
 UTC = dt.timezone.utc
 MADE = dt.datetime(2026, 11, 28, 10, 3, 27, 123456, tzinfo=UTC)

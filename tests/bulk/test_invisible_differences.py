@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from arize_orgs_nb import cli_bulk
-from arize_orgs_nb.apply import ApplyResult, Outcome
+from arize_orgs_nb.bulk.apply import ApplyResult, Outcome
+from arize_orgs_nb.bulk.plan import Plan, plan_org_changes
+from arize_orgs_nb.cli import bulk as cli_bulk
 from arize_orgs_nb.frames import ORG_SCHEMA
-from arize_orgs_nb.plan import Plan, plan_org_changes
 
 NOTE = "differs only in invisible characters"
 CAFE = "Café"

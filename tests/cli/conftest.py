@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pytest
 
-from arize_orgs_nb.cli import main
+from arize_orgs_nb.cli.main import main
 from arize_orgs_nb.sandbox import Sandbox
 
 KEY = "cli-inprocess-secret-Q3v8"

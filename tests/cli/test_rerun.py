@@ -11,8 +11,8 @@ import signal
 import pandas as pd
 import requests
 
-from arize_orgs_nb.apply import Applier
-from arize_orgs_nb.changes import Op
+from arize_orgs_nb.bulk.apply import Applier
+from arize_orgs_nb.bulk.changes import Op
 from tests.cli.conftest import KEY, read_text_frame, writes
 
 NEW = ("Made By The Shell A", "Made By The Shell B")

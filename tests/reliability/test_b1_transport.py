@@ -41,9 +41,9 @@ from arize_orgs_nb import (
     ServerError,
     UnprocessableEntityError,
 )
-from arize_orgs_nb.drain import DrainInterruptedError
+from arize_orgs_nb.api.drain import DrainInterruptedError
+from arize_orgs_nb.http.transport import parse_retry_after
 from arize_orgs_nb.sandbox import Sandbox
-from arize_orgs_nb.transport import parse_retry_after
 from tests.conftest import FakeClock
 from tests.reliability._support import (
     ORGS,

@@ -29,8 +29,8 @@ import requests
 import urllib3.exceptions
 
 import arize_orgs_nb
-import arize_orgs_nb.changes
-import arize_orgs_nb.drain
+import arize_orgs_nb.api.drain
+import arize_orgs_nb.bulk.changes
 import arize_orgs_nb.errors
 from arize_orgs_nb import ArizeOrgs, ConfigError, InsecureTransportError, OrgsNbError, ProtocolError
 from arize_orgs_nb.sandbox import Sandbox
@@ -113,7 +113,7 @@ class Scan:
 
 
 def _every_exception_class() -> list[type[BaseException]]:
-    modules = [arize_orgs_nb.errors, arize_orgs_nb.changes, arize_orgs_nb.drain]
+    modules = [arize_orgs_nb.errors, arize_orgs_nb.bulk.changes, arize_orgs_nb.api.drain]
     found: dict[str, type[BaseException]] = {}
     for module in modules:
         for name in dir(module):
@@ -375,7 +375,7 @@ def test_s1_the_cli_export_prints_no_key(tmp_path, figures):
     script = textwrap.dedent(
         """
         import sys
-        from arize_orgs_nb.cli import main
+        from arize_orgs_nb.cli.main import main
         for argv in (["export", sys.argv[1]], ["export", sys.argv[2]]):
             try:
                 code = main(argv)
@@ -610,7 +610,7 @@ def test_s9_server_text_is_escaped_in_logs(caplog, figures):
             return 200, {"organizations": [org], "pagination": more}, {}
 
         scripted, _ = scripted_client(twice)
-        with scripted, pytest.warns(arize_orgs_nb.drain.DuplicateRowsWarning):
+        with scripted, pytest.warns(arize_orgs_nb.api.drain.DuplicateRowsWarning):
             scripted.organizations.to_frame(progress=False)
         records = list(caplog.records)
     raw = [r.getMessage() for r in records if any(c in r.getMessage() for c in "\n\r\x1b")]

@@ -31,13 +31,13 @@ from arize_orgs_nb import (
     OrgsNbError,
     RetryPolicy,
 )
-from arize_orgs_nb.changes import PlanValidationError
+from arize_orgs_nb.bulk.changes import PlanValidationError
+from arize_orgs_nb.bulk.plan import plan_org_changes
 from arize_orgs_nb.config import RetryPolicy as Policy
 from arize_orgs_nb.frames import ORG_SCHEMA
+from arize_orgs_nb.http.transport import Mode, decide, parse_retry_after
 from arize_orgs_nb.models import ListOrganizationsResponse
-from arize_orgs_nb.plan import plan_org_changes
 from arize_orgs_nb.sandbox import Sandbox
-from arize_orgs_nb.transport import Mode, decide, parse_retry_after
 from tests.conftest import FakeClock
 from tests.reliability._support import (
     ORGS,

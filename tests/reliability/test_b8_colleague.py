@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from arize_orgs_nb import ArizeOrgs, ConflictError, NameNotFoundError
-from arize_orgs_nb.apply import TEMP_PREFIX, ApplyResult
-from arize_orgs_nb.changes import PlanValidationError, StalePlanError
-from arize_orgs_nb.plan import Plan
+from arize_orgs_nb.bulk.apply import TEMP_PREFIX, ApplyResult
+from arize_orgs_nb.bulk.changes import PlanValidationError, StalePlanError
+from arize_orgs_nb.bulk.plan import Plan
 from tests.conftest import FakeClock, colleague_of
 from tests.reliability._support import Figures, long_mode, scale
 

@@ -11,7 +11,7 @@ import warnings
 
 import pytest
 
-from arize_orgs_nb.connections import ConnectFailedError, ConnectionPool
+from arize_orgs_nb.http.connections import ConnectFailedError, ConnectionPool
 from arize_orgs_nb.sandbox import Sandbox
 
 AUTH = {"Authorization": "Bearer k"}

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from arize_orgs_nb.api.pagination import Page, Pager
 from arize_orgs_nb.errors import PaginationError, ProtocolError, ServerError
 from arize_orgs_nb.models import PaginationMetadata
-from arize_orgs_nb.pagination import Page, Pager
 
 
 @dataclass(frozen=True)

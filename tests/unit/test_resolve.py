@@ -1,6 +1,6 @@
 import pytest
 
-from arize_orgs_nb.resolve import is_resource_id
+from arize_orgs_nb.api.resolve import is_resource_id
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from arize_orgs_nb import ArizeOrgs
 from arize_orgs_nb.config import RetryPolicy
 from arize_orgs_nb.errors import ConfigError, PermissionDeniedError, ServerError
-from arize_orgs_nb.retry_budget import RetryBudget
-from arize_orgs_nb.transport import Mode, _Failure, backoff_delay, decide, parse_retry_after
+from arize_orgs_nb.http.budget import RetryBudget
+from arize_orgs_nb.http.transport import Mode, _Failure, backoff_delay, decide, parse_retry_after
 
 NOW = 1_700_000_000.0
 POLICY = RetryPolicy()

@@ -15,7 +15,7 @@ from arize_orgs_nb import (
     ServerError,
     UnprocessableEntityError,
 )
-from arize_orgs_nb.changes import (
+from arize_orgs_nb.bulk.changes import (
     Change,
     ConfirmationRequiredError,
     Issue,

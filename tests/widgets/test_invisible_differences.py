@@ -2,7 +2,7 @@
 
 import pytest
 
-from arize_orgs_nb.plan import Plan, plan_org_changes
+from arize_orgs_nb.bulk.plan import Plan, plan_org_changes
 from arize_orgs_nb.widgets import OrgAdminPanel, OrgTable, PlanReview
 from tests.bulk.test_invisible_differences import CASES, NOTE, XSS, account, renamed
 

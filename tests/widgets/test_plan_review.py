@@ -5,7 +5,7 @@ import threading
 import pandas as pd
 import pytest
 
-from arize_orgs_nb.changes import CASCADE_DELETE, CASCADE_REMOVE
+from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE
 from arize_orgs_nb.widgets import PlanReview, ThreadRunner
 from arize_orgs_nb.widgets.plan_review import CONFIRM_ALL
 from tests.conftest import make_client

@@ -9,7 +9,7 @@ Commands:
     plan      diff an edited organizations (or ``--members``) file against the account; sends nothing
     apply     the same plan, confirmed, then applied; one outcome per row
 
-``export``, ``plan`` and ``apply`` live in :mod:`arize_orgs_nb.cli_bulk` and build their client
+``export``, ``plan`` and ``apply`` live in :mod:`arize_orgs_nb.cli.main.bulk` and build their client
 from the ``ARIZE_*`` environment.
 """
 
@@ -140,7 +140,7 @@ def _run_lab(ns: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``arize-orgs-nb``."""
-    from arize_orgs_nb import cli_bulk
+    from arize_orgs_nb.cli import bulk as cli_bulk
     from arize_orgs_nb.sandbox import cli as sandbox_cli
 
     parser = argparse.ArgumentParser(

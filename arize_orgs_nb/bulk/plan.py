@@ -3,7 +3,7 @@
 Layer: pure (models, frames and changes only; no I/O). :func:`plan_org_changes` compares an
 edited organizations frame with the frame it started from; :func:`plan_member_changes` reads a
 desired-memberships frame. Both report every broken rule at once, row by row, in one
-:class:`~arize_orgs_nb.changes.PlanValidationError`. :class:`Plan` is what users read: ``len``,
+:class:`~arize_orgs_nb.bulk.changes.PlanValidationError`. :class:`Plan` is what users read: ``len``,
 iteration, ``to_frame()``, an HTML diff, a summary, and ``apply()`` (wired by the client).
 """
 
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
-from arize_orgs_nb.changes import (
+from arize_orgs_nb.bulk.changes import (
     CASCADE_DELETE,
     CASCADE_REMOVE,
     Change,
@@ -36,7 +36,7 @@ from arize_orgs_nb.models import DESCRIPTION_MAX, NAME_MAX, OrganizationRole
 from arize_orgs_nb.visible import invisible_difference, show
 
 if TYPE_CHECKING:
-    from arize_orgs_nb.apply import ApplyResult
+    from arize_orgs_nb.bulk.apply import ApplyResult
 
 __all__ = ["MemberChanges", "Plan", "plan_member_changes", "plan_org_changes"]
 

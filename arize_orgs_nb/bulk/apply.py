@@ -7,7 +7,7 @@ journaled (intent before, outcome after); API errors are collected per row, neve
 half-way; a 401 stops the rest of the apply at once.
 
 The account changes under you. Before it writes, every apply reads the account and compares it
-with what its plan expects (:class:`~arize_orgs_nb.changes.Expectation`): a fresh plan, a retry
+with what its plan expects (:class:`~arize_orgs_nb.bulk.changes.Expectation`): a fresh plan, a retry
 of what failed, an undo and a resume alike. A difference refuses the plan and names it, with
 nothing sent, unless ``force=True``. Even forced, an apply always ends: a rename whose new name is
 held by an organization the plan does not rename fails at once, with the holder's name, and so
@@ -31,22 +31,22 @@ from typing import Any
 
 import pandas as pd
 
-from arize_orgs_nb.changes import Change, ConfirmationRequiredError, Expectation, Op, StalePlanError
+from arize_orgs_nb.api.organizations import Organizations
+from arize_orgs_nb.bulk.changes import Change, ConfirmationRequiredError, Expectation, Op, StalePlanError
+from arize_orgs_nb.bulk.ledger import Journal, JournalEntry
+from arize_orgs_nb.bulk.plan import Plan
 from arize_orgs_nb.errors import (
     ApiError,
     AuthenticationError,
     NotFoundError,
     OrgsNbError,
 )
-from arize_orgs_nb.journal import Journal, JournalEntry
-from arize_orgs_nb.organizations import Organizations
-from arize_orgs_nb.plan import Plan
-from arize_orgs_nb.transport import Transport, TransportEvent
+from arize_orgs_nb.http.transport import Transport, TransportEvent
 from arize_orgs_nb.visible import fields_note, quoted, show
 
 __all__ = ["TEMP_PREFIX", "Applier", "ApplyProgress", "ApplyResult", "Outcome", "carry_forward"]
 
-logger = logging.getLogger("arize_orgs_nb.apply")
+logger = logging.getLogger("arize_orgs_nb.bulk.apply")
 
 TEMP_PREFIX = "~aonb-tmp-"
 _LATER_PHASES = (Op.DESCRIBE, Op.SET_ROLE, Op.REMOVE_MEMBER, Op.DELETE)

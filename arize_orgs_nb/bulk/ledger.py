@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from arize_orgs_nb.changes import Change, Expectation, Op
+from arize_orgs_nb.bulk.changes import Change, Expectation, Op
 
 __all__ = ["Journal", "JournalEntry", "default_journal_path"]
 

@@ -23,7 +23,7 @@ from arize_orgs_nb.models import PaginationMetadata
 
 __all__ = ["Fetch", "Page", "PageInfo", "Pager", "peek_pagination"]
 
-logger = logging.getLogger("arize_orgs_nb.pagination")
+logger = logging.getLogger("arize_orgs_nb.api.pagination")
 
 
 class _HasId(Protocol):

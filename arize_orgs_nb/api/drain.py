@@ -19,10 +19,10 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import pandas as pd
 
+from arize_orgs_nb.api.pagination import PageInfo, Pager
 from arize_orgs_nb.errors import BadRequestError, OrgsNbError, PaginationError
 from arize_orgs_nb.frames import FrameSchema, RowBlock
-from arize_orgs_nb.pagination import PageInfo, Pager
-from arize_orgs_nb.transport import Transport, TransportEvent
+from arize_orgs_nb.http.transport import Transport, TransportEvent
 
 __all__ = [
     "CursorRestartWarning",
@@ -35,7 +35,7 @@ __all__ = [
     "ResumableDrains",
 ]
 
-logger = logging.getLogger("arize_orgs_nb.drain")
+logger = logging.getLogger("arize_orgs_nb.api.drain")
 
 T = TypeVar("T")
 

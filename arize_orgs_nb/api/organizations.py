@@ -4,7 +4,7 @@ Layer: above ``resolve``. Method names and keyword-only signatures match the off
 (``list``, ``get``, ``create``, ``update``, ``delete``, ``add_user``, ``remove_user``) so its users
 feel at home; ``organization`` takes an id or an exact name. A name means the organization that
 bears it at the time of the call: it is looked up afresh (one filtered list request) before every
-call that takes it, never taken from memory (see :mod:`arize_orgs_nb.resolve`).
+call that takes it, never taken from memory (see :mod:`arize_orgs_nb.api.resolve`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from typing import TypeVar
 import pandas as pd
 from pydantic import ValidationError
 
-from arize_orgs_nb.drain import Drain, Progress, ResumableDrains
+from arize_orgs_nb.api.drain import Drain, Progress, ResumableDrains
+from arize_orgs_nb.api.pagination import Page, PageInfo, Pager
+from arize_orgs_nb.api.resolve import OrgNameResolver, is_resource_id
+from arize_orgs_nb.bulk.plan import Applier, Plan, plan_org_changes
 from arize_orgs_nb.errors import (
     ConflictError,
     NameNotFoundError,
@@ -25,6 +28,7 @@ from arize_orgs_nb.errors import (
     TransportError,
 )
 from arize_orgs_nb.frames import ORG_SCHEMA, org_row
+from arize_orgs_nb.http.transport import Mode, Transport, parse_model, path_segment
 from arize_orgs_nb.models import (
     AddOrganizationUserRequest,
     CreateOrganizationRequest,
@@ -36,14 +40,10 @@ from arize_orgs_nb.models import (
     PredefinedRoleAssignment,
     UpdateOrganizationRequest,
 )
-from arize_orgs_nb.pagination import Page, PageInfo, Pager
-from arize_orgs_nb.plan import Applier, Plan, plan_org_changes
-from arize_orgs_nb.resolve import OrgNameResolver, is_resource_id
-from arize_orgs_nb.transport import Mode, Transport, parse_model, path_segment
 
 __all__ = ["Organizations", "check_list_args"]
 
-logger = logging.getLogger("arize_orgs_nb.organizations")
+logger = logging.getLogger("arize_orgs_nb.api.organizations")
 
 _BASE = "/v2/organizations"
 
@@ -147,7 +147,7 @@ class Organizations:
             max_items: stop after this many organizations.
 
         Returns:
-            A resumable :class:`~arize_orgs_nb.pagination.Pager`.
+            A resumable :class:`~arize_orgs_nb.api.pagination.Pager`.
         """
         check_list_args(limit=limit, cursor=None, text=name, text_name="name")
 
@@ -202,7 +202,7 @@ class Organizations:
 
         Columns ``id``, ``name``, ``description`` (``""`` kept as ``""``), ``created_at``
         (datetime64 UTC), whatever the data, zero rows included. If a page still fails after
-        retries, :class:`~arize_orgs_nb.drain.DrainInterruptedError` says how far it got; running the
+        retries, :class:`~arize_orgs_nb.api.drain.DrainInterruptedError` says how far it got; running the
         same call again continues from the page that failed.
 
         Args:

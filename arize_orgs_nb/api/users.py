@@ -10,14 +10,14 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from arize_orgs_nb.drain import Drain, Progress, ResumableDrains
+from arize_orgs_nb.api.drain import Drain, Progress, ResumableDrains
+from arize_orgs_nb.api.organizations import check_list_args
+from arize_orgs_nb.api.pagination import Page, PageInfo, Pager
+from arize_orgs_nb.api.resolve import is_resource_id
 from arize_orgs_nb.errors import NameNotFoundError
 from arize_orgs_nb.frames import USER_SCHEMA, user_row
+from arize_orgs_nb.http.transport import Transport, parse_model, path_segment
 from arize_orgs_nb.models import ListUsersResponse, User, UserStatus
-from arize_orgs_nb.organizations import check_list_args
-from arize_orgs_nb.pagination import Page, PageInfo, Pager
-from arize_orgs_nb.resolve import is_resource_id
-from arize_orgs_nb.transport import Transport, parse_model, path_segment
 
 __all__ = ["Users"]
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from arize_orgs_nb.journal import Journal
-from arize_orgs_nb.organizations import Organizations
-from arize_orgs_nb.plan import Applier, Plan, plan_member_changes
-from arize_orgs_nb.users import Users
+from arize_orgs_nb.api.organizations import Organizations
+from arize_orgs_nb.api.users import Users
+from arize_orgs_nb.bulk.ledger import Journal
+from arize_orgs_nb.bulk.plan import Applier, Plan, plan_member_changes
 
 __all__ = ["Memberships"]
 

@@ -1,6 +1,6 @@
 """``arize-orgs-nb export | plan | apply``: bulk edits from CSV or Parquet files, in the shell.
 
-Layer: on top of the core (the client, plans and frames); used by :mod:`arize_orgs_nb.cli`.
+Layer: on top of the core (the client, plans and frames); used by :mod:`arize_orgs_nb.cli.main`.
 
 The client is built from the environment (``ARIZE_API_KEY``, ``ARIZE_API_HOST``, ...), exactly
 as ``ArizeOrgs()`` reads it; the key is never printed. ``plan`` and ``apply`` diff the file
@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 import pandas as pd
 
-from arize_orgs_nb.changes import (
+from arize_orgs_nb.bulk.changes import (
     CASCADE_DELETE,
     CASCADE_REMOVE,
     Change,
@@ -62,16 +62,16 @@ from arize_orgs_nb.changes import (
     PlanValidationError,
     StalePlanError,
 )
+from arize_orgs_nb.bulk.plan import _as_flag
 from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.frames import ORG_SCHEMA, read_csv_cells, read_orgs_frame
-from arize_orgs_nb.plan import _as_flag
 from arize_orgs_nb.visible import invisible_difference, show
 
 if TYPE_CHECKING:
-    from arize_orgs_nb.apply import ApplyResult
+    from arize_orgs_nb.bulk.apply import ApplyResult
+    from arize_orgs_nb.bulk.ledger import JournalEntry
+    from arize_orgs_nb.bulk.plan import Plan
     from arize_orgs_nb.client import ArizeOrgs
-    from arize_orgs_nb.journal import JournalEntry
-    from arize_orgs_nb.plan import Plan
 
 __all__ = ["EXIT_CHANGES", "EXIT_ERROR", "EXIT_OK", "add_commands"]
 
@@ -429,7 +429,7 @@ def _make_plans(client: ArizeOrgs, ns: argparse.Namespace) -> list[tuple[Path, P
 
 
 class _Landed(Protocol):
-    """How one change of an apply ended: an :class:`~arize_orgs_nb.apply.Outcome` or a journal entry."""
+    """How one change of an apply ended: an :class:`~arize_orgs_nb.bulk.apply.Outcome` or a journal entry."""
 
     @property
     def change(self) -> Change: ...

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from arize_orgs_nb.apply import Applier, ApplyResult, carry_forward
-from arize_orgs_nb.changes import Change, Op
-from arize_orgs_nb.journal import Journal
-from arize_orgs_nb.plan import Plan
+from arize_orgs_nb.bulk.apply import Applier, ApplyResult, carry_forward
+from arize_orgs_nb.bulk.changes import Change, Op
+from arize_orgs_nb.bulk.ledger import Journal
+from arize_orgs_nb.bulk.plan import Plan
 
 __all__ = ["JournalView", "inverse_change"]
 

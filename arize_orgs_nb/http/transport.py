@@ -2,7 +2,7 @@
 
 Layer: above ``models`` and ``connections``. This is the only module that touches ``requests`` and
 urllib3 (an injected ``requests.Session``, or a proxy); our own calls go through
-:mod:`arize_orgs_nb.connections`. It holds:
+:mod:`arize_orgs_nb.http.connections`. It holds:
 
 * the retry *decision* (:func:`decide`) and the retry *delay* (:func:`backoff_delay`,
   :func:`parse_retry_after`) as separate pure functions (DESIGN §7, RELIABILITY B0);
@@ -40,7 +40,6 @@ import urllib3.exceptions
 from pydantic import BaseModel, ValidationError
 
 from arize_orgs_nb.config import RetryPolicy, Secret, Settings, split_base_url
-from arize_orgs_nb.connections import ConnectFailedError, ConnectionPool, RawReply, tls_context
 from arize_orgs_nb.errors import (
     BUDGET_SPENT,
     APIConnectionError,
@@ -50,9 +49,10 @@ from arize_orgs_nb.errors import (
     TransportError,
     error_for_status,
 )
+from arize_orgs_nb.http.budget import RetryBudget
+from arize_orgs_nb.http.connections import ConnectFailedError, ConnectionPool, RawReply, tls_context
+from arize_orgs_nb.http.pacing import TokenBucket
 from arize_orgs_nb.models import Problem
-from arize_orgs_nb.pacing import TokenBucket
-from arize_orgs_nb.retry_budget import RetryBudget
 
 __all__ = [
     "BearerAuth",
@@ -67,7 +67,7 @@ __all__ = [
     "path_segment",
 ]
 
-logger = logging.getLogger("arize_orgs_nb.transport")
+logger = logging.getLogger("arize_orgs_nb.http.transport")
 
 _JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]*\+)?json\s*(;|$)", re.IGNORECASE)
 _SNIPPET = 200

@@ -1,0 +1,1 @@
+"""Bulk edits: changes, plans (pure), apply, the journal and its ledger, undo, member plans."""

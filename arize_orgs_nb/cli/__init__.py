@@ -1,0 +1,1 @@
+"""The ``arize-orgs-nb`` command line."""
