@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from arize_orgs_nb._version import __version__
 from arize_orgs_nb.client import ArizeOrgs
-from arize_orgs_nb.config import RetryPolicy, Secret, Settings
+from arize_orgs_nb.config import RateLimit, RetryPolicy, Secret, Settings
 from arize_orgs_nb.errors import (
     APIConnectionError,
     ApiError,
@@ -31,7 +31,6 @@ from arize_orgs_nb.errors import (
     TransportError,
     UnprocessableEntityError,
 )
-from arize_orgs_nb.http.pacing import RateLimit
 from arize_orgs_nb.models import (
     CustomRoleAssignment,
     ListOrganizationsResponse,

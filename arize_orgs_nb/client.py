@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from arize_orgs_nb.api.organizations import Organizations
-from arize_orgs_nb.api.resolve import OrgNameResolver
 from arize_orgs_nb.api.users import Users
-from arize_orgs_nb.bulk.apply import Applier
-from arize_orgs_nb.bulk.journal import JournalView
-from arize_orgs_nb.bulk.ledger import Journal, default_journal_path
+from arize_orgs_nb.bulk.apply import Applier, ApplyResult
+from arize_orgs_nb.bulk.journal import Journal
+from arize_orgs_nb.bulk.ledger import Ledger, default_journal_path
 from arize_orgs_nb.bulk.members import Memberships
-from arize_orgs_nb.config import RetryPolicy, Settings, resolve_settings
-from arize_orgs_nb.http.pacing import RateLimit
+from arize_orgs_nb.bulk.plan import Plan, org_planner
+from arize_orgs_nb.config import RateLimit, RetryPolicy, Settings, resolve_settings
 from arize_orgs_nb.http.transport import Transport
 
 if TYPE_CHECKING:
@@ -76,14 +75,14 @@ class ArizeOrgs:
         InsecureTransportError: ``http`` to a host that is not on this machine.
     """
 
-    organizations: Organizations
+    organizations: Organizations[Plan[ApplyResult]]
     """The seven organization calls (``list``, ``get``, ``create``, ``update``, ``delete``,
     ``add_user``, ``remove_user``) and ``iter``."""
     users: Users
     """Users: ``list``, ``iter``, ``get``, ``find_by_email``, ``to_frame``."""
     memberships: Memberships
     """Member-role bulk edits: ``plan(frame)``, and ``known()`` roles from the journal."""
-    journal: JournalView
+    journal: Journal
     """The local journal of every bulk write: ``to_frame()``, ``undo(result)``, ``resume()``."""
     local_sandbox: Sandbox | None
     """The embedded stand-in server this client talks to, when made by :meth:`sandbox`."""
@@ -124,27 +123,24 @@ class ArizeOrgs:
             rate_limit=rate_limit,
         )
         self.transport = Transport(self.settings, session=session, sleep=sleep, clock=clock, rng=rng)
-        self.organizations = Organizations(self.transport, OrgNameResolver(self._search_orgs), sleep=sleep)
-        self.users = Users(self.transport)
         if journal is None:  # no local holds os.environ (it holds the key): see config.resolve_settings
             home = (os.environ if environ is None else environ).get("ARIZE_ORGS_NB_HOME", "~/.arize_orgs_nb")
             journal = default_journal_path(home, self.settings.host, self.settings.api_key.fingerprint)
-        store = Journal(journal)
+        ledger = Ledger(journal)
+        # The applier sends through an Organizations of its own (the calls are stateless), so the
+        # one users hold can take the planner without a construction cycle.
         applier = Applier(
             transport=self.transport,
-            organizations=self.organizations,
-            journal=store,
-            current_orgs=lambda: self.organizations.to_frame(progress=False),
+            organizations=Organizations(self.transport, sleep=sleep),
+            ledger=ledger,
             clock=clock,
         )
-        self.organizations._applier = applier
-        self.memberships = Memberships(self.organizations, self.users, store, applier)
-        self.journal = JournalView(store, applier)
+        self.organizations = Organizations(self.transport, sleep=sleep, planner=org_planner(applier))
+        self.users = Users(self.transport)
+        self.memberships = Memberships(self.organizations, self.users, ledger, applier)
+        self.journal = Journal(ledger, applier)
         self.local_sandbox = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
-
-    def _search_orgs(self, name: str) -> Any:  # noqa: ANN401 - a Pager
-        return self.organizations.iter(name=name, limit=100)
 
     @classmethod
     def sandbox(

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from arize_orgs_nb.errors import ConfigError, InsecureTransportError, MissingAPIKeyError
-from arize_orgs_nb.http.pacing import RateLimit
 
 __all__ = [
     "REGIONS",
+    "RateLimit",
     "RetryPolicy",
     "Secret",
     "Settings",
@@ -68,6 +68,28 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self._value)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """How fast a client may send. ``None`` leaves that kind of request unpaced.
+
+    Attributes:
+        writes_per_second: POST, PATCH and DELETE requests per second.
+        reads_per_second: GET requests per second.
+        burst: requests of a kind that may go at once after a quiet spell.
+    """
+
+    writes_per_second: float | None = None
+    reads_per_second: float | None = None
+    burst: int = 2
+
+    def __post_init__(self) -> None:
+        rates = [r for r in (self.writes_per_second, self.reads_per_second) if r is not None]
+        if any(not r > 0 for r in rates):
+            raise ValueError("a rate limit must be a positive number of requests per second")
+        if self.burst < 1:
+            raise ValueError("the burst must be at least 1 request")
 
 
 @dataclass(frozen=True)
@@ -124,7 +146,7 @@ class Settings:
         verify: TLS verification (a bool, or a CA bundle path).
         pool_size: connections kept per host (sized for concurrent bulk applies).
         proxy: the HTTP(S) proxy URL, if any (a secret: it may carry credentials).
-        rate_limit: client-side pacing (off by default; see :mod:`arize_orgs_nb.http.pacing`).
+        rate_limit: client-side pacing (off by default; see :class:`RateLimit`).
     """
 
     base_url: str

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import pandas as pd
 from pydantic import ValidationError
 
 from arize_orgs_nb.api.drain import Drain, Progress, ResumableDrains
-from arize_orgs_nb.api.pagination import Page, PageInfo, Pager
+from arize_orgs_nb.api.pagination import Page, PageInfo, Pager, check_list_args
 from arize_orgs_nb.api.resolve import OrgNameResolver, is_resource_id
-from arize_orgs_nb.bulk.plan import Applier, Plan, plan_org_changes
 from arize_orgs_nb.errors import (
     ConflictError,
     NameNotFoundError,
@@ -41,31 +40,17 @@ from arize_orgs_nb.models import (
     UpdateOrganizationRequest,
 )
 
-__all__ = ["Organizations", "check_list_args"]
+__all__ = ["Organizations"]
 
 logger = logging.getLogger("arize_orgs_nb.api.organizations")
 
 _BASE = "/v2/organizations"
 
+P = TypeVar("P")
 Role = str | OrganizationRole | PredefinedRoleAssignment | CustomRoleAssignment
 
 
-def check_list_args(*, limit: object, cursor: object, text: object, text_name: str) -> None:
-    """Validate list arguments before any request, as the SDK does (spec §5.7).
-
-    Raises:
-        ValueError: ``limit`` not an int in 1..100, a filter over 255 characters, or a
-            non-string cursor.
-    """
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
-        raise ValueError(f"limit must be an integer from 1 to 100, not {limit!r}")
-    if cursor is not None and not isinstance(cursor, str):
-        raise ValueError("cursor must be a string from a previous page's next_cursor")
-    if text is not None and (not isinstance(text, str) or len(text) > 255):
-        raise ValueError(f"{text_name} filter must be a string of at most 255 characters")
-
-
-class Organizations:
+class Organizations(Generic[P]):
     """Organization calls. Reached as ``client.organizations``; not built directly.
 
     A name given as ``organization`` means the organization that bears exactly that name at the
@@ -76,18 +61,22 @@ class Organizations:
 
     Args:
         transport: the client's transport.
-        names: finds the organization that bears a name now.
         sleep: how to wait between reconciliation lookups after a lost create response.
+        planner: makes bulk plans for :meth:`plan` (wired by the client, from the bulk layer).
     """
 
     def __init__(
-        self, transport: Transport, names: OrgNameResolver, *, sleep: Callable[[float], None]
+        self,
+        transport: Transport,
+        *,
+        sleep: Callable[[float], None],
+        planner: Callable[[pd.DataFrame, pd.DataFrame, bool], P] | None = None,
     ) -> None:
         self._transport = transport
-        self._names = names
+        self._names = OrgNameResolver(lambda name: self.iter(name=name, limit=100))
         self._sleep = sleep
+        self._planner = planner
         self._drains = ResumableDrains()
-        self._applier: Applier | None = None
 
     def __repr__(self) -> str:
         return f"<Organizations of {self._transport.settings.base_url}>"
@@ -227,7 +216,7 @@ class Organizations:
 
     def plan(
         self, edited: pd.DataFrame, *, base: pd.DataFrame | None = None, delete_missing: bool = False
-    ) -> Plan:
+    ) -> P:
         """Diff an edited organizations frame into a plan, checking every rule; nothing is sent.
 
         A row without an ``id`` is created; a changed ``name`` or ``description`` is updated
@@ -249,9 +238,10 @@ class Organizations:
             PlanValidationError: every broken rule, row by row (blank, over-long or duplicate
                 names, unknown ids, missing values, unexpected columns, read-only columns).
         """
+        if self._planner is None:
+            raise RuntimeError("bulk plans need the client's planner: use ArizeOrgs().organizations")
         base = self.to_frame(progress=False) if base is None else base
-        changes, targets = plan_org_changes(base, edited, delete_missing=delete_missing)
-        return Plan("organizations", changes, targets=targets, applier=self._applier)
+        return self._planner(base, edited, delete_missing)
 
     def get(self, *, organization: str) -> Organization:
         """Return one organization.

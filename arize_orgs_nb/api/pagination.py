@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from arize_orgs_nb.errors import PaginationError, ProtocolError
 from arize_orgs_nb.models import PaginationMetadata
 
-__all__ = ["Fetch", "Page", "PageInfo", "Pager", "peek_pagination"]
+__all__ = ["Fetch", "Page", "PageInfo", "Pager", "check_list_args", "peek_pagination"]
 
 logger = logging.getLogger("arize_orgs_nb.api.pagination")
 
@@ -369,3 +369,18 @@ class _Step(Generic[T, R]):
         self.start()
         assert self._work is not None  # noqa: S101 - set by start()
         return self._work.result()
+
+
+def check_list_args(*, limit: object, cursor: object, text: object, text_name: str) -> None:
+    """Validate list arguments before any request, as the SDK does (spec §5.7).
+
+    Raises:
+        ValueError: ``limit`` not an int in 1..100, a filter over 255 characters, or a
+            non-string cursor.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise ValueError(f"limit must be an integer from 1 to 100, not {limit!r}")
+    if cursor is not None and not isinstance(cursor, str):
+        raise ValueError("cursor must be a string from a previous page's next_cursor")
+    if text is not None and (not isinstance(text, str) or len(text) > 255):
+        raise ValueError(f"{text_name} filter must be a string of at most 255 characters")

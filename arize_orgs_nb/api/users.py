@@ -11,8 +11,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from arize_orgs_nb.api.drain import Drain, Progress, ResumableDrains
-from arize_orgs_nb.api.organizations import check_list_args
-from arize_orgs_nb.api.pagination import Page, PageInfo, Pager
+from arize_orgs_nb.api.pagination import Page, PageInfo, Pager, check_list_args
 from arize_orgs_nb.api.resolve import is_resource_id
 from arize_orgs_nb.errors import NameNotFoundError
 from arize_orgs_nb.frames import USER_SCHEMA, user_row

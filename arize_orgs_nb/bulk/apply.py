@@ -33,7 +33,7 @@ import pandas as pd
 
 from arize_orgs_nb.api.organizations import Organizations
 from arize_orgs_nb.bulk.changes import Change, ConfirmationRequiredError, Expectation, Op, StalePlanError
-from arize_orgs_nb.bulk.ledger import Journal, JournalEntry
+from arize_orgs_nb.bulk.ledger import JournalEntry, Ledger
 from arize_orgs_nb.bulk.plan import Plan
 from arize_orgs_nb.errors import (
     ApiError,
@@ -104,7 +104,7 @@ class ApplyResult:
         apply_id: the journal id of this apply.
     """
 
-    def __init__(self, plan: Plan, outcomes: Sequence[Outcome], apply_id: str) -> None:
+    def __init__(self, plan: Plan[ApplyResult], outcomes: Sequence[Outcome], apply_id: str) -> None:
         self.plan = plan
         self.outcomes = list(outcomes)
         self.apply_id = apply_id
@@ -132,7 +132,7 @@ class ApplyResult:
     def __repr__(self) -> str:
         return f"<ApplyResult {self.summary()}>"
 
-    def failed(self) -> Plan:
+    def failed(self) -> Plan[ApplyResult]:
         """A plan of only the changes that failed or were not attempted (retry with ``.apply()``).
 
         Its stale check expects what this apply left on the server: an organization whose rename
@@ -316,9 +316,8 @@ class Applier:
 
     Args:
         transport: the client's transport (shared by every worker).
-        organizations: the client's organization calls.
-        journal: where intents and outcomes are written.
-        current_orgs: drains the account's organizations (for the stale check).
+        organizations: the organization calls it sends with (and drains for the stale check).
+        ledger: where intents and outcomes are written.
         clock: monotonic clock, for per-row timings.
     """
 
@@ -326,20 +325,18 @@ class Applier:
         self,
         *,
         transport: Transport,
-        organizations: Organizations,
-        journal: Journal,
-        current_orgs: Callable[[], pd.DataFrame],
+        organizations: Organizations[Any],
+        ledger: Ledger,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._transport = transport
         self._orgs = organizations
-        self._journal = journal
-        self._current_orgs = current_orgs
+        self._journal = ledger
         self._clock = clock
 
     def __call__(
         self,
-        plan: Plan,
+        plan: Plan[ApplyResult],
         *,
         confirm: bool | Iterable[str] | None = None,
         workers: int = 8,
@@ -394,7 +391,7 @@ class Applier:
             kind,
             [e.change for e in todo],
             targets=targets,
-            applier=self,
+            runner=self,
             maybe_done=[e.change.key for e in todo if e.status == "started"],
         )
         account = self._check_fresh(plan, force=force)
@@ -404,13 +401,13 @@ class Applier:
                 run.temps[entry.change.key] = entry.temp_name
         done = {e.change.key: _recorded(e) for e in entries if e.status not in ("pending", "started")}
         result = self._run(plan, run, workers=workers, progress=progress)
-        whole = Plan(kind, [e.change for e in entries], targets=planned, applier=self)
+        whole = Plan(kind, [e.change for e in entries], targets=planned, runner=self)
         outcomes = [done.get(e.change.key) or run.outcomes[e.change.key] for e in entries]
         return ApplyResult(whole, outcomes, result.apply_id)
 
     # -- checks before any write -----------------------------------------------------------
 
-    def _check_fresh(self, plan: Plan, *, force: bool) -> _Account:
+    def _check_fresh(self, plan: Plan[ApplyResult], *, force: bool) -> _Account:
         """Compare the plan's expectations with the account now; return the account as read.
 
         Raises:
@@ -418,7 +415,7 @@ class Applier:
         """
         if not plan.targets and not any(c.op in _ORG_OPS for c in plan.changes):
             return _Account(None)
-        current = self._current_orgs()
+        current = self._orgs.to_frame(progress=False)
         account = _Account(
             {
                 str(i): (str(n), str(d))
@@ -447,7 +444,7 @@ class Applier:
 
     # -- running ---------------------------------------------------------------------------
 
-    def _run(self, plan: Plan, run: _Run, *, workers: int, progress: Any) -> ApplyResult:  # noqa: ANN401
+    def _run(self, plan: Plan[ApplyResult], run: _Run, *, workers: int, progress: Any) -> ApplyResult:  # noqa: ANN401
         attempts = _Attempts()
         remove = self._transport.add_listener(attempts)
         bar, report = _progress(progress, len(plan.changes), run)
@@ -710,7 +707,7 @@ def _on_a_cycle(pending: list[Change], account: _Account) -> Change:
     return change
 
 
-def _check_confirmation(plan: Plan, confirm: bool | Iterable[str] | None) -> None:
+def _check_confirmation(plan: Plan[Any], confirm: bool | Iterable[str] | None) -> None:
     """Each destructive change needs ``confirm=True`` or its exact name (or id), code point for code point."""
     destructive = plan.destructive
     if not destructive or confirm is True:

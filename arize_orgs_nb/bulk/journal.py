@@ -9,10 +9,10 @@ import pandas as pd
 
 from arize_orgs_nb.bulk.apply import Applier, ApplyResult, carry_forward
 from arize_orgs_nb.bulk.changes import Change, Op
-from arize_orgs_nb.bulk.ledger import Journal
+from arize_orgs_nb.bulk.ledger import Ledger
 from arize_orgs_nb.bulk.plan import Plan
 
-__all__ = ["JournalView", "inverse_change"]
+__all__ = ["Journal", "inverse_change"]
 
 
 def inverse_change(change: Change, result_id: str | None) -> tuple[Change | None, str | None]:
@@ -69,7 +69,7 @@ def inverse_change(change: Change, result_id: str | None) -> tuple[Change | None
     return None, "deleting an organization cannot be undone"
 
 
-class JournalView:
+class Journal:
     """The journal as users see it. Reached as ``client.journal``.
 
     Args:
@@ -77,7 +77,7 @@ class JournalView:
         applier: runs plans.
     """
 
-    def __init__(self, journal: Journal, applier: Applier) -> None:
+    def __init__(self, journal: Ledger, applier: Applier) -> None:
         self.store = journal
         self._applier = applier
 
@@ -93,7 +93,7 @@ class JournalView:
         """Every journaled change, newest first: op, target, before/after, status, error, timing."""
         return self.store.to_frame()
 
-    def undo(self, result: ApplyResult | str) -> Plan:
+    def undo(self, result: ApplyResult | str) -> Plan[ApplyResult]:
         """A plan that reverts what an apply changed, as far as it can be reverted.
 
         Renames go back, descriptions are restored, removed members are re-added with their
@@ -125,7 +125,7 @@ class JournalView:
             else:
                 inverses.append(inverse)
         targets = carry_forward({}, [(c, "not sent", None) for c in inverses])
-        return Plan("undo", inverses, targets=targets, applier=self._applier, left_out=not_undoable)
+        return Plan("undo", inverses, targets=targets, runner=self._applier, left_out=not_undoable)
 
     def unfinished(self) -> list[str]:
         """Ids of applies that were interrupted (a killed kernel) and have changes left."""

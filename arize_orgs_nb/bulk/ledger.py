@@ -1,4 +1,4 @@
-"""The local journal: every bulk write, its intent before it is sent and its outcome after.
+"""The journal's ledger: every bulk write, its intent before it is sent and its outcome after.
 
 Layer: above ``changes`` (pure storage, SQLite from the stdlib). One file per API host
 and key fingerprint (never the key itself), under ``~/.arize_orgs_nb/journal/`` by default. The
@@ -23,7 +23,7 @@ import pandas as pd
 
 from arize_orgs_nb.bulk.changes import Change, Expectation, Op
 
-__all__ = ["Journal", "JournalEntry", "default_journal_path"]
+__all__ = ["JournalEntry", "Ledger", "default_journal_path"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS applies (
@@ -99,8 +99,8 @@ class JournalEntry:
     seconds: float | None = None
 
 
-class Journal:
-    """The journal store. Thread-safe; every write is committed before the call it describes.
+class Ledger:
+    """The journal's SQLite store. Thread-safe; every write is committed before the call it describes.
 
     Args:
         path: the SQLite file (``":memory:"`` keeps it in memory).
@@ -123,7 +123,7 @@ class Journal:
                 self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def __repr__(self) -> str:
-        return f"<Journal {self.path}>"
+        return f"<Ledger {self.path}>"
 
     def close(self) -> None:
         """Close the database."""

@@ -9,12 +9,15 @@ and shows what this tool last recorded in its journal as ``before``, with that p
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from arize_orgs_nb.api.organizations import Organizations
 from arize_orgs_nb.api.users import Users
-from arize_orgs_nb.bulk.ledger import Journal
-from arize_orgs_nb.bulk.plan import Applier, Plan, plan_member_changes
+from arize_orgs_nb.bulk.apply import Applier, ApplyResult
+from arize_orgs_nb.bulk.ledger import Ledger
+from arize_orgs_nb.bulk.plan import Plan, plan_member_changes
 
 __all__ = ["Memberships"]
 
@@ -32,7 +35,7 @@ class Memberships:
     """
 
     def __init__(
-        self, organizations: Organizations, users: Users, journal: Journal, applier: Applier
+        self, organizations: Organizations[Any], users: Users, journal: Ledger, applier: Applier
     ) -> None:
         self._orgs = organizations
         self._users = users
@@ -49,7 +52,7 @@ class Memberships:
         orgs: pd.DataFrame | None = None,
         users: pd.DataFrame | None = None,
         skip_known: bool = False,
-    ) -> Plan:
+    ) -> Plan[ApplyResult]:
         """Plan role upserts and removals from a frame, checking every rule before anything is sent.
 
         Columns: ``organization`` (id or exact name), ``user`` (id or email), ``role`` (ADMIN,
@@ -85,7 +88,7 @@ class Memberships:
             "memberships",
             planned.changes,
             targets=planned.targets,
-            applier=self._applier,
+            runner=self._applier,
             left_out=planned.skipped,
         )
 

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 import pandas as pd
 
@@ -35,10 +35,7 @@ from arize_orgs_nb.frames import ORG_SCHEMA, shown_time_matches
 from arize_orgs_nb.models import DESCRIPTION_MAX, NAME_MAX, OrganizationRole
 from arize_orgs_nb.visible import invisible_difference, show
 
-if TYPE_CHECKING:
-    from arize_orgs_nb.bulk.apply import ApplyResult
-
-__all__ = ["MemberChanges", "Plan", "plan_member_changes", "plan_org_changes"]
+__all__ = ["MemberChanges", "Plan", "PlanRunner", "org_planner", "plan_member_changes", "plan_org_changes"]
 
 ORG_COLUMNS = ("id", "name", "description", "created_at", "delete")
 MEMBER_COLUMNS = ("organization", "user", "role", "remove")
@@ -481,10 +478,39 @@ def _role_problems(label: str, role: object, user: tuple[str, str, str] | None) 
     return []
 
 
-Applier = Callable[..., "ApplyResult"]
+R = TypeVar("R")
 
 
-class Plan:
+class PlanRunner(Protocol[R]):
+    """What sends a plan: the client's applier (``bulk.apply.Applier``), returning its result type."""
+
+    def __call__(
+        self,
+        plan: Plan[R],
+        *,
+        confirm: bool | Iterable[str] | None,
+        workers: int,
+        force: bool,
+        progress: Any,  # noqa: ANN401 - see Plan.apply
+        cancel: threading.Event | None,
+    ) -> R:
+        """Apply ``plan`` and return the per-row results."""
+        ...
+
+
+def org_planner(
+    runner: PlanRunner[R],
+) -> Callable[[pd.DataFrame, pd.DataFrame, bool], Plan[R]]:
+    """The ``plan(edited, base=..., delete_missing=...)`` of ``client.organizations``, wired to ``runner``."""
+
+    def plan(base: pd.DataFrame, edited: pd.DataFrame, delete_missing: bool) -> Plan[R]:
+        changes, targets = plan_org_changes(base, edited, delete_missing=delete_missing)
+        return Plan("organizations", changes, targets=targets, runner=runner)
+
+    return plan
+
+
+class Plan(Generic[R]):
     """A reviewed list of changes. Nothing has been sent; :meth:`apply` sends it.
 
     Args:
@@ -492,7 +518,7 @@ class Plan:
         changes: the changes, in plan order.
         targets: what each organization the plan rests on must still be on the server when it
             is applied (the stale check), by id.
-        applier: runs the plan (wired by the client; ``None`` makes a read-only plan).
+        runner: sends the plan (wired by the client; ``None`` makes a read-only plan).
         left_out: what the plan deliberately does not do, and why (an undo's irreversible
             changes, member rows the journal records as done with ``skip_known=True``).
         maybe_done: keys of changes that may already have landed (a retry after an unanswered
@@ -506,7 +532,7 @@ class Plan:
         changes: Iterable[Change],
         *,
         targets: Mapping[str, Expectation] | None = None,
-        applier: Applier | None = None,
+        runner: PlanRunner[R] | None = None,
         left_out: Iterable[str] = (),
         maybe_done: Iterable[str] = (),
     ) -> None:
@@ -515,7 +541,7 @@ class Plan:
         self.targets: dict[str, Expectation] = dict(targets or {})
         self.left_out: list[str] = list(left_out)
         self.maybe_done: frozenset[str] = frozenset(maybe_done)
-        self._applier = applier
+        self._runner = runner
 
     def __len__(self) -> int:
         return len(self.changes)
@@ -632,19 +658,19 @@ class Plan:
         parts.append("</div>")
         return "".join(parts)
 
-    def select(self, keys: Iterable[str]) -> Plan:
+    def select(self, keys: Iterable[str]) -> Plan[R]:
         """A plan of only the changes whose ``key`` is in ``keys`` (for include/exclude)."""
         wanted = set(keys)
         return self._derive(c for c in self.changes if c.key in wanted)
 
-    def _derive(self, changes: Iterable[Change]) -> Plan:
+    def _derive(self, changes: Iterable[Change]) -> Plan[R]:
         kept = list(changes)
         ids = {c.org_id for c in kept}
         return Plan(
             self.kind,
             kept,
             targets={k: v for k, v in self.targets.items() if k in ids},
-            applier=self._applier,
+            runner=self._runner,
             maybe_done=self.maybe_done & {c.key for c in kept},
         )
 
@@ -656,7 +682,7 @@ class Plan:
         force: bool = False,
         progress: Any = None,  # noqa: ANN401 - see apply.Progress
         cancel: threading.Event | None = None,
-    ) -> ApplyResult:
+    ) -> R:
         """Send the plan: stale check, confirmation, ordered concurrent writes, one outcome per row.
 
         Args:
@@ -675,17 +701,22 @@ class Plan:
             StalePlanError: targets changed since the base (nothing sent).
             ConfirmationRequiredError: destructive changes not confirmed (nothing sent).
         """
-        if self._applier is None:
+        if self._runner is None:
             raise RuntimeError("this plan is read-only: make plans with client.organizations.plan()")
-        return self._applier(
+        return self._runner(
             self, confirm=confirm, workers=workers, force=force, progress=progress, cancel=cancel
         )
 
     def review(self) -> Any:  # noqa: ANN401 - an ipywidgets widget
-        """A widget to review, select, confirm and apply this plan (needs ipywidgets)."""
+        """A widget to review, select, confirm and apply this plan (needs ipywidgets).
+
+        The one upward import of the core, made late on purpose: ``import arize_orgs_nb`` never
+        loads ipywidgets, and the plan stays pure data.
+        """
         from arize_orgs_nb.widgets import PlanReview
 
-        return PlanReview(self)
+        plan: Any = self  # a client's plans are Plan[ApplyResult]; a read-only one cannot be applied
+        return PlanReview(plan)
 
 
 def _escape(value: object) -> str:

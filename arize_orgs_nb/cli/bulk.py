@@ -301,7 +301,7 @@ def run_apply(ns: argparse.Namespace) -> int:
 def _apply_and_remember(
     client: ArizeOrgs,
     source: Path,
-    plan: Plan,
+    plan: Plan[ApplyResult],
     ns: argparse.Namespace,
     confirm: bool | list[str],
     cancel: threading.Event,
@@ -345,7 +345,7 @@ def _ctrl_c_stops(cancel: threading.Event) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
-def _journaled(client: ArizeOrgs, plan: Plan) -> list[JournalEntry]:
+def _journaled(client: ArizeOrgs, plan: Plan[ApplyResult]) -> list[JournalEntry]:
     """The journal's entries of this plan's apply, when it was stopped before it could return them."""
     keys = {c.key for c in plan.changes}
     store = client.journal.store
@@ -400,9 +400,9 @@ def _check_inputs(ns: argparse.Namespace) -> None:
                 raise CliError(f"no such file: {path}")
 
 
-def _make_plans(client: ArizeOrgs, ns: argparse.Namespace) -> list[tuple[Path, Plan]]:
+def _make_plans(client: ArizeOrgs, ns: argparse.Namespace) -> list[tuple[Path, Plan[ApplyResult]]]:
     """Plan every given file before anything is sent (all files are checked first)."""
-    plans: list[tuple[Path, Plan]] = []
+    plans: list[tuple[Path, Plan[ApplyResult]]] = []
     if ns.path is not None:
         source = Path(ns.path)
         edited = read_orgs_edit(source)
@@ -696,7 +696,7 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
 # -- confirming ----------------------------------------------------------------------------
 
 
-def _confirmation(plans: Sequence[Plan], ns: argparse.Namespace) -> bool | list[str]:
+def _confirmation(plans: Sequence[Plan[ApplyResult]], ns: argparse.Namespace) -> bool | list[str]:
     """What to pass as ``confirm=``; refuse (before anything is sent) when something is unconfirmed."""
     destructive = [c for plan in plans for c in plan.destructive]
     named = list(ns.confirm)
@@ -824,7 +824,7 @@ def _diff_rows(changes: Sequence[Change], source: Path, with_user: bool) -> list
     return rows
 
 
-def _show_plan(plan: Plan, source: Path, out: TextIO, *, hint_confirm: bool) -> None:
+def _show_plan(plan: Plan[ApplyResult], source: Path, out: TextIO, *, hint_confirm: bool) -> None:
     _say(f"\n{source}:", file=out)
     if not len(plan):
         _say(f"{plan.summary()} (the server already matches the file)", file=out)

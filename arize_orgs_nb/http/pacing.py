@@ -1,41 +1,19 @@
 """Client-side pacing: at most so many requests per second, shared by every thread of a client.
 
-Layer: pure (no project imports). Off by default: the service's own limits are answered with 429
-and ``Retry-After``, which the transport honours for every thread at once. Pacing is for
-accounts that want to stay under a known limit without ever meeting a 429 -- for example bulk
-writes at 2 per second (RELIABILITY B0: a token bucket, burst 2) -- at the cost of speed: a
-1,000-row apply paced at 2 writes/s takes at least 500 s whatever the worker count.
+Layer: pure (no project imports); it follows ``config.RateLimit``. Off by default: the service's
+own limits are answered with 429 and ``Retry-After``, which the transport honours for every
+thread at once. Pacing is for accounts that want to stay under a known limit without ever
+meeting a 429 -- for example bulk writes at 2 per second (RELIABILITY B0: a token bucket, burst
+2) -- at the cost of speed: a 1,000-row apply paced at 2 writes/s takes at least 500 s whatever
+the worker count.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
-__all__ = ["RateLimit", "TokenBucket"]
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """How fast a client may send. ``None`` leaves that kind of request unpaced.
-
-    Attributes:
-        writes_per_second: POST, PATCH and DELETE requests per second.
-        reads_per_second: GET requests per second.
-        burst: requests of a kind that may go at once after a quiet spell.
-    """
-
-    writes_per_second: float | None = None
-    reads_per_second: float | None = None
-    burst: int = 2
-
-    def __post_init__(self) -> None:
-        rates = [r for r in (self.writes_per_second, self.reads_per_second) if r is not None]
-        if any(not r > 0 for r in rates):
-            raise ValueError("a rate limit must be a positive number of requests per second")
-        if self.burst < 1:
-            raise ValueError("the burst must be at least 1 request")
+__all__ = ["TokenBucket"]
 
 
 class TokenBucket:

@@ -81,7 +81,7 @@ def _check_id(value: str, what: str) -> None:
         raise ValueError(f"{what} must be an id from the list, not {value!r}")
 
 
-def _apply(plan: Plan, *, confirm: list[str] | None = None) -> ApplyResult:
+def _apply(plan: Plan[ApplyResult], *, confirm: list[str] | None = None) -> ApplyResult:
     """Apply a one-click plan: no progress bar (the form's status line says it), one worker."""
     return plan.apply(confirm=confirm, workers=1, progress=False)
 
@@ -289,7 +289,7 @@ def _member_plan(
     row: dict[str, object],
     orgs: pd.DataFrame | None,
     users: pd.DataFrame | None,
-) -> Plan:
+) -> Plan[ApplyResult]:
     """Plan one membership change; a click is always sent, even when the journal says it is done.
 
     ``client.memberships.plan`` leaves out rows whose outcome the local journal already records

@@ -153,7 +153,7 @@ class PlanReview(StatusArea, widgets.VBox):
         workers: concurrent requests of the apply.
     """
 
-    def __init__(self, plan: Plan, *, runner: Runner | None = None, workers: int = 8) -> None:
+    def __init__(self, plan: Plan[ApplyResult], *, runner: Runner | None = None, workers: int = 8) -> None:
         super().__init__()
         self.plan = plan
         self.runner: Runner = runner if runner is not None else ThreadRunner("aonb-review")
@@ -519,7 +519,7 @@ class PlanReview(StatusArea, widgets.VBox):
         self.refresh_buttons()
         return True
 
-    def _start(self, plan: Plan, confirm: bool | list[str] | None, *, busy_text: str) -> bool:
+    def _start(self, plan: Plan[ApplyResult], confirm: bool | list[str] | None, *, busy_text: str) -> bool:
         """Run ``plan.apply`` in the runner; the caller has set ``_busy``."""
         try:
             cancel = threading.Event()
@@ -548,7 +548,9 @@ class PlanReview(StatusArea, widgets.VBox):
             text += f", {progress.failed} not applied"
         self.progress_label.value = esc(text)
 
-    def _job(self, plan: Plan, confirm: bool | list[str] | None, cancel: threading.Event) -> None:
+    def _job(
+        self, plan: Plan[ApplyResult], confirm: bool | list[str] | None, cancel: threading.Event
+    ) -> None:
         try:
             try:
                 result = plan.apply(
