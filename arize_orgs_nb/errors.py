@@ -240,7 +240,7 @@ class PermissionDeniedError(ApiError):
 
 
 def permission_hint(method: str, path: str) -> str:
-    """What an API key needs for a call that was refused with 403 (ARIZE_ORGS_API.md §3-§5).
+    """What an API key needs for a call that was refused with 403 (docs/API.md#permissions).
 
     Args:
         method: HTTP method of the call.

@@ -1,4 +1,4 @@
-"""Pydantic v2 wire models for every object of the Organizations and Users API (spec §5).
+"""Pydantic v2 wire models for every object of the Organizations and Users API (docs/API.md#objects).
 
 Layer: above ``config``. Response models ignore unknown keys (the server may add some, like
 ``request_id``) and validate on assignment; request models are strict and forbid unknown keys, so a
@@ -52,7 +52,7 @@ _M = TypeVar("_M", bound="WireModel")
 
 
 class OrganizationRole(str, Enum):
-    """Organization-level roles. Values are upper case; lower case is rejected (spec §5.6)."""
+    """Organization-level roles. Values are upper case; lower case is rejected (docs/API.md#roles; U20)."""
 
     ADMIN = "ADMIN"
     MEMBER = "MEMBER"
@@ -209,7 +209,7 @@ UserRoleAssignment = Annotated[
 
 
 class User(WireModel):
-    """A user of the account (spec §5.8)."""
+    """A user of the account (docs/API.md#objects)."""
 
     id: StrictStr
     name: StrictStr

@@ -315,7 +315,7 @@ def _matrix(junit: dict[str, Any]) -> str:
         f"the row asks ({len(junit['xfailed'])} pinned by strict xfail tests).\n\nNot applicable:\n\n"
     )
     text += "\n".join(f"- **{row}**: {reason.removeprefix('n/a: ')}" for row, reason in na.items())
-    text += "\n\nGaps (covered rows where the spec asks for more):\n\n"
+    text += "\n\nGaps (covered rows where docs/RELIABILITY.md asks for more):\n\n"
     text += "\n".join(f"- **{row}**: {gap}" for row, gap in GAPS.items()) + "\n"
     return text
 

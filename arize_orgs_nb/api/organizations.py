@@ -326,7 +326,8 @@ class Organizations(Generic[P]):
         Returns:
             The organization's JSON, and whether it was adopted (found) rather than answered.
         """
-        # %r: the error carries the server's text, which must not forge log lines (RELIABILITY S9).
+        # %r: the error carries the server's text, which must not forge log lines
+        # (docs/RELIABILITY.md, B4/S9; docs/DESIGN.md, R31).
         logger.warning("create %r got no clear answer (%r); looking it up before retrying", name, str(error))
         for attempt in range(3):
             try:
@@ -350,7 +351,9 @@ class Organizations(Generic[P]):
             return self._adopt(name, org_id, body), True
 
     def _adopt(self, name: str, org_id: str, body: dict[str, object]) -> object:
-        """Return the org found under our name, if it is ours: same description (RELIABILITY R9).
+        """Return the org found under our name, if it is ours: same description.
+
+        See docs/RELIABILITY.md, B1/R9 and docs/DESIGN.md, R11.
 
         Raises:
             ConflictError: an org of that name with another description: someone else's.

@@ -2,7 +2,7 @@
 
 Layer: above ``transport`` and ``models``. A :class:`Pager` keeps its cursor and counters, so
 iterating it again after a failure continues from the page that failed instead of starting over.
-It carries the original filters to every page (the cursor is bound to them, spec §7) and guards
+It carries the original filters to every page (the cursor is bound to them, docs/API.md#pagination) and guards
 against servers that loop: a repeated cursor or ``has_more`` without a cursor raises
 :class:`~arize_orgs_nb.errors.PaginationError`; an id seen twice is yielded once and reported.
 """
@@ -372,7 +372,7 @@ class _Step(Generic[T, R]):
 
 
 def check_list_args(*, limit: object, cursor: object, text: object, text_name: str) -> None:
-    """Validate list arguments before any request, as the SDK does (spec §5.7).
+    """Validate list arguments before any request, as the SDK does (docs/API.md#checks-before-sending).
 
     Raises:
         ValueError: ``limit`` not an int in 1..100, a filter over 255 characters, or a

@@ -1,7 +1,7 @@
 """An embedded stand-in of the Arize Organizations and Users REST API.
 
-It implements the wire contract of ``ARIZE_ORGS_API.md`` (§9 and the §11 choices)
-independently of the rest of ``arize_orgs_nb``: it imports only the standard library and
+It implements the wire contract of ``docs/API.md`` (its endpoints, and the choices under
+"Undocumented points") independently of the rest of ``arize_orgs_nb``: it imports only the standard library and
 ``requests``. Use it in-process through :meth:`Sandbox.adapter` or over real HTTP on
 loopback through :meth:`Sandbox.serve`::
 

@@ -1,4 +1,4 @@
-"""Validation of request bodies and query parameters (§11 of the contract).
+"""Validation of request bodies and query parameters (docs/API.md#undocumented-points: U1-U3, U9-U14, U20).
 
 Rules: a missing or unparseable body, or JSON that is not an object, is 400; unknown or
 read-only fields are 400 (or 422, configurable); well-formed JSON with a wrong type, a

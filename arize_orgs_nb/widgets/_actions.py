@@ -9,7 +9,7 @@ for an API, network, validation or stale-plan error (those become ``Outcome(ok=F
 a one-line message from :mod:`._messages`).
 
 Every target is addressed by id (taken from a picker built from one drain), never by name: a
-form never resolves a name on submit (DESIGN §6, RELIABILITY C14).
+form never resolves a name on submit (docs/DESIGN.md, R34; docs/RELIABILITY.md, C14).
 """
 
 from __future__ import annotations
@@ -241,7 +241,7 @@ def delete_org(
     """Delete an organization and EVERYTHING in it (all its spaces), if the typed name matches.
 
     Refused, with no request, unless ``typed_name == expected_name`` exactly (code point for code
-    point: no case folding, no trimming, no normalisation; RELIABILITY C15). Then the organization
+    point: no case folding, no trimming, no normalisation; docs/RELIABILITY.md, C15). Then the organization
     is read once: if it was renamed since the list was loaded, the delete is refused too, so the
     confirmation is bound to the id AND the name the user saw. Only then is the one-row delete
     planned and applied with ``confirm=[expected_name]`` (the apply's stale check runs too).

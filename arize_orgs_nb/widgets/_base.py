@@ -1,4 +1,4 @@
-"""``FormView``: the status line, the details area and the run loop every form shares (DESIGN §6).
+"""``FormView``: the status line, the details area and the run loop every form shares (docs/DESIGN.md, R33).
 
 The loop: the submit button is disabled, the action runs through a *runner* (a background thread
 by default, so the kernel stays responsive), its :class:`~._actions.Outcome` becomes a one-line
@@ -224,7 +224,7 @@ class FormView(StatusArea, widgets.VBox):
         busy_text: str,
         on_success: Callable[[Outcome], None] | None = None,
     ) -> bool:
-        """Run one action through the runner (the loop of DESIGN §6).
+        """Run one action through the runner (the loop of docs/DESIGN.md, R33).
 
         Args:
             action: calls one function of :mod:`._actions`.

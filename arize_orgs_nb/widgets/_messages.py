@@ -1,7 +1,7 @@
 """One-line human messages for every error a form can meet, and the HTML escaping rules.
 
 Layer: widgets (pure: imports no ipywidgets). Messages are plain text; whoever puts one into HTML
-escapes it with :func:`esc` (RELIABILITY C1: ``ipywidgets.HTML`` renders raw ``innerHTML``, so an
+escapes it with :func:`esc` (docs/RELIABILITY.md, C1: ``ipywidgets.HTML`` renders raw ``innerHTML``, so an
 org named ``<img src=x onerror=...>`` would run script). Server-provided strings (names, problem
 details) are never trusted.
 """

@@ -2,7 +2,7 @@
 
 Loaded once (every page drained), refreshed on request, and patched locally after each change a
 form makes, so pickers hold ``(label, id)`` pairs and a form never resolves a name on submit
-(DESIGN §6). Listeners are told after every change. Pure Python: imports no ipywidgets.
+(docs/DESIGN.md, R34). Listeners are told after every change. Pure Python: imports no ipywidgets.
 """
 
 from __future__ import annotations

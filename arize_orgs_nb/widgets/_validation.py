@@ -1,8 +1,8 @@
 """Inline checks of what a user typed, run on every keystroke (no request is sent).
 
 Layer: widgets (pure: imports no ipywidgets). Each check returns ``(errors, warnings)``: an error
-disables the form's button; a warning is only shown. The rules follow RELIABILITY V1/V2: reject
-blank, over-long and invisible/control characters; warn about edge whitespace and non-NFC text;
+disables the form's button; a warning is only shown. The rules follow docs/RELIABILITY.md, B5/V1
+and B5/V2: reject blank, over-long and invisible/control characters; warn about edge whitespace and non-NFC text;
 never normalise silently (the server stores names exactly as sent).
 """
 

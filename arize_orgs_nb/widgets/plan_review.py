@@ -395,7 +395,8 @@ class PlanReview(StatusArea, widgets.VBox):
         return {k: changes for k, changes in groups.items() if changes}
 
     def _group_confirmed(self, key: str) -> bool:
-        # Exact code-point equality: no strip, no casefold, no normalisation (RELIABILITY C15).
+        # Exact code-point equality: no strip, no casefold, no normalisation
+        # (docs/RELIABILITY.md, C15; docs/DESIGN.md, R32).
         return bool(self.confirm_inputs[key].value == self._groups[key][0].org_name)
 
     def unconfirmed(self) -> list[str]:

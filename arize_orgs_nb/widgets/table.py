@@ -25,7 +25,7 @@ def orgs_html(frame: pd.DataFrame) -> str:
 
     Names and descriptions are made visible first (``Team␠``, ``⟨U+200B⟩``), so look-alike names
     can be told apart; then every cell and header is escaped by pandas (``escape=True``, no
-    ``render_links``; RELIABILITY C3), so a name like ``<img src=x onerror=...>`` shows as text.
+    ``render_links``; docs/RELIABILITY.md, C3), so a name like ``<img src=x onerror=...>`` shows as text.
 
     Args:
         frame: rows of ``ORG_SCHEMA``.

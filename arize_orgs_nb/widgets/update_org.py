@@ -169,7 +169,8 @@ class UpdateOrgForm(FormView):
         return errors, warnings
 
     def _delete_confirmed(self) -> bool:
-        # Exact code-point equality: no strip, no casefold, no normalisation (RELIABILITY C15).
+        # Exact code-point equality: no strip, no casefold, no normalisation
+        # (docs/RELIABILITY.md, C15; docs/DESIGN.md, R32).
         return self._current is not None and self.delete_confirm.value == self._current.name
 
     def _snapshot_changed(self) -> None:

@@ -1,6 +1,6 @@
 """Browser fixtures: JupyterLab on a free port serving a TEMP COPY of the notebook, Debian's chromium.
 
-Adapted from the shared browser example (testing/BROWSER.md). Env knobs:
+Adapted from a JupyterLab + Playwright browser-test example. Env knobs:
   CHROMIUM_PATH             browser binary (default /usr/bin/chromium)
   WIDGET_TIMEOUT_MS         default Playwright action/expect timeout (30000)
   WIDGET_KERNEL_TIMEOUT_MS  kernel start + first widget render (120000)

@@ -20,7 +20,7 @@ def lab_open_and_run_all(page: Page, server, nb_name: str, kernel_timeout_ms: in
     page.goto(f"{server.url}/lab/tree/{nb_name}?token={server.token}")
     panel = page.locator(".jp-NotebookPanel").first
     panel.wait_for(state="visible")
-    # PITFALL (BROWSER.md 4): the execution indicator says 'idle' before any kernel exists; the
+    # PITFALL: the execution indicator says 'idle' before any kernel exists; the
     # status bar reads '<kernel> | Idle' only once the kernel really answered.
     kernel_idle = page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"^(?!No Kernel).+ \| Idle$"))
     dialog_ok = page.locator(".jp-Dialog .jp-mod-accept")  # a 'Select Kernel' dialog

@@ -1,4 +1,6 @@
-"""A small threaded TCP fault proxy on 127.0.0.1, in the spirit of Toxiproxy (RELIABILITY A14).
+"""A small threaded TCP fault proxy on 127.0.0.1, in the spirit of Toxiproxy.
+
+See docs/RELIABILITY.md, A14 and #fault-injection.
 
 It sits between a client and the sandbox and, per HTTP request, applies one "toxic":
 

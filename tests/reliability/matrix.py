@@ -1,11 +1,11 @@
-"""The test matrix of RELIABILITY.md (B0-B8), row by row: which test covers it, or why none applies.
+"""The test matrix of docs/RELIABILITY.md (B0-B8), row by row: which test covers it, or why none applies.
 
 ``ROWS`` maps a row id (``"<group>/<row>"``; B0 rows are named after their first cell) to one or
 more pytest node ids, or to ``"n/a: <reason>"``. ``GAPS`` lists the rows where the package does
-less than the spec asks: the test covers what exists, and the gap says what does not (a strict
-``xfail`` test pins it where one is cheap). ``tests/reliability/test_matrix.py`` checks that every
-row of the spec is here and that every referenced test exists; ``scripts/reliability.py`` prints
-the coverage in ``RELIABILITY.md``.
+less than the row of docs/RELIABILITY.md asks: the test covers what exists, and the gap says what
+does not (a strict ``xfail`` test pins it where one is cheap). ``tests/reliability/test_matrix.py``
+checks that every row of docs/RELIABILITY.md is here and that every referenced test exists;
+``scripts/reliability.py`` prints the coverage in the generated ``RELIABILITY.md``.
 """
 
 from __future__ import annotations
@@ -215,8 +215,8 @@ ROWS: dict[str, str | tuple[str, ...]] = {
         APPLY + "test_memberships_plan_apply_known_and_undo",
     ),
     "B2/B19": (
-        "n/a: the API offers no call that tells which user an API key belongs to (ARIZE_ORGS_API.md "
-        "has no whoami and no list-members endpoint), so a plan cannot recognise the key's own user"
+        "n/a: the API offers no call that tells which user an API key belongs to (docs/API.md, U39 and U40: "
+        "there is no whoami and no list-members endpoint), so a plan cannot recognise the key's own user"
     ),
     # -- B3: pagination ----------------------------------------------------------------------------
     "B3/P1": B3 + "test_p1_exactly_n_unique_rows_in_ceil_n_over_limit_calls",
@@ -370,11 +370,11 @@ ROWS: dict[str, str | tuple[str, ...]] = {
     ),
 }
 
-# Where the package does less than the spec row asks (the tests above cover what exists).
+# Where the package does less than the docs/RELIABILITY.md row asks (the tests above cover what exists).
 GAPS: dict[str, str] = {
     "B0/default-bulk-writes": (
         "the write token bucket exists (RateLimit(writes_per_second=2)) but is off by default: "
-        "applies run with workers=8 and one shared 429 pause (DESIGN §5, the apply speed target)"
+        "applies run with workers=8 and one shared 429 pause (docs/DESIGN.md, R20 and #speed-targets)"
     ),
     "B0/default-reads": (
         "read pacing exists (RateLimit(reads_per_second=10)) but is off by default: at 10 req/s a "
@@ -388,12 +388,14 @@ GAPS: dict[str, str] = {
         "org and member edits are separate plans: member rows for a failed create are refused at plan time"
     ),
     "B2/B9": "a member plan naming a deleted org is refused (error), not dropped with a warning",
-    "B2/B12": "the exact name OR the id confirms; the spec wants both",
+    "B2/B12": "the exact name OR the id confirms; the row (docs/RELIABILITY.md, B2/B12) wants both",
     "B3/P6": "no consistent=False flag on a frame drained while the account changed",
     "B3/P11": "no max_pages; max_rows truncates visibly and max_stale_pages bounds pages without new rows",
     "B4/S4b": "loopback http is allowed without a one-time warning",
     "B4/S10": "organizations.delete() itself needs no confirmation (SDK parity); plans, CLI and widgets do",
-    "B4/S11": "there is no read-only default mode / enable_writes() (DESIGN §2 keeps the SDK's surface)",
+    "B4/S11": (
+        "there is no read-only default mode / enable_writes() (docs/DESIGN.md, R1 keeps the SDK's surface)"
+    ),
     "B4/S12": "no key-entry widget exists: the key comes from ARIZE_API_KEY (nothing to clear)",
     "B5/V1": "the plan refuses bad names but does not warn-and-require-acknowledgement for edge spaces, "
     "non-NFC or confusable names (the create form warns on edge spaces); organizations.create() sends "

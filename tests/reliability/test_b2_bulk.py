@@ -1,4 +1,4 @@
-"""B2 of RELIABILITY.md: bulk apply (plan, apply, journal) under faults, kills and drift."""
+"""B2 of docs/RELIABILITY.md: bulk apply (plan, apply, journal) under faults, kills and drift."""
 
 from __future__ import annotations
 

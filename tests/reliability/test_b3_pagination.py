@@ -1,4 +1,4 @@
-"""B3 of RELIABILITY.md: pagination, against the sandbox and against scripted misbehaving servers."""
+"""B3 of docs/RELIABILITY.md: pagination, against the sandbox and against scripted misbehaving servers."""
 
 from __future__ import annotations
 

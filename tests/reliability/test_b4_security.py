@@ -1,4 +1,4 @@
-"""B4 of RELIABILITY.md: a canary key pushed through every path, TLS/http rules, XSS, log injection."""
+"""B4 of docs/RELIABILITY.md: a canary key pushed through every path, TLS/http rules, XSS, log injection."""
 
 from __future__ import annotations
 

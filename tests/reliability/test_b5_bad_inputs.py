@@ -1,4 +1,4 @@
-"""B5 of RELIABILITY.md: bad inputs are refused before any I/O; odd-but-legal ones are sent as typed.
+"""B5 of docs/RELIABILITY.md: bad inputs are refused before any I/O; odd-but-legal ones are sent as typed.
 
 Every bulk edit goes through a plan, which checks every rule before a request is sent; these tests
 count the requests the sandbox saw (zero) and record how many bad inputs were tried and refused.

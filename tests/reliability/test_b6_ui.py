@@ -1,4 +1,4 @@
-"""B6 of RELIABILITY.md (notebook UI): covered by the widget suites, which this module only checks.
+"""B6 of docs/RELIABILITY.md (notebook UI): covered by the widget suites, which this module only checks.
 
 The widget tests live in ``tests/widgets`` (owned with the widgets). Nothing is imported from
 there: the files are parsed, and each B6 row's tests must exist.

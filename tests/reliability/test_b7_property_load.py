@@ -1,4 +1,4 @@
-"""B7 of RELIABILITY.md: a model-based state machine, fuzzing, properties, the proxy grid and load.
+"""B7 of docs/RELIABILITY.md: a model-based state machine, fuzzing, properties, the proxy grid and load.
 
 Regular-suite sizes are small; ``RELIABILITY_LONG=1`` (``scripts/reliability.py``) runs the long
 version: more examples and steps, thousands of load operations and the soak.

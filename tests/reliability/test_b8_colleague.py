@@ -1,4 +1,4 @@
-"""B8 of RELIABILITY.md: the account changes under you (a colleague, dying kernels), as a state machine.
+"""B8 of docs/RELIABILITY.md: the account changes under you (a colleague, dying kernels), as a state machine.
 
 Our client and a colleague's share one sandbox. Between any two of our steps the colleague may
 rename (also onto names just freed), create, delete, re-describe and change roles. Our steps are
@@ -402,7 +402,7 @@ TestColleagueMachine.pytestmark = [pytest.mark.timeout(scale(600, 3600))]
 
 @pytest.fixture(scope="module", autouse=True)
 def _record_module_figures():
-    """After the module: how much the state machine exercised (RELIABILITY.md, B8/M8)."""
+    """After the module: how much the state machine exercised (docs/RELIABILITY.md, B8/M8)."""
     yield
     figures = Figures("tests/reliability/test_b8_colleague.py")
     for name, count in sorted(STATS.items()):

@@ -1,4 +1,4 @@
-"""Every §11 bad input gives its documented status, a problem+json body, and no change."""
+"""Every bad input of docs/API.md#undocumented-points: its documented status, a problem body, no change."""
 
 from __future__ import annotations
 
