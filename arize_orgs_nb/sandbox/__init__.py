@@ -1,8 +1,8 @@
 """An embedded stand-in of the Arize Organizations and Users REST API.
 
 It implements the wire contract of ``docs/API.md`` (its endpoints, and the choices under
-"Undocumented points") independently of the rest of ``arize_orgs_nb``: it imports only the standard library and
-``requests``. Use it in-process through :meth:`Sandbox.adapter` or over real HTTP on
+"Undocumented points") independently of the rest of ``arize_orgs_nb``: it imports only the
+standard library and ``requests``. Use it in-process through :meth:`Sandbox.adapter` or over real HTTP on
 loopback through :meth:`Sandbox.serve`::
 
     from arize_orgs_nb.sandbox import Sandbox

@@ -2,8 +2,8 @@
 
 Layer: widgets (pure: imports no ipywidgets). Each check returns ``(errors, warnings)``: an error
 disables the form's button; a warning is only shown. The rules follow docs/RELIABILITY.md, B5/V1
-and B5/V2: reject blank, over-long and invisible/control characters; warn about edge whitespace and non-NFC text;
-never normalise silently (the server stores names exactly as sent).
+and B5/V2: reject blank, over-long and invisible/control characters; warn about edge whitespace
+and non-NFC text; never normalise silently (the server stores names exactly as sent).
 """
 
 from __future__ import annotations
