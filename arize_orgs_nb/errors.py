@@ -22,8 +22,16 @@ The hierarchy::
     │   ├── UnprocessableEntityError 422
     │   ├── RateLimitError           429   (.retry_after)
     │   └── ServerError              5xx
-    └── ResolutionError (LookupError)       a name or email that matches nothing
-        └── NameNotFoundError
+    ├── ResolutionError (LookupError)       a name or email that matches nothing
+    │   └── NameNotFoundError
+    ├── DrainInterruptedError               a page still failed after retries (resumable)
+    ├── PlanValidationError (ValueError)    an edit breaks rules (every Issue, row by row)
+    ├── StalePlanError                      the account changed under a plan; nothing sent
+    └── ConfirmationRequiredError           destructive changes not confirmed; nothing sent
+    (PagingStoppedError is a PaginationError: the server's paging would loop)
+
+Warnings: DuplicateRowsWarning (an id came twice; kept once), CursorRestartWarning (a refused
+cursor made a drain read again from the first page).
 
 Every message names the method and path, the status, the problem title and detail. None of them
 ever holds the API key: exceptions are built from plain strings, never from ``requests`` objects,
@@ -34,6 +42,11 @@ the request headers is chained to them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "APIConnectionError",
@@ -42,18 +55,26 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigError",
+    "ConfirmationRequiredError",
     "ConflictError",
+    "CursorRestartWarning",
+    "DrainInterruptedError",
+    "DuplicateRowsWarning",
     "InsecureTransportError",
+    "Issue",
     "MissingAPIKeyError",
     "NameNotFoundError",
     "NotFoundError",
     "OrgsNbError",
     "PaginationError",
+    "PagingStoppedError",
     "PermissionDeniedError",
+    "PlanValidationError",
     "ProtocolError",
     "RateLimitError",
     "ResolutionError",
     "ServerError",
+    "StalePlanError",
     "TransportError",
     "UnprocessableEntityError",
     "error_for_status",
@@ -354,3 +375,155 @@ def error_for_status(status: int) -> type[ApiError]:
     if status >= 500:
         return ServerError
     return _BY_STATUS.get(status, ApiError)
+
+
+class _Named(Protocol):
+    """A change as an error names it."""
+
+    @property
+    def org_name(self) -> str:
+        """The organization it concerns."""
+        ...
+
+
+class _Partial(Protocol):
+    """A drain as an error hands it back: how far it got, and its rows."""
+
+    @property
+    def kind(self) -> str:
+        """``"organizations"`` or ``"users"``."""
+        ...
+
+    @property
+    def pages(self) -> int:
+        """Pages read."""
+        ...
+
+    @property
+    def rows(self) -> int:
+        """Rows kept."""
+        ...
+
+    def frame(self) -> pd.DataFrame:
+        """The rows read so far."""
+        ...
+
+
+class DuplicateRowsWarning(UserWarning):
+    """The server sent the same id on two pages; the frame keeps it once."""
+
+
+class CursorRestartWarning(UserWarning):
+    """The server refused a cursor mid-drain; the drain read again from the first page."""
+
+
+class DrainInterruptedError(OrgsNbError):
+    """A page still failed after retries. Nothing is lost: resume with ``error.drain.resume()``.
+
+    Attributes:
+        drain: the interrupted drain (its rows and cursor).
+        pages: pages fetched before the failure.
+        rows: rows fetched before the failure.
+    """
+
+    def __init__(self, drain: _Partial, cause: OrgsNbError) -> None:
+        self.drain = drain
+        self.pages = drain.pages
+        self.rows = drain.rows
+        super().__init__(
+            f"{drain.kind} drain stopped after {self.pages} pages ({self.rows} rows): {cause}. "
+            "Nothing is lost: call .resume() on this error's .drain, or run the same to_frame() "
+            "call again, to continue from the page that failed."
+        )
+
+    @property
+    def partial_frame(self) -> pd.DataFrame:
+        """The rows fetched before the failure, with the full schema."""
+        return self.drain.frame()
+
+
+class PagingStoppedError(PaginationError):
+    """The server's paging would loop, so the drain stopped; the rows read so far are kept.
+
+    Still a :class:`~arize_orgs_nb.errors.PaginationError`. Resuming would only loop again:
+    the rows are handed back instead.
+
+    Attributes:
+        drain: the stopped drain.
+        pages: pages fetched before the fault.
+        rows: rows kept (every valid row of every page read).
+    """
+
+    def __init__(self, drain: _Partial, cause: PaginationError) -> None:
+        super().__init__(
+            f"{cause} Its rows are on this error's .partial_frame.", pages=cause.pages, rows=cause.rows
+        )
+        self.drain = drain
+
+    @property
+    def partial_frame(self) -> pd.DataFrame:
+        """The rows read before paging stopped, with the full schema."""
+        return self.drain.frame()
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One rule a bulk edit breaks.
+
+    Attributes:
+        row: the frame row label, or ``None`` for a frame-level problem (a column).
+        column: the column concerned, if any.
+        message: what is wrong, and what to do.
+    """
+
+    row: str | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = "frame" if self.row is None else f"row {self.row}"
+        if self.column:
+            where += f", {self.column}"
+        return f"{where}: {self.message}"
+
+
+class PlanValidationError(OrgsNbError, ValueError):
+    """The edit breaks rules; nothing was sent. ``issues`` lists every problem, row by row."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        shown = "\n".join(f"  - {issue}" for issue in issues[:50])
+        more = f"\n  ... and {len(issues) - 50} more" if len(issues) > 50 else ""
+        super().__init__(f"{len(issues)} problem(s) in the edit; nothing was sent:\n{shown}{more}")
+
+
+class StalePlanError(OrgsNbError):
+    """Targets changed on the server since the plan's base; nothing was sent.
+
+    Attributes:
+        drifted: one line per drifted target.
+    """
+
+    def __init__(self, drifted: list[str]) -> None:
+        self.drifted = drifted
+        lines = "\n".join(f"  - {d}" for d in drifted[:50])
+        super().__init__(
+            f"the plan is stale: {len(drifted)} target(s) changed on the server since it was made; "
+            f"nothing was sent. Plan again from a fresh frame, or apply with force=True.\n{lines}"
+        )
+
+
+class ConfirmationRequiredError(OrgsNbError):
+    """Destructive changes were not confirmed; nothing was sent.
+
+    Attributes:
+        unconfirmed: the destructive changes still awaiting confirmation.
+    """
+
+    def __init__(self, unconfirmed: Sequence[_Named]) -> None:
+        self.unconfirmed = list(unconfirmed)
+        names = ", ".join(repr(c.org_name) for c in unconfirmed[:20])
+        super().__init__(
+            f"{len(unconfirmed)} destructive change(s) need confirmation ({names}); nothing was sent. "
+            "Pass confirm=[<exact organization names>] or confirm=True."
+        )

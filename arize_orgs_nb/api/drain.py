@@ -20,17 +20,21 @@ from typing import Any, Generic, Protocol, TypeVar
 import pandas as pd
 
 from arize_orgs_nb.api.pagination import PageInfo, Pager
-from arize_orgs_nb.errors import BadRequestError, OrgsNbError, PaginationError
+from arize_orgs_nb.errors import (
+    BadRequestError,
+    CursorRestartWarning,
+    DrainInterruptedError,
+    DuplicateRowsWarning,
+    OrgsNbError,
+    PaginationError,
+    PagingStoppedError,
+)
 from arize_orgs_nb.frames import FrameSchema, RowBlock
 from arize_orgs_nb.http.transport import Transport, TransportEvent
 
 __all__ = [
-    "CursorRestartWarning",
     "Drain",
-    "DrainInterruptedError",
     "DrainProgress",
-    "DuplicateRowsWarning",
-    "PagingStoppedError",
     "Progress",
     "ResumableDrains",
 ]
@@ -38,14 +42,6 @@ __all__ = [
 logger = logging.getLogger("arize_orgs_nb.api.drain")
 
 T = TypeVar("T")
-
-
-class DuplicateRowsWarning(UserWarning):
-    """The server sent the same id on two pages; the frame keeps it once."""
-
-
-class CursorRestartWarning(UserWarning):
-    """The server refused a cursor mid-drain; the drain read again from the first page."""
 
 
 @dataclass(frozen=True)
@@ -68,55 +64,6 @@ class DrainProgress:
 
 
 Progress = bool | Callable[[DrainProgress], None] | None
-
-
-class DrainInterruptedError(OrgsNbError):
-    """A page still failed after retries. Nothing is lost: resume with ``error.drain.resume()``.
-
-    Attributes:
-        drain: the interrupted drain (its rows and cursor).
-        pages: pages fetched before the failure.
-        rows: rows fetched before the failure.
-    """
-
-    def __init__(self, drain: Drain[Any], cause: OrgsNbError) -> None:
-        self.drain = drain
-        self.pages = drain.pages
-        self.rows = drain.rows
-        super().__init__(
-            f"{drain.kind} drain stopped after {self.pages} pages ({self.rows} rows): {cause}. "
-            "Nothing is lost: call .resume() on this error's .drain, or run the same to_frame() "
-            "call again, to continue from the page that failed."
-        )
-
-    @property
-    def partial_frame(self) -> pd.DataFrame:
-        """The rows fetched before the failure, with the full schema."""
-        return self.drain.frame()
-
-
-class PagingStoppedError(PaginationError):
-    """The server's paging would loop, so the drain stopped; the rows read so far are kept.
-
-    Still a :class:`~arize_orgs_nb.errors.PaginationError`. Resuming would only loop again:
-    the rows are handed back instead.
-
-    Attributes:
-        drain: the stopped drain.
-        pages: pages fetched before the fault.
-        rows: rows kept (every valid row of every page read).
-    """
-
-    def __init__(self, drain: Drain[Any], cause: PaginationError) -> None:
-        super().__init__(
-            f"{cause} Its rows are on this error's .partial_frame.", pages=cause.pages, rows=cause.rows
-        )
-        self.drain = drain
-
-    @property
-    def partial_frame(self) -> pd.DataFrame:
-        """The rows read before paging stopped, with the full schema."""
-        return self.drain.frame()
 
 
 class _Bar(Protocol):

@@ -32,14 +32,16 @@ from typing import Any
 import pandas as pd
 
 from arize_orgs_nb.api.organizations import Organizations
-from arize_orgs_nb.bulk.changes import Change, ConfirmationRequiredError, Expectation, Op, StalePlanError
+from arize_orgs_nb.bulk.changes import Change, Expectation, Op
 from arize_orgs_nb.bulk.ledger import JournalEntry, Ledger
 from arize_orgs_nb.bulk.plan import Plan
 from arize_orgs_nb.errors import (
     ApiError,
     AuthenticationError,
+    ConfirmationRequiredError,
     NotFoundError,
     OrgsNbError,
+    StalePlanError,
 )
 from arize_orgs_nb.http.transport import Transport, TransportEvent
 from arize_orgs_nb.visible import fields_note, quoted, show

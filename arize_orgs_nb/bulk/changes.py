@@ -11,18 +11,12 @@ import json
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from arize_orgs_nb.errors import OrgsNbError
-
 __all__ = [
     "CASCADE_DELETE",
     "CASCADE_REMOVE",
     "Change",
-    "ConfirmationRequiredError",
     "Expectation",
-    "Issue",
     "Op",
-    "PlanValidationError",
-    "StalePlanError",
 ]
 
 CASCADE_DELETE = (
@@ -192,67 +186,4 @@ class Expectation:
             None if names is None else frozenset(names),
             None if descriptions is None else frozenset(descriptions),
             bool(data.get("may_be_gone", False)),
-        )
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One rule a bulk edit breaks.
-
-    Attributes:
-        row: the frame row label, or ``None`` for a frame-level problem (a column).
-        column: the column concerned, if any.
-        message: what is wrong, and what to do.
-    """
-
-    row: str | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = "frame" if self.row is None else f"row {self.row}"
-        if self.column:
-            where += f", {self.column}"
-        return f"{where}: {self.message}"
-
-
-class PlanValidationError(OrgsNbError, ValueError):
-    """The edit breaks rules; nothing was sent. ``issues`` lists every problem, row by row."""
-
-    def __init__(self, issues: list[Issue]) -> None:
-        self.issues = issues
-        shown = "\n".join(f"  - {issue}" for issue in issues[:50])
-        more = f"\n  ... and {len(issues) - 50} more" if len(issues) > 50 else ""
-        super().__init__(f"{len(issues)} problem(s) in the edit; nothing was sent:\n{shown}{more}")
-
-
-class StalePlanError(OrgsNbError):
-    """Targets changed on the server since the plan's base; nothing was sent.
-
-    Attributes:
-        drifted: one line per drifted target.
-    """
-
-    def __init__(self, drifted: list[str]) -> None:
-        self.drifted = drifted
-        lines = "\n".join(f"  - {d}" for d in drifted[:50])
-        super().__init__(
-            f"the plan is stale: {len(drifted)} target(s) changed on the server since it was made; "
-            f"nothing was sent. Plan again from a fresh frame, or apply with force=True.\n{lines}"
-        )
-
-
-class ConfirmationRequiredError(OrgsNbError):
-    """Destructive changes were not confirmed; nothing was sent.
-
-    Attributes:
-        unconfirmed: the destructive changes still awaiting confirmation.
-    """
-
-    def __init__(self, unconfirmed: list[Change]) -> None:
-        self.unconfirmed = unconfirmed
-        names = ", ".join(repr(c.org_name) for c in unconfirmed[:20])
-        super().__init__(
-            f"{len(unconfirmed)} destructive change(s) need confirmation ({names}); nothing was sent. "
-            "Pass confirm=[<exact organization names>] or confirm=True."
         )

@@ -22,15 +22,8 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 import pandas as pd
 
-from arize_orgs_nb.bulk.changes import (
-    CASCADE_DELETE,
-    CASCADE_REMOVE,
-    Change,
-    Expectation,
-    Issue,
-    Op,
-    PlanValidationError,
-)
+from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Expectation, Op
+from arize_orgs_nb.errors import Issue, PlanValidationError
 from arize_orgs_nb.frames import ORG_SCHEMA, shown_time_matches
 from arize_orgs_nb.models import DESCRIPTION_MAX, NAME_MAX, OrganizationRole
 from arize_orgs_nb.visible import invisible_difference, show

@@ -52,18 +52,15 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 import pandas as pd
 
-from arize_orgs_nb.bulk.changes import (
-    CASCADE_DELETE,
-    CASCADE_REMOVE,
-    Change,
+from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Op
+from arize_orgs_nb.bulk.plan import _as_flag
+from arize_orgs_nb.errors import (
     ConfirmationRequiredError,
     Issue,
-    Op,
+    OrgsNbError,
     PlanValidationError,
     StalePlanError,
 )
-from arize_orgs_nb.bulk.plan import _as_flag
-from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.frames import ORG_SCHEMA, read_csv_cells, read_orgs_frame
 from arize_orgs_nb.visible import invisible_difference, show
 

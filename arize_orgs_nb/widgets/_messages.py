@@ -11,22 +11,24 @@ from __future__ import annotations
 import html
 import re
 
-from arize_orgs_nb.api.drain import DrainInterruptedError
-from arize_orgs_nb.bulk.changes import ConfirmationRequiredError, PlanValidationError, StalePlanError
 from arize_orgs_nb.errors import (
     APIConnectionError,
     ApiError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConfirmationRequiredError,
     ConflictError,
+    DrainInterruptedError,
     NotFoundError,
     OrgsNbError,
     PermissionDeniedError,
+    PlanValidationError,
     ProtocolError,
     RateLimitError,
     ResolutionError,
     ServerError,
+    StalePlanError,
     TransportError,
     UnprocessableEntityError,
     error_for_status,

@@ -15,7 +15,7 @@ import pytest
 
 from arize_orgs_nb import ArizeOrgs
 from arize_orgs_nb.bulk.apply import TEMP_PREFIX
-from arize_orgs_nb.bulk.changes import ConfirmationRequiredError, StalePlanError
+from arize_orgs_nb.errors import ConfirmationRequiredError, StalePlanError
 from tests.conftest import FakeClock, colleague_of
 
 WRITES = ("POST", "PATCH", "DELETE")
@@ -317,7 +317,7 @@ def test_each_delete_needs_its_own_confirmation(pair):
 
 
 def test_an_id_twice_on_one_page_is_kept_once_with_a_warning(pair):
-    from arize_orgs_nb.api.drain import DuplicateRowsWarning
+    from arize_orgs_nb.errors import DuplicateRowsWarning
 
     ours, _ = pair
     org = ours.organizations.create(name="Only")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from arize_orgs_nb import ArizeOrgs
 from arize_orgs_nb.bulk.apply import TEMP_PREFIX
-from arize_orgs_nb.bulk.changes import ConfirmationRequiredError, PlanValidationError, StalePlanError
+from arize_orgs_nb.errors import ConfirmationRequiredError, PlanValidationError, StalePlanError
 from arize_orgs_nb.sandbox import Sandbox
 from tests.conftest import FakeClock
 

@@ -5,8 +5,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from arize_orgs_nb.bulk.changes import PlanValidationError
 from arize_orgs_nb.bulk.plan import plan_org_changes
+from arize_orgs_nb.errors import PlanValidationError
 from arize_orgs_nb.frames import ORG_SCHEMA
 
 UTC = dt.timezone.utc

@@ -5,8 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arize_orgs_nb.bulk.changes import Op, PlanValidationError
+from arize_orgs_nb.bulk.changes import Op
 from arize_orgs_nb.bulk.plan import Plan, plan_member_changes, plan_org_changes
+from arize_orgs_nb.errors import PlanValidationError
 from arize_orgs_nb.frames import ORG_SCHEMA, read_orgs_frame
 
 NAMES = st.text(alphabet=st.sampled_from(list("abcXYZ éüß日本 -_'/+%☃")), min_size=1, max_size=20).filter(

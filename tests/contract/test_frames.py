@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arize_orgs_nb import ArizeOrgs, PaginationError
-from arize_orgs_nb.api.drain import DrainInterruptedError, DrainProgress, DuplicateRowsWarning
+from arize_orgs_nb.api.drain import DrainProgress
+from arize_orgs_nb.errors import DrainInterruptedError, DuplicateRowsWarning
 from arize_orgs_nb.frames import ORG_SCHEMA, USER_SCHEMA, read_orgs_frame, read_users_frame
 from tests.conftest import FakeClock, make_client
 

@@ -41,7 +41,7 @@ from arize_orgs_nb import (
     ServerError,
     UnprocessableEntityError,
 )
-from arize_orgs_nb.api.drain import DrainInterruptedError
+from arize_orgs_nb.errors import DrainInterruptedError
 from arize_orgs_nb.http.transport import parse_retry_after
 from arize_orgs_nb.sandbox import Sandbox
 from tests.conftest import FakeClock

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from arize_orgs_nb import RateLimit
 from arize_orgs_nb.bulk.apply import TEMP_PREFIX
-from arize_orgs_nb.bulk.changes import ConfirmationRequiredError, PlanValidationError, StalePlanError
 from arize_orgs_nb.bulk.plan import plan_org_changes
+from arize_orgs_nb.errors import ConfirmationRequiredError, PlanValidationError, StalePlanError
 from arize_orgs_nb.frames import ORG_SCHEMA, read_orgs_frame
 from arize_orgs_nb.sandbox import Sandbox
 from tests.reliability._support import (

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from arize_orgs_nb import BadRequestError, PaginationError
-from arize_orgs_nb.api.drain import (
+from arize_orgs_nb.errors import (
     CursorRestartWarning,
     DrainInterruptedError,
     DuplicateRowsWarning,

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from arize_orgs_nb import BadRequestError, NameNotFoundError, NotFoundError
-from arize_orgs_nb.bulk.changes import PlanValidationError
+from arize_orgs_nb.errors import PlanValidationError
 from tests.reliability._support import inproc_client, writes
 
 REJECT = {

@@ -29,8 +29,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from arize_orgs_nb import ArizeOrgs, ConflictError, NameNotFoundError
 from arize_orgs_nb.bulk.apply import TEMP_PREFIX, ApplyResult
-from arize_orgs_nb.bulk.changes import PlanValidationError, StalePlanError
 from arize_orgs_nb.bulk.plan import Plan
+from arize_orgs_nb.errors import PlanValidationError, StalePlanError
 from tests.conftest import FakeClock, colleague_of
 from tests.reliability._support import Figures, long_mode, scale
 

@@ -15,14 +15,8 @@ from arize_orgs_nb import (
     ServerError,
     UnprocessableEntityError,
 )
-from arize_orgs_nb.bulk.changes import (
-    Change,
-    ConfirmationRequiredError,
-    Issue,
-    Op,
-    PlanValidationError,
-    StalePlanError,
-)
+from arize_orgs_nb.bulk.changes import Change, Op
+from arize_orgs_nb.errors import ConfirmationRequiredError, Issue, PlanValidationError, StalePlanError
 from arize_orgs_nb.widgets import _actions
 from arize_orgs_nb.widgets._messages import (
     describe_error,
