@@ -46,7 +46,7 @@ from arize_orgs_nb.errors import (
 from arize_orgs_nb.http.transport import Transport, TransportEvent
 from arize_orgs_nb.visible import fields_note, quoted, show
 
-__all__ = ["TEMP_PREFIX", "Applier", "ApplyProgress", "ApplyResult", "Outcome", "carry_forward"]
+__all__ = ["TEMP_PREFIX", "Applier", "ApplyProgress", "ApplyResult", "ChangeOutcome", "carry_forward"]
 
 logger = logging.getLogger("arize_orgs_nb.bulk.apply")
 
@@ -59,7 +59,7 @@ _HOW.update(pending="not sent", refused="not sent")
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ChangeOutcome:
     """How one change ended.
 
     Attributes:
@@ -75,6 +75,8 @@ class Outcome:
             after a crash or retrying, a change found already done (and not sent again).
         temporary_name: for a rename of a swap or cycle that did not finish, the temporary name
             the organization was left under (``result.failed().apply()`` finishes it).
+        exception: the exception the change failed with (``None`` when it was not sent, or when
+            the outcome was read back from the journal, which keeps its text in ``error``).
     """
 
     change: Change
@@ -86,6 +88,7 @@ class Outcome:
     result_id: str | None = None
     reconciled: bool = False
     temporary_name: str | None = None
+    exception: OrgsNbError | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -102,11 +105,11 @@ class ApplyResult:
 
     Attributes:
         plan: the plan that was applied.
-        outcomes: one :class:`Outcome` per change, in plan order.
+        outcomes: one :class:`ChangeOutcome` per change, in plan order.
         apply_id: the journal id of this apply.
     """
 
-    def __init__(self, plan: Plan[ApplyResult], outcomes: Sequence[Outcome], apply_id: str) -> None:
+    def __init__(self, plan: Plan[ApplyResult], outcomes: Sequence[ChangeOutcome], apply_id: str) -> None:
         self.plan = plan
         self.outcomes = list(outcomes)
         self.apply_id = apply_id
@@ -305,7 +308,7 @@ class _Run:
     apply_id: str
     account: _Account
     maybe_done: frozenset[str] = frozenset()
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    outcomes: dict[str, ChangeOutcome] = field(default_factory=dict)
     temps: dict[str, str] = field(default_factory=dict)
     aborted: str | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -529,7 +532,7 @@ class Applier:
             if run.aborted is None and run.cancel.is_set():
                 run.aborted = "cancelled before it was sent"
             if run.aborted is not None:
-                self._record(run, Outcome(change, "skipped", error=f"not attempted: {run.aborted}"))
+                self._record(run, ChangeOutcome(change, "skipped", error=f"not attempted: {run.aborted}"))
                 return
         blocked = _name_taken(change, run.account) if temp is None else None
         if blocked is not None:
@@ -551,9 +554,11 @@ class Applier:
             if isinstance(exc, AuthenticationError):
                 with run.lock:
                     run.aborted = "the API key was refused (401); the rest of the plan was stopped"
-            outcome = Outcome(change, "failed", status, str(exc), attempts.count, self._clock() - started)
+            outcome = ChangeOutcome(
+                change, "failed", status, str(exc), attempts.count, self._clock() - started, exception=exc
+            )
         else:
-            outcome = Outcome(
+            outcome = ChangeOutcome(
                 change,
                 "applied",
                 attempts.status,
@@ -571,9 +576,9 @@ class Applier:
         self._record(run, outcome)
 
     def _fail_unsent(self, change: Change, run: _Run, reason: str) -> None:
-        self._record(run, Outcome(change, "failed", error=reason))
+        self._record(run, ChangeOutcome(change, "failed", error=reason))
 
-    def _record(self, run: _Run, outcome: Outcome) -> None:
+    def _record(self, run: _Run, outcome: ChangeOutcome) -> None:
         temp = run.temps.get(outcome.change.key)
         if temp is not None and outcome.status != "applied":
             outcome = replace(
@@ -641,9 +646,9 @@ class Applier:
         return "" if now is not None and now[field] == value else None
 
 
-def _recorded(entry: JournalEntry) -> Outcome:
+def _recorded(entry: JournalEntry) -> ChangeOutcome:
     """The outcome of a change an interrupted apply had finished, as its journal recorded it."""
-    return Outcome(
+    return ChangeOutcome(
         entry.change,
         entry.status,
         entry.http_status or 0,

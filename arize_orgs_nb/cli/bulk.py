@@ -426,7 +426,7 @@ def _make_plans(client: ArizeOrgs, ns: argparse.Namespace) -> list[tuple[Path, P
 
 
 class _Landed(Protocol):
-    """How one change of an apply ended: an :class:`~arize_orgs_nb.bulk.apply.Outcome` or a journal entry."""
+    """How one change of an apply ended: a ``ChangeOutcome`` or a journal row."""
 
     @property
     def change(self) -> Change: ...

@@ -16,7 +16,7 @@ server-provided string, and never shows the API key. Forms call only the functio
 
 from __future__ import annotations
 
-from arize_orgs_nb.widgets._actions import ROLES, Outcome
+from arize_orgs_nb.widgets._actions import ROLES, ActionOutcome
 from arize_orgs_nb.widgets._base import FormView, Runner, SyncRunner, ThreadRunner
 from arize_orgs_nb.widgets._snapshot import Snapshot
 from arize_orgs_nb.widgets.create_org import CreateOrgForm
@@ -28,12 +28,12 @@ from arize_orgs_nb.widgets.update_org import UpdateOrgForm
 
 __all__ = [
     "ROLES",
+    "ActionOutcome",
     "CreateOrgForm",
     "FormView",
     "MemberRoleForm",
     "OrgAdminPanel",
     "OrgTable",
-    "Outcome",
     "PlanReview",
     "Runner",
     "Snapshot",

@@ -4,8 +4,8 @@ Every function makes one change through the plan/apply engine, so a click is exa
 a reviewed bulk edit: a one-row edit is planned (every rule checked, nothing sent), then applied
 with the stale check (the organizations are drained once and compared with what the form was
 showing), the confirmation of destructive changes, retries, and a journal entry (the Activity
-tab, ``client.journal.undo``). Every function returns an :class:`Outcome`; none of them raises
-for an API, network, validation or stale-plan error (those become ``Outcome(ok=False, ...)`` with
+tab, ``client.journal.undo``). Every function returns an :class:`ActionOutcome`; none of them raises
+for an API, network, validation or stale-plan error (those become ``ActionOutcome(ok=False, ...)`` with
 a one-line message from :mod:`._messages`).
 
 Every target is addressed by id (taken from a picker built from one drain), never by name: a
@@ -19,19 +19,18 @@ from dataclasses import dataclass
 import pandas as pd
 
 from arize_orgs_nb.api.resolve import is_resource_id
-from arize_orgs_nb.bulk.apply import ApplyResult
-from arize_orgs_nb.bulk.apply import Outcome as ApplyOutcome
+from arize_orgs_nb.bulk.apply import ApplyResult, ChangeOutcome
 from arize_orgs_nb.bulk.changes import Op
 from arize_orgs_nb.bulk.plan import Plan
 from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.frames import ORG_SCHEMA, org_row
 from arize_orgs_nb.models import Organization, OrganizationRole
-from arize_orgs_nb.widgets._messages import describe_error, describe_failure, failure_error, one_line
+from arize_orgs_nb.widgets._messages import describe_error, describe_outcome, one_line
 
 __all__ = [
     "ROLES",
-    "Outcome",
+    "ActionOutcome",
     "create_org",
     "delete_org",
     "remove_member",
@@ -44,7 +43,7 @@ ROLES: tuple[str, ...] = tuple(role.value for role in OrganizationRole)
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ActionOutcome:
     """What an action did.
 
     Attributes:
@@ -66,14 +65,14 @@ class Outcome:
 _ERRORS = (OrgsNbError, ValueError, TypeError)
 
 
-def _failed(client: ArizeOrgs, error: BaseException) -> Outcome:
+def _failed(client: ArizeOrgs, error: BaseException) -> ActionOutcome:
     message, detail = describe_error(error, host=client.settings.host)
-    return Outcome(False, message, detail, error)
+    return ActionOutcome(False, message, detail, error)
 
 
-def _refused(message: str) -> Outcome:
+def _refused(message: str) -> ActionOutcome:
     """A request refused before anything was sent."""
-    return Outcome(False, one_line(message))
+    return ActionOutcome(False, one_line(message))
 
 
 def _check_id(value: str, what: str) -> None:
@@ -86,7 +85,7 @@ def _apply(plan: Plan[ApplyResult], *, confirm: list[str] | None = None) -> Appl
     return plan.apply(confirm=confirm, workers=1, progress=False)
 
 
-def _not_applied(client: ArizeOrgs, result: ApplyResult, done: str = "") -> Outcome | None:
+def _not_applied(client: ArizeOrgs, result: ApplyResult, done: str = "") -> ActionOutcome | None:
     """The failure of the first change that was not applied, or None when all were applied.
 
     Args:
@@ -94,16 +93,14 @@ def _not_applied(client: ArizeOrgs, result: ApplyResult, done: str = "") -> Outc
         result: the apply result.
         done: what to say first when an earlier change of the same click was applied.
     """
-    failed: ApplyOutcome | None = next((o for o in result.outcomes if o.status != "applied"), None)
+    failed: ChangeOutcome | None = next((o for o in result.outcomes if o.status != "applied"), None)
     if failed is None:
         return None
-    error = failure_error(failed.http_status, failed.error)
-    message, detail = describe_failure(failed.http_status, failed.error, host=client.settings.host)
-    if failed.status == "skipped":
-        message = f"not sent: {failed.error or 'skipped'}"
+    message, detail = describe_outcome(failed, host=client.settings.host)
+    error = failed.exception if failed.exception is not None else OrgsNbError(failed.error or failed.status)
     if done and any(o.status == "applied" for o in result.outcomes):
         message = f"{done}, but {message}"
-    return Outcome(False, one_line(message), detail, error)
+    return ActionOutcome(False, one_line(message), detail, error)
 
 
 def _base_row(base: pd.DataFrame, org_id: str) -> dict[str, object] | None:
@@ -122,7 +119,7 @@ def _text(value: object) -> str:
 
 def create_org(
     client: ArizeOrgs, name: str, description: str = "", *, base: pd.DataFrame | None = None
-) -> Outcome:
+) -> ActionOutcome:
     """Create an organization (a one-row plan, applied).
 
     Args:
@@ -147,13 +144,13 @@ def create_org(
         return failure
     org_id = result.outcomes[0].result_id if result.outcomes else None
     if not org_id:
-        return Outcome(True, one_line(f"created “{name}”"), None, None)
+        return ActionOutcome(True, one_line(f"created “{name}”"), None, None)
     try:
         org = client.organizations.get(organization=org_id)  # its creation time, as the server has it
     except _ERRORS:
         # Created; only the read-back failed: show what was sent (the next refresh corrects the time).
         org = Organization(id=org_id, name=name, description=description, created_at=pd.Timestamp.now("UTC"))
-    return Outcome(True, one_line(f"created “{org.name}”"), f"id: {org.id}", org)
+    return ActionOutcome(True, one_line(f"created “{org.name}”"), f"id: {org.id}", org)
 
 
 def update_org(
@@ -164,7 +161,7 @@ def update_org(
     description: str | None = None,
     clear_description: bool = False,
     base: pd.DataFrame | None = None,
-) -> Outcome:
+) -> ActionOutcome:
     """Rename an organization and/or change its description (a plan of the changed fields, applied).
 
     Args:
@@ -227,7 +224,7 @@ def update_org(
         changed.append("renamed")
     if Op.DESCRIBE in ops:
         changed.append("description cleared" if new_description == "" else "description changed")
-    return Outcome(True, one_line(f"updated “{org.name}”: {', '.join(changed)}"), f"id: {org.id}", org)
+    return ActionOutcome(True, one_line(f"updated “{org.name}”: {', '.join(changed)}"), f"id: {org.id}", org)
 
 
 def delete_org(
@@ -237,7 +234,7 @@ def delete_org(
     expected_name: str,
     *,
     base: pd.DataFrame | None = None,
-) -> Outcome:
+) -> ActionOutcome:
     """Delete an organization and EVERYTHING in it (all its spaces), if the typed name matches.
 
     Refused, with no request, unless ``typed_name == expected_name`` exactly (code point for code
@@ -276,7 +273,7 @@ def delete_org(
     failure = _not_applied(client, result)
     if failure is not None:
         return failure
-    return Outcome(
+    return ActionOutcome(
         True,
         one_line(f"deleted “{expected_name}” and all of its spaces"),
         f"id: {org_id}",
@@ -312,7 +309,7 @@ def set_member_role(
     *,
     orgs: pd.DataFrame | None = None,
     users: pd.DataFrame | None = None,
-) -> Outcome:
+) -> ActionOutcome:
     """Give a user a role in an organization (an upsert: an existing member's role is replaced).
 
     Args:
@@ -336,7 +333,9 @@ def set_member_role(
     failure = _not_applied(client, result)
     if failure is not None:
         return failure
-    return Outcome(True, one_line(f"role set to {role}"), f"journal apply id: {result.apply_id}", result)
+    return ActionOutcome(
+        True, one_line(f"role set to {role}"), f"journal apply id: {result.apply_id}", result
+    )
 
 
 def remove_member(
@@ -346,7 +345,7 @@ def remove_member(
     *,
     orgs: pd.DataFrame | None = None,
     users: pd.DataFrame | None = None,
-) -> Outcome:
+) -> ActionOutcome:
     """Remove a user from an organization; they also lose access to all of its spaces.
 
     The form's confirmation box is the confirmation: the apply is confirmed by the org's id.
@@ -371,7 +370,7 @@ def remove_member(
     failure = _not_applied(client, result)
     if failure is not None:
         return failure
-    return Outcome(
+    return ActionOutcome(
         True,
         "removed from the organization and all of its spaces",
         f"journal apply id: {result.apply_id}",

@@ -1,7 +1,7 @@
 """``FormView``: the status line, the details area and the run loop every form shares (docs/DESIGN.md, R33).
 
 The loop: the submit button is disabled, the action runs through a *runner* (a background thread
-by default, so the kernel stays responsive), its :class:`~._actions.Outcome` becomes a one-line
+by default, so the kernel stays responsive), its :class:`~._actions.ActionOutcome` becomes a one-line
 status, and the buttons are re-enabled in ``finally``. A second click while busy is ignored, so a
 double click sends one write. Inputs are never touched on failure.
 """
@@ -17,7 +17,7 @@ import ipywidgets as widgets
 
 from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.http.transport import TransportEvent
-from arize_orgs_nb.widgets._actions import Outcome
+from arize_orgs_nb.widgets._actions import ActionOutcome
 from arize_orgs_nb.widgets._messages import describe_error, esc, one_line, status_html, visible_controls
 
 __all__ = ["FormView", "Runner", "SyncRunner", "ThreadRunner"]
@@ -25,7 +25,7 @@ __all__ = ["FormView", "Runner", "SyncRunner", "ThreadRunner"]
 APPLY_THREADS = "aonb-apply"
 """Name prefix of the apply engine's worker threads (``ThreadPoolExecutor(thread_name_prefix=...)``)."""
 
-OnDone = Callable[[Outcome], None]
+OnDone = Callable[[ActionOutcome], None]
 """Called after a successful action (in the runner's thread)."""
 
 
@@ -156,7 +156,7 @@ class FormView(StatusArea, widgets.VBox):
         """``idle``, ``busy``, ``ok``, ``warn`` or ``error``: the kind of the status line."""
         self.status_text = ""
         """The status line as plain text."""
-        self.last_outcome: Outcome | None = None
+        self.last_outcome: ActionOutcome | None = None
         """The outcome of the last action."""
         self._busy = False
         self._lock = threading.Lock()
@@ -219,10 +219,10 @@ class FormView(StatusArea, widgets.VBox):
 
     def _run(
         self,
-        action: Callable[[], Outcome],
+        action: Callable[[], ActionOutcome],
         *,
         busy_text: str,
-        on_success: Callable[[Outcome], None] | None = None,
+        on_success: Callable[[ActionOutcome], None] | None = None,
     ) -> bool:
         """Run one action through the runner (the loop of docs/DESIGN.md, R33).
 
@@ -249,14 +249,16 @@ class FormView(StatusArea, widgets.VBox):
             raise
         return True
 
-    def _job(self, action: Callable[[], Outcome], on_success: Callable[[Outcome], None] | None) -> None:
+    def _job(
+        self, action: Callable[[], ActionOutcome], on_success: Callable[[ActionOutcome], None] | None
+    ) -> None:
         try:
             stop_watching = self._watch_retries(threading.get_ident())
             try:
                 outcome = action()
             except Exception as error:  # a bug, not an API error: shown, never swallowed silently
                 message, _ = describe_error(error)
-                outcome = Outcome(False, message, traceback.format_exc(), error)
+                outcome = ActionOutcome(False, message, traceback.format_exc(), error)
             finally:
                 stop_watching()
             self.last_outcome = outcome
@@ -267,7 +269,9 @@ class FormView(StatusArea, widgets.VBox):
         finally:
             self._finish()
 
-    def _after_success(self, outcome: Outcome, on_success: Callable[[Outcome], None] | None) -> None:
+    def _after_success(
+        self, outcome: ActionOutcome, on_success: Callable[[ActionOutcome], None] | None
+    ) -> None:
         try:
             if on_success is not None:
                 on_success(outcome)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 
+from arize_orgs_nb.bulk.apply import ChangeOutcome
 from arize_orgs_nb.errors import (
     APIConnectionError,
     ApiError,
@@ -31,7 +32,6 @@ from arize_orgs_nb.errors import (
     StalePlanError,
     TransportError,
     UnprocessableEntityError,
-    error_for_status,
 )
 from arize_orgs_nb.visible import is_hidden, marker
 from arize_orgs_nb.visible import show as visible
@@ -41,9 +41,8 @@ __all__ = [
     "STALE_MESSAGE",
     "TAKEN_MESSAGE",
     "describe_error",
-    "describe_failure",
+    "describe_outcome",
     "esc",
-    "failure_error",
     "one_line",
     "status_html",
     "visible",
@@ -196,94 +195,25 @@ def _plan_message(error: BaseException) -> str | None:
     return None
 
 
-_API_ERROR = re.compile(r"^(?P<method>[A-Z]+) (?P<path>\S+) -> (?P<status>\d{3}) (?P<rest>.*)$", re.DOTALL)
-_RETRY_AFTER = re.compile(r" \(Retry-After: (?P<seconds>[0-9.]+) s\)$")
-_REQUEST_ID = re.compile(r" \[request_id=(?P<id>[^\]]*)\]$")
-_ATTEMPTS = re.compile(r" \(after (?P<n>\d+) attempts\)$")
-_TRANSPORT = re.compile(r"^(?P<method>[A-Z]+) (?P<path>\S+): ")
+def describe_outcome(outcome: ChangeOutcome, *, host: str | None = None) -> tuple[str, str | None]:
+    """The one-line message and detail of an apply outcome that was not applied.
 
-
-def failure_error(http_status: int, error: str | None) -> BaseException:
-    """Rebuild the exception of a failed apply outcome from its HTTP status and error text.
-
-    The apply engine keeps ``str(exception)`` and the status of every failed change (in
-    :class:`arize_orgs_nb.bulk.apply.Outcome` and the journal); this turns them back into an exception
-    of the same class, with the same detail and ``Retry-After``, so a failed change gets the
-    same one-line message as a direct call (:func:`describe_error`).
+    A failure that raised keeps its exception (``outcome.exception``), which gets the same message
+    as a direct call (:func:`describe_error`). One that was never sent, or was read back from the
+    journal, has only its text.
 
     Args:
-        http_status: the last HTTP status (0 when there was no answer).
-        error: the error text.
-
-    Returns:
-        An :class:`~arize_orgs_nb.errors.ApiError` subclass for an HTTP status of 400 or more;
-        a transport error when the service could not be reached; else a generic
-        :class:`~arize_orgs_nb.errors.OrgsNbError`.
-    """
-    text = error or ""
-    if http_status >= 400:
-        method, path, title, detail = "?", "?", None, None
-        retry_after: float | None = None
-        attempts = 1
-        request_id: str | None = None
-        match = _API_ERROR.match(text)
-        if match:
-            method, path = match["method"], match["path"]
-            rest = match["rest"]
-            if (found := _RETRY_AFTER.search(rest)) is not None:
-                retry_after = float(found["seconds"])
-                rest = rest[: found.start()]
-            if (found := _REQUEST_ID.search(rest)) is not None:
-                request_id = found["id"]
-                rest = rest[: found.start()]
-            if (found := _ATTEMPTS.search(rest)) is not None:
-                attempts = int(found["n"])
-                rest = rest[: found.start()]
-            title, _, detail_text = rest.partition(": ")
-            detail = detail_text or None
-        elif text:
-            detail = text
-        cls = error_for_status(http_status)
-        return cls(
-            status=http_status,
-            method=method,
-            path=path,
-            title=title or None,
-            detail=detail,
-            request_id=request_id,
-            attempts=attempts,
-            retry_after=retry_after,
-        )
-    if "cannot reach" in text or "TLS verification failed" in text:
-        match = _TRANSPORT.match(text)
-        method, path = (match["method"], match["path"]) if match else ("?", "?")
-        ambiguous = "may have been applied" in text
-        lowered = text.lower()
-        cls_t = APITimeoutError if "timed out" in lowered or "timeout" in lowered else APIConnectionError
-        return cls_t(text, method=method, path=path, ambiguous=ambiguous)
-    if text.startswith("the server sent") or "unexpected redirect" in text:
-        return ProtocolError(text)
-    return OrgsNbError(text or "failed, with no error message")
-
-
-def describe_failure(
-    http_status: int, error: str | None, *, host: str | None = None
-) -> tuple[str, str | None]:
-    """The one-line message and detail of a failed apply outcome (see :func:`failure_error`).
-
-    Args:
-        http_status: the outcome's last HTTP status (0 when there was no answer).
-        error: the outcome's error text.
+        outcome: the outcome.
         host: the API host, for "cannot reach" messages.
 
     Returns:
-        ``(message, detail)`` as :func:`describe_error` gives them; the detail is the error text.
+        ``(message, detail)``; the detail is the outcome's error text.
     """
-    rebuilt = failure_error(http_status, error)
-    message, _ = describe_error(rebuilt, host=host)
-    if type(rebuilt) is OrgsNbError:
-        message = one_line(f"failed: {error}") if error else "failed"
-    return message, error or None
+    if outcome.exception is not None:
+        return describe_error(outcome.exception, host=host)[0], outcome.error
+    if outcome.status == "skipped":
+        return one_line(f"not sent: {outcome.error or 'skipped'}"), outcome.error
+    return one_line(f"failed: {outcome.error}" if outcome.error else "failed"), outcome.error
 
 
 def status_html(kind: str, text: str) -> str:

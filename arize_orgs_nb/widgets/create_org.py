@@ -9,7 +9,7 @@ import ipywidgets as widgets
 from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.models import Organization
 from arize_orgs_nb.widgets import _actions
-from arize_orgs_nb.widgets._actions import Outcome
+from arize_orgs_nb.widgets._actions import ActionOutcome
 from arize_orgs_nb.widgets._base import FormView, OnDone, Runner, css, fit, label, wide
 from arize_orgs_nb.widgets._messages import esc
 from arize_orgs_nb.widgets._snapshot import Snapshot
@@ -127,7 +127,7 @@ class CreateOrgForm(FormView):
             on_success=self._created,
         )
 
-    def _created(self, outcome: Outcome) -> None:
+    def _created(self, outcome: ActionOutcome) -> None:
         if isinstance(outcome.value, Organization):
             self.snapshot.upsert_org(outcome.value)
         self.name_input.value = ""

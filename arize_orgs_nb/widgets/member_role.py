@@ -11,7 +11,7 @@ import ipywidgets as widgets
 
 from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.widgets import _actions
-from arize_orgs_nb.widgets._actions import ROLES, Outcome
+from arize_orgs_nb.widgets._actions import ROLES, ActionOutcome
 from arize_orgs_nb.widgets._base import FormView, OnDone, Runner, css, fit, heading, label, wide
 from arize_orgs_nb.widgets._messages import describe_error, esc, visible
 from arize_orgs_nb.widgets._pickers import Picker, org_choices, user_choices
@@ -280,7 +280,7 @@ class MemberRoleForm(FormView):
         role = str(self.role.value)
         org_label, user_label = self._labels(org_id, user_id)
 
-        def action() -> Outcome:
+        def action() -> ActionOutcome:
             outcome = _actions.set_member_role(
                 self._client, org_id, user_id, role, orgs=self.snapshot.orgs, users=self.snapshot.users
             )
@@ -307,7 +307,7 @@ class MemberRoleForm(FormView):
         org_id, user_id = targets
         org_label, user_label = self._labels(org_id, user_id)
 
-        def action() -> Outcome:
+        def action() -> ActionOutcome:
             outcome = _actions.remove_member(
                 self._client, org_id, user_id, orgs=self.snapshot.orgs, users=self.snapshot.users
             )
@@ -317,7 +317,7 @@ class MemberRoleForm(FormView):
                 )
             return outcome
 
-        def removed(_outcome: Outcome) -> None:
+        def removed(_outcome: ActionOutcome) -> None:
             self.remove_confirm.value = False
             self.show_last_known_role()
 

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from arize_orgs_nb.client import ArizeOrgs
-from arize_orgs_nb.widgets._actions import Outcome
+from arize_orgs_nb.widgets._actions import ActionOutcome
 from arize_orgs_nb.widgets._base import Runner, css, heading
 from arize_orgs_nb.widgets._messages import describe_error, esc, visible
 from arize_orgs_nb.widgets._snapshot import Snapshot
@@ -156,7 +156,7 @@ class OrgAdminPanel(widgets.VBox):
         page_size: int = 25,
         known_roles: KnownRoles | None = None,
         activity_frame: Callable[[], pd.DataFrame] | None = None,
-        on_done: Callable[[Outcome], None] | None = None,
+        on_done: Callable[[ActionOutcome], None] | None = None,
     ) -> None:
         super().__init__()
         self.client = client
@@ -194,7 +194,7 @@ class OrgAdminPanel(widgets.VBox):
         """Show a tab by title (``"Browse"``, ``"Create"``, ...)."""
         self.tabs.selected_index = TAB_TITLES.index(title)
 
-    def after_change(self, outcome: Outcome) -> None:
+    def after_change(self, outcome: ActionOutcome) -> None:
         """Bring the table and the activity up to date after a form's success (forms' ``on_done``).
 
         The form has already patched the shared snapshot; this re-renders the table and the

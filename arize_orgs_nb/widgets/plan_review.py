@@ -20,8 +20,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from arize_orgs_nb.bulk.apply import ApplyProgress, ApplyResult
-from arize_orgs_nb.bulk.apply import Outcome as ApplyOutcome
+from arize_orgs_nb.bulk.apply import ApplyProgress, ApplyResult, ChangeOutcome
 from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Op
 from arize_orgs_nb.bulk.plan import Plan
 from arize_orgs_nb.errors import OrgsNbError
@@ -29,7 +28,7 @@ from arize_orgs_nb.visible import LEGEND, invisible_difference, quoted
 from arize_orgs_nb.widgets._base import Runner, StatusArea, ThreadRunner, css, fit, heading, label, wide
 from arize_orgs_nb.widgets._messages import (
     describe_error,
-    describe_failure,
+    describe_outcome,
     esc,
     one_line,
     status_html,
@@ -115,7 +114,7 @@ def _cell(markup: str, *classes: str) -> Any:  # noqa: ANN401 - an ipywidgets wi
     )
 
 
-def _result_html(outcome: ApplyOutcome) -> str:
+def _result_html(outcome: ChangeOutcome) -> str:
     color = _STATUS_COLORS.get(outcome.status, "inherit")
     bits = [f"{outcome.status} (reconciled)" if outcome.reconciled else outcome.status]
     if outcome.http_status:
@@ -125,10 +124,7 @@ def _result_html(outcome: ApplyOutcome) -> str:
         f'<span class="aonb-review-result-{esc(outcome.status)}" style="color:{color}">'
         f"{esc(' · '.join(bits))}</span>"
     )
-    if outcome.status == "failed":
-        message = describe_failure(outcome.http_status, outcome.error)[0]
-    else:
-        message = one_line(outcome.error or "")
+    message = describe_outcome(outcome)[0] if outcome.status == "failed" else one_line(outcome.error or "")
     if message:
         markup += (
             f'<br><span class="aonb-review-error" title="{esc(one_line(outcome.error or "", 1000))}" '
@@ -159,7 +155,7 @@ class PlanReview(StatusArea, widgets.VBox):
         self.runner: Runner = runner if runner is not None else ThreadRunner("aonb-review")
         self.workers = workers
         self.result: ApplyResult | None = None
-        self.outcomes: dict[str, ApplyOutcome] = {}
+        self.outcomes: dict[str, ChangeOutcome] = {}
         self.status_kind = "idle"
         self.status_text = ""
         self.last_progress: ApplyProgress | None = None
@@ -590,7 +586,7 @@ class PlanReview(StatusArea, widgets.VBox):
         text = ", ".join(parts)
         first = next((o for o in result.outcomes if o.status not in ("applied", "skipped")), None)
         if first is not None:
-            text += f": {describe_failure(first.http_status, first.error)[0]}"
+            text += f": {describe_outcome(first)[0]}"
         if failed or skipped:
             text += "; Retry failed sends them again"
         kind = "ok" if not failed and not skipped else ("error" if failed else "warn")

@@ -9,7 +9,7 @@ import pandas as pd
 
 from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.errors import OrgsNbError
-from arize_orgs_nb.widgets._actions import Outcome
+from arize_orgs_nb.widgets._actions import ActionOutcome
 from arize_orgs_nb.widgets._base import FormView, OnDone, Runner, css, label, wide
 from arize_orgs_nb.widgets._messages import describe_error, esc, visible
 from arize_orgs_nb.widgets._snapshot import Snapshot
@@ -172,12 +172,12 @@ class OrgTable(FormView):
             True when the refresh started.
         """
 
-        def action() -> Outcome:
+        def action() -> ActionOutcome:
             try:
                 self.snapshot.refresh()
             except OrgsNbError as error:
                 message, detail = describe_error(error, host=self._client.settings.host)
-                return Outcome(False, f"refresh failed: {message}", detail, error)
-            return Outcome(True, f"refreshed: {len(self.snapshot.orgs)} organizations")
+                return ActionOutcome(False, f"refresh failed: {message}", detail, error)
+            return ActionOutcome(True, f"refreshed: {len(self.snapshot.orgs)} organizations")
 
         return self._run(action, busy_text="refreshing…")

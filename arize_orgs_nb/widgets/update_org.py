@@ -10,7 +10,7 @@ from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.models import Organization
 from arize_orgs_nb.visible import LEGEND
 from arize_orgs_nb.widgets import _actions
-from arize_orgs_nb.widgets._actions import Outcome
+from arize_orgs_nb.widgets._actions import ActionOutcome
 from arize_orgs_nb.widgets._base import FormView, OnDone, Runner, css, fit, heading, label, wide
 from arize_orgs_nb.widgets._messages import esc, visible
 from arize_orgs_nb.widgets._pickers import Picker, org_choices
@@ -225,7 +225,7 @@ class UpdateOrgForm(FormView):
             on_success=self._updated,
         )
 
-    def _updated(self, outcome: Outcome) -> None:
+    def _updated(self, outcome: ActionOutcome) -> None:
         if isinstance(outcome.value, Organization):
             self.snapshot.upsert_org(outcome.value)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from arize_orgs_nb.bulk.apply import ApplyResult, Outcome
+from arize_orgs_nb.bulk.apply import ApplyResult, ChangeOutcome
 from arize_orgs_nb.bulk.plan import Plan, plan_org_changes
 from arize_orgs_nb.cli import bulk as cli_bulk
 from arize_orgs_nb.frames import ORG_SCHEMA
@@ -57,7 +57,7 @@ def renamed(before: str, after: str, *more: tuple[str, str]) -> Plan:
 
 
 def applied(plan: Plan) -> ApplyResult:
-    return ApplyResult(plan, [Outcome(c, "applied", 200, attempts=1) for c in plan], "apply-1")
+    return ApplyResult(plan, [ChangeOutcome(c, "applied", 200, attempts=1) for c in plan], "apply-1")
 
 
 def cli_plan_text(plan: Plan) -> str:

@@ -15,14 +15,14 @@ from arize_orgs_nb import (
     ServerError,
     UnprocessableEntityError,
 )
+from arize_orgs_nb.bulk.apply import ChangeOutcome
 from arize_orgs_nb.bulk.changes import Change, Op
 from arize_orgs_nb.errors import ConfirmationRequiredError, Issue, PlanValidationError, StalePlanError
 from arize_orgs_nb.widgets import _actions
 from arize_orgs_nb.widgets._messages import (
     describe_error,
-    describe_failure,
+    describe_outcome,
     esc,
-    failure_error,
     one_line,
     status_html,
     visible,
@@ -207,11 +207,12 @@ def test_member_actions(wclient):
     ids=lambda e: type(e).__name__,
 )
 def test_a_failed_outcome_gets_the_message_of_its_exception(error):
-    # The apply engine keeps only (status, str(error)) per change: rebuilt, the message is the same.
-    status = getattr(error, "status", 0)
-    rebuilt = failure_error(status, str(error))
-    assert type(rebuilt) is type(error)
-    assert describe_failure(status, str(error), host="h") == (describe_error(error, host="h")[0], str(error))
+    # The apply engine keeps the exception of every failed change: the message is the direct call's.
+    change = Change(key="k", op=Op.DESCRIBE, row="0", org_id="o", org_name="Team")
+    failed = ChangeOutcome(change, "failed", getattr(error, "status", 0), str(error), exception=error)
+    assert describe_outcome(failed, host="h") == (describe_error(error, host="h")[0], str(error))
+    journaled = ChangeOutcome(change, "failed", 0, "read back from the journal")  # text only
+    assert describe_outcome(journaled)[0] == "failed: read back from the journal"
 
 
 def test_plan_errors_are_one_line_and_say_nothing_was_sent():
