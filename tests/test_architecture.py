@@ -168,3 +168,16 @@ def test_public_surface_is_pinned():
     } <= set(arize_orgs_nb.__all__)
     for name in arize_orgs_nb.__all__:
         assert hasattr(arize_orgs_nb, name), name
+
+
+def test_no_two_public_classes_share_a_name():
+    seen: dict[str, str] = {}
+    clashes = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                where = str(path.relative_to(PACKAGE))
+                if node.name in seen:
+                    clashes.append((node.name, seen[node.name], where))
+                seen.setdefault(node.name, where)
+    assert clashes == []

@@ -13,9 +13,9 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
-from arize_orgs_nb.sandbox.messages import Outcome, Request
+from arize_orgs_nb.sandbox.messages import Dispatched, Request
 
-Dispatch = Callable[[Request, float | None], Outcome]
+Dispatch = Callable[[Request, float | None], Dispatched]
 
 
 def _read_timeout(timeout: object) -> float | None:

@@ -12,7 +12,7 @@ from urllib.parse import unquote_to_bytes
 
 from arize_orgs_nb.sandbox import ids
 from arize_orgs_nb.sandbox.cursors import CursorCodec
-from arize_orgs_nb.sandbox.errors import ApiError, quote_value
+from arize_orgs_nb.sandbox.errors import ProblemError, quote_value
 from arize_orgs_nb.sandbox.messages import Request, Response, json_response, problem_response
 from arize_orgs_nb.sandbox.store import Store, temporary_password
 from arize_orgs_nb.sandbox.validate import (
@@ -48,12 +48,12 @@ def decode_path(raw_path: str) -> list[str]:
         The decoded segments (the first is ``""`` for an absolute path).
 
     Raises:
-        ApiError: 400 when a segment is not UTF-8 after decoding.
+        ProblemError: 400 when a segment is not UTF-8 after decoding.
     """
     try:
         return [unquote_to_bytes(seg).decode("utf-8") for seg in raw_path.split("/")]
     except UnicodeDecodeError:
-        raise ApiError(400, "path is not valid UTF-8 after percent-decoding") from None
+        raise ProblemError(400, "path is not valid UTF-8 after percent-decoding") from None
 
 
 class App:
@@ -133,7 +133,7 @@ class App:
         """
         try:
             return self._dispatch(req)
-        except ApiError as exc:
+        except ProblemError as exc:
             headers = {}
             if exc.status == 405:
                 headers["Allow"] = exc.detail.rsplit(": ", 1)[-1]
@@ -150,15 +150,15 @@ class App:
         self._authenticate(req)
         matched = self.route(decode_path(req.raw_path))
         if matched is None:
-            raise ApiError(404, f"no such endpoint: {quote_value(req.raw_path, 120)}")
+            raise ProblemError(404, f"no such endpoint: {quote_value(req.raw_path, 120)}")
         name, params = matched
         methods = self._routes[name]
         handler = methods.get(req.method)
         if handler is None:
             allowed = ", ".join(methods)
-            raise ApiError(405, f"method {req.method} is not allowed here; allowed: {allowed}")
+            raise ProblemError(405, f"method {req.method} is not allowed here; allowed: {allowed}")
         if req.method in WRITE_METHODS and self._key(req) == self.read_only_key:
-            raise ApiError(
+            raise ProblemError(
                 403,
                 "this API key is read-only: it may list and get, but not create, change or delete",
             )
@@ -174,12 +174,12 @@ class App:
 
     def _authenticate(self, req: Request) -> None:
         if "authorization" not in req.headers:
-            raise ApiError(401, "missing Authorization header; send 'Authorization: Bearer <API key>'")
+            raise ProblemError(401, "missing Authorization header; send 'Authorization: Bearer <API key>'")
         key = self._key(req)
         if key is None:
-            raise ApiError(401, "Authorization header must be 'Bearer <API key>'")
+            raise ProblemError(401, "Authorization header must be 'Bearer <API key>'")
         if key != self.api_key and (self.read_only_key is None or key != self.read_only_key):
-            raise ApiError(401, "the API key is not valid")
+            raise ProblemError(401, "the API key is not valid")
 
     # ------------------------------------------------------------ organizations
 
@@ -230,7 +230,7 @@ class App:
         obj = parse_object(req.body)
         check_fields(obj, ("name", "description"), self.unknown_field_status)
         if not obj:
-            raise ApiError(400, "at least one of name or description must be provided")
+            raise ProblemError(400, "at least one of name or description must be provided")
         name: str | None = None
         description: str | None = None
         if "name" in obj:
@@ -252,10 +252,10 @@ class App:
 
     def _role(self, obj: dict[str, Any], allowed: tuple[str, ...], scope: str) -> str:
         if "role" not in obj:
-            raise ApiError(422, "role is required")
+            raise ProblemError(422, "role is required")
         role = obj["role"]
         if isinstance(role, str):
-            raise ApiError(
+            raise ProblemError(
                 400,
                 'role must be an object such as {"type": "PREDEFINED", "name": "MEMBER"}, '
                 f"not the bare string {quote_value(role)}",
@@ -264,7 +264,7 @@ class App:
         role_type = require(role, "type", str, "role.")
         check_enum(role_type, ROLE_TYPES, "role.type")
         if role_type == "CUSTOM":
-            raise ApiError(400, f"custom roles not supported for {scope}")
+            raise ProblemError(400, f"custom roles not supported for {scope}")
         check_fields(role, ("type", "name"), self.unknown_field_status, "role")
         role_name = require(role, "name", str, "role.")
         return check_enum(role_name, allowed, "role.name")
@@ -323,14 +323,14 @@ class App:
             expect_type(is_developer, "is_developer", bool)
         check_enum(invite_mode, INVITE_MODES, "invite_mode")
         if not name:
-            raise ApiError(400, "name must not be empty or blank (1 to 255 characters)")
+            raise ProblemError(400, "name must not be empty or blank (1 to 255 characters)")
         if len(name) > 255:
-            raise ApiError(400, f"name must be at most 255 characters (got {len(name)})")
+            raise ProblemError(400, f"name must be at most 255 characters (got {len(name)})")
         local, at, domain = email.rpartition("@")
         if not at or not local or not domain or any(c.isspace() for c in email):
-            raise ApiError(400, f"email {quote_value(email)} is not a valid email address")
+            raise ProblemError(400, f"email {quote_value(email)} is not a valid email address")
         if len(email) > MAX_EMAIL:
-            raise ApiError(400, f"email must be at most {MAX_EMAIL} characters")
+            raise ProblemError(400, f"email must be at most {MAX_EMAIL} characters")
         user, created = self.store.create_user(
             name,
             email,

@@ -16,9 +16,9 @@ from arize_orgs_nb.sandbox import seed as seed_data
 from arize_orgs_nb.sandbox.app import App
 from arize_orgs_nb.sandbox.cursors import CursorCodec
 from arize_orgs_nb.sandbox.errors import PROBLEM_CONTENT_TYPE, problem_body
-from arize_orgs_nb.sandbox.faults import FaultSchedule, Knobs, Plan, RandomFaults
+from arize_orgs_nb.sandbox.faults import FaultPlan, FaultSchedule, Knobs, RandomFaults
 from arize_orgs_nb.sandbox.log import LogRecord, RequestLog
-from arize_orgs_nb.sandbox.messages import Outcome, Request, Response
+from arize_orgs_nb.sandbox.messages import Dispatched, Request, Response
 from arize_orgs_nb.sandbox.state import StateView
 from arize_orgs_nb.sandbox.store import Store
 
@@ -190,7 +190,7 @@ class Sandbox:
 
     # ---------------------------------------------------------------- dispatch
 
-    def dispatch(self, req: Request, read_timeout: float | None = None) -> Outcome:
+    def dispatch(self, req: Request, read_timeout: float | None = None) -> Dispatched:
         """Process one request: faults, latency, handling and logging.
 
         Args:
@@ -221,7 +221,7 @@ class Sandbox:
         if plan.drop == "before":
             _sleep(latency + before)
             finish(0, False)
-            return Outcome(dropped=True)
+            return Dispatched(dropped=True)
         if read_timeout is not None and latency + before + after > read_timeout:
             return self._time_out(req, plan, latency + before, read_timeout, finish)
         _sleep(before)
@@ -229,18 +229,18 @@ class Sandbox:
         _sleep(max(0.0, latency - (time.monotonic() - started - before)) + after)
         if plan.drop == "after":
             finish(0, False)
-            return Outcome(dropped=True)
+            return Dispatched(dropped=True)
         finish(response.status, False)
-        return Outcome(response=response)
+        return Dispatched(response=response)
 
     def _time_out(
         self,
         req: Request,
-        plan: Plan,
+        plan: FaultPlan,
         before: float,
         read_timeout: float,
         finish: Callable[[int, bool], None],
-    ) -> Outcome:
+    ) -> Dispatched:
         """Emulate a client read timeout: the client gives up, the server carries on."""
         if before > read_timeout:
 
@@ -256,9 +256,9 @@ class Sandbox:
             response = self._respond(req, plan)
             _sleep(read_timeout - before)
             finish(0 if plan.drop == "after" else response.status, True)
-        return Outcome(timed_out=True)
+        return Dispatched(timed_out=True)
 
-    def _respond(self, req: Request, plan: Plan) -> Response:
+    def _respond(self, req: Request, plan: FaultPlan) -> Response:
         if plan.status is None:
             return self._app.handle(req)
         headers: dict[str, str] = {}
@@ -280,7 +280,7 @@ class Sandbox:
         self,
         req: Request,
         path: str,
-        plan: Plan,
+        plan: FaultPlan,
         status: int,
         seconds: float,
         timed_out: bool,

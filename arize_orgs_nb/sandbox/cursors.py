@@ -9,7 +9,7 @@ import hmac
 import json
 import secrets
 
-from arize_orgs_nb.sandbox.errors import ApiError
+from arize_orgs_nb.sandbox.errors import ProblemError
 
 _MAX_CURSOR_LENGTH = 512
 
@@ -69,10 +69,10 @@ class CursorCodec:
             The sequence number of the last row already served.
 
         Raises:
-            ApiError: 400 when the cursor is malformed, tampered with, or was issued for
+            ProblemError: 400 when the cursor is malformed, tampered with, or was issued for
                 another endpoint or other filters.
         """
-        bad = ApiError(400, "cursor is not valid: pass next_cursor back unchanged")
+        bad = ProblemError(400, "cursor is not valid: pass next_cursor back unchanged")
         if len(token) > _MAX_CURSOR_LENGTH or token.count(".") != 1 or not token.isascii():
             raise bad
         head, _, sig = token.partition(".")
@@ -90,9 +90,9 @@ class CursorCodec:
         if not isinstance(data, dict) or not isinstance(data.get("a"), int):
             raise bad
         if data.get("k") != kind:
-            raise ApiError(400, f"cursor was issued by another endpoint, not the {kind} list")
+            raise ProblemError(400, f"cursor was issued by another endpoint, not the {kind} list")
         if data.get("q") != self._bind(kind, filters):
-            raise ApiError(
+            raise ProblemError(
                 400,
                 "cursor was issued for a query with different filters; send the same filters with every page",
             )

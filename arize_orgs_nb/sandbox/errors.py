@@ -24,7 +24,7 @@ _PROBLEM_KINDS: dict[int, tuple[str, str]] = {
 }
 
 
-class ApiError(Exception):
+class ProblemError(Exception):
     """An error that becomes a problem+json response.
 
     Attributes:

@@ -1,6 +1,6 @@
 """Fault injection: a deterministic schedule plus random knobs.
 
-Both produce a :class:`Plan` for a request. Scheduled faults take precedence; random
+Both produce a :class:`FaultPlan` for a request. Scheduled faults take precedence; random
 429/5xx are decided before any state is touched, random drops happen after the commit.
 """
 
@@ -18,7 +18,7 @@ DELAY_PHASES = ("before", "after")
 
 
 @dataclass(frozen=True)
-class Plan:
+class FaultPlan:
     """How to treat one request.
 
     Attributes:
@@ -42,7 +42,7 @@ class Plan:
     delay_after: float = 0.0
 
 
-NO_FAULT = Plan()
+NO_FAULT = FaultPlan()
 
 
 @dataclass
@@ -92,8 +92,8 @@ class ScheduledFault:
             return path.startswith(self.path[:-1])
         return path == self.path
 
-    def plan(self) -> Plan:
-        """Translate the fault into a :class:`Plan`."""
+    def plan(self) -> FaultPlan:
+        """Translate the fault into a :class:`FaultPlan`."""
         delay = (self.delay_ms or 0.0) / 1000.0
         retry_after = None if self.retry_after is None else str(self.retry_after)
         body = self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -107,7 +107,7 @@ class ScheduledFault:
             label = str(self.status)
         else:
             label = "delay"
-        return Plan(
+        return FaultPlan(
             fault=label,
             status=self.status,
             retry_after=retry_after,
@@ -198,7 +198,7 @@ class FaultSchedule:
             self._faults.append(fault)
         return fault
 
-    def take(self, method: str, path: str) -> Plan | None:
+    def take(self, method: str, path: str) -> FaultPlan | None:
         """Consume one use of the first fault matching a request.
 
         Args:
@@ -326,7 +326,7 @@ class RandomFaults:
                 self._refilled = None  # restart the bucket full
             return self._knobs
 
-    def _over_rate(self, rps: float) -> Plan | None:
+    def _over_rate(self, rps: float) -> FaultPlan | None:
         """Take a token from the bucket, or return the 429 plan when it is empty."""
         now = time.monotonic()
         burst = max(1.0, rps)
@@ -339,9 +339,9 @@ class RandomFaults:
             self._tokens -= 1.0
             return None
         wait = max(1, math.ceil((1.0 - self._tokens) / rps))
-        return Plan(fault="429", status=429, retry_after=str(wait))
+        return FaultPlan(fault="429", status=429, retry_after=str(wait))
 
-    def draw(self, method: str) -> Plan:
+    def draw(self, method: str) -> FaultPlan:
         """Decide the random fault of one request.
 
         Args:
@@ -360,9 +360,9 @@ class RandomFaults:
                 return NO_FAULT
             roll = self._rng.random()
             if roll < knobs.rate_limit_share:
-                return Plan(fault="429", status=429, retry_after=str(knobs.retry_after))
+                return FaultPlan(fault="429", status=429, retry_after=str(knobs.retry_after))
             if roll < knobs.rate_limit_share + knobs.error_share:
-                return Plan(fault="5xx", status=self._rng.choice((500, 502, 503)))
+                return FaultPlan(fault="5xx", status=self._rng.choice((500, 502, 503)))
             if method.upper() in WRITE_METHODS and self._rng.random() < knobs.drop_share:
-                return Plan(fault="drop-after", drop="after")
+                return FaultPlan(fault="drop-after", drop="after")
             return NO_FAULT

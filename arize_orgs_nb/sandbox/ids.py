@@ -6,7 +6,7 @@ import base64
 import binascii
 import hashlib
 
-from arize_orgs_nb.sandbox.errors import ApiError, quote_value
+from arize_orgs_nb.sandbox.errors import ProblemError, quote_value
 
 ORGANIZATION = "Organization"
 USER = "User"
@@ -74,19 +74,19 @@ def check_id(value: str, kind: str, what: str = "") -> str:
         ``value`` unchanged.
 
     Raises:
-        ApiError: 400 when the ID is malformed or of another kind.
+        ProblemError: 400 when the ID is malformed or of another kind.
     """
     label = what or f"{_NOUNS.get(kind, kind)} id"
     text = decode_id(value)
     if text is None:
-        raise ApiError(
+        raise ProblemError(
             400,
             f"{label} {quote_value(value)} is not a valid ID: expected the standard base64 "
             f"encoding (with padding) of '{kind}:<number>:<suffix>'",
         )
     prefix = text.split(":", 1)[0]
     if prefix != kind:
-        raise ApiError(
+        raise ProblemError(
             400,
             f"{label} {quote_value(value)} is a {prefix!r} ID, not an {kind!r} ID"
             if kind[0] in "AEIOU"

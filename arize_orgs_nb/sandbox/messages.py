@@ -103,7 +103,7 @@ def problem_response(
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Dispatched:
     """What a transport must do after the sandbox processed a request.
 
     Attributes:

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from arize_orgs_nb.sandbox.errors import PROBLEM_CONTENT_TYPE, problem_body
-from arize_orgs_nb.sandbox.messages import Outcome, Request
+from arize_orgs_nb.sandbox.messages import Dispatched, Request
 
-Dispatch = Callable[[Request, float | None], Outcome]
+Dispatch = Callable[[Request, float | None], Dispatched]
 MAX_BODY = 10 * 1024 * 1024
 
 

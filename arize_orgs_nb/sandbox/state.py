@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from arize_orgs_nb.sandbox.app import USER_ROLES
-from arize_orgs_nb.sandbox.errors import ApiError
+from arize_orgs_nb.sandbox.errors import ProblemError
 from arize_orgs_nb.sandbox.store import Store
 from arize_orgs_nb.sandbox.validate import check_description, check_org_name
 
@@ -56,7 +56,7 @@ class StateView:
         """
         try:
             return self._store.create_org(check_org_name(name), check_description(description))
-        except ApiError as exc:
+        except ProblemError as exc:
             raise ValueError(exc.detail) from None
 
     def create_user(
@@ -90,7 +90,7 @@ class StateView:
             raise ValueError("name must not be blank and email must contain '@'")
         try:
             user, created = self._store.create_user(name.strip(), email.strip(), role, status, is_developer)
-        except ApiError as exc:
+        except ProblemError as exc:
             raise ValueError(exc.detail) from None
         if not created:
             raise ValueError(f"a user with email {email!r} already exists")

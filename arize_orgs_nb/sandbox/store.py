@@ -1,6 +1,6 @@
 """Sandbox state in SQLite and the business rules of the contract.
 
-Every method returns wire-shaped dicts and raises :class:`ApiError` for rule violations.
+Every method returns wire-shaped dicts and raises :class:`ProblemError` for rule violations.
 One connection is shared by all threads and guarded by a re-entrant lock, so each
 operation is atomic; uniqueness is additionally enforced by unique indexes.
 """
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from arize_orgs_nb.sandbox import ids
-from arize_orgs_nb.sandbox.errors import ApiError, quote_value
+from arize_orgs_nb.sandbox.errors import ProblemError, quote_value
 from arize_orgs_nb.sandbox.schema import connect
 
 _ONE_US = timedelta(microseconds=1)
@@ -188,16 +188,16 @@ class Store:
             (org_id,),
         ).fetchone()
         if row is None:
-            raise ApiError(404, f"organization {org_id!r} not found")
+            raise ProblemError(404, f"organization {org_id!r} not found")
         return tuple(row)
 
-    def _conflict(self, name: str) -> ApiError:
+    def _conflict(self, name: str) -> ProblemError:
         row = self._conn.execute(
             "SELECT name FROM orgs WHERE name_key = ?", (self.name_key(name),)
         ).fetchone()
         rule = "case-insensitive" if self.case_insensitive_names else "case-sensitive"
         taken = f" by {row[0]!r}" if row is not None and row[0] != name else ""
-        return ApiError(
+        return ProblemError(
             409,
             f"organization name {quote_value(name)} is already taken{taken} (names are unique, {rule})",
         )
@@ -236,7 +236,7 @@ class Store:
             The Organization.
 
         Raises:
-            ApiError: 404 when unknown.
+            ProblemError: 404 when unknown.
         """
         with self.lock:
             return org_wire(self._org_row(org_id))
@@ -252,7 +252,7 @@ class Store:
             The new Organization.
 
         Raises:
-            ApiError: 409 when the name is taken.
+            ProblemError: 409 when the name is taken.
         """
         with self._tx() as conn:
             n = self._allocate(ids.ORGANIZATION)
@@ -280,7 +280,7 @@ class Store:
             The updated Organization.
 
         Raises:
-            ApiError: 404 when unknown, 409 when the new name is taken by another org.
+            ProblemError: 404 when unknown, 409 when the new name is taken by another org.
         """
         with self._tx() as conn:
             row = self._org_row(org_id)
@@ -303,7 +303,7 @@ class Store:
             org_id: Its ID.
 
         Raises:
-            ApiError: 404 when unknown (including already deleted).
+            ProblemError: 404 when unknown (including already deleted).
         """
         with self._tx() as conn:
             row = self._org_row(org_id)
@@ -323,7 +323,7 @@ class Store:
             The OrganizationMembership; its ID is stable across upserts.
 
         Raises:
-            ApiError: 404 for an unknown org or unknown/deactivated user, 400 when the
+            ProblemError: 404 for an unknown org or unknown/deactivated user, 400 when the
                 annotator rule is broken.
         """
         with self._tx() as conn:
@@ -331,13 +331,13 @@ class Store:
             user = self._user_row(user_id)
             account_role = user[6]
             if account_role == "ANNOTATOR" and role != "ANNOTATOR":
-                raise ApiError(
+                raise ProblemError(
                     400,
                     "user with account role ANNOTATOR may only be given the organization "
                     f"role ANNOTATOR (requested {role})",
                 )
             if account_role != "ANNOTATOR" and role == "ANNOTATOR":
-                raise ApiError(
+                raise ProblemError(
                     400,
                     "the organization role ANNOTATOR may only be given to users whose "
                     f"account role is ANNOTATOR (this user's account role is {account_role})",
@@ -366,7 +366,7 @@ class Store:
             user_id: The user ID.
 
         Raises:
-            ApiError: 404 for an unknown org, or when the user is not a member.
+            ProblemError: 404 for an unknown org, or when the user is not a member.
         """
         with self._tx() as conn:
             org = self._org_row(org_id)
@@ -376,7 +376,7 @@ class Store:
                 (org[0], user_id),
             )
             if cur.rowcount == 0:
-                raise ApiError(404, f"user {user_id!r} is not a member of organization {org_id!r}")
+                raise ProblemError(404, f"user {user_id!r} is not a member of organization {org_id!r}")
 
     # -------------------------------------------------------------------- users
 
@@ -386,7 +386,7 @@ class Store:
             (user_id,),
         ).fetchone()
         if row is None:
-            raise ApiError(404, f"user {user_id!r} not found")
+            raise ProblemError(404, f"user {user_id!r} not found")
         return tuple(row)
 
     def list_users(
@@ -426,7 +426,7 @@ class Store:
             The User.
 
         Raises:
-            ApiError: 404 when unknown or deactivated.
+            ProblemError: 404 when unknown or deactivated.
         """
         with self.lock:
             return user_wire(self._user_row(user_id))
@@ -448,7 +448,7 @@ class Store:
             email already existed and is returned unchanged).
 
         Raises:
-            ApiError: 409 when a user with that email exists (active, expired or
+            ProblemError: 409 when a user with that email exists (active, expired or
                 deactivated).
         """
         with self._tx() as conn:
@@ -460,12 +460,12 @@ class Store:
                 if existing[5] == "INVITED":
                     return user_wire(existing), False
                 if existing[5] == "INACTIVE":
-                    raise ApiError(
+                    raise ProblemError(
                         409,
                         f"a deactivated user with email {quote_value(email)} exists; "
                         "deactivated users cannot be invited again",
                     )
-                raise ApiError(409, f"a user with email {quote_value(email)} already exists")
+                raise ProblemError(409, f"a user with email {quote_value(email)} already exists")
             n = self._allocate(ids.USER)
             row = (
                 n,
@@ -484,7 +484,7 @@ class Store:
                     (*row, email.casefold()),
                 )
             except sqlite3.IntegrityError:
-                raise ApiError(409, f"a user with email {quote_value(email)} already exists") from None
+                raise ProblemError(409, f"a user with email {quote_value(email)} already exists") from None
             return user_wire(row), True
 
     def delete_user(self, user_id: str) -> None:
@@ -494,12 +494,12 @@ class Store:
             user_id: Its ID.
 
         Raises:
-            ApiError: 404 when no user ever had that ID.
+            ProblemError: 404 when no user ever had that ID.
         """
         with self._tx() as conn:
             row = conn.execute("SELECT seq FROM users WHERE id = ?", (user_id,)).fetchone()
             if row is None:
-                raise ApiError(404, f"user {user_id!r} not found")
+                raise ProblemError(404, f"user {user_id!r} not found")
             conn.execute("UPDATE users SET status = 'INACTIVE' WHERE seq = ?", (row[0],))
             conn.execute("DELETE FROM memberships WHERE user_seq = ?", (row[0],))
 

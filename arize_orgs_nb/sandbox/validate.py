@@ -14,7 +14,7 @@ from collections.abc import Collection
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
-from arize_orgs_nb.sandbox.errors import ApiError, quote_value
+from arize_orgs_nb.sandbox.errors import ProblemError, quote_value
 
 MAX_NAME = 255
 MAX_DESCRIPTION = 1000
@@ -63,16 +63,16 @@ def parse_object(body: bytes) -> dict[str, Any]:
         The decoded object.
 
     Raises:
-        ApiError: 400 when the body is missing, not UTF-8 JSON, or not an object.
+        ProblemError: 400 when the body is missing, not UTF-8 JSON, or not an object.
     """
     if not body.strip():
-        raise ApiError(400, "request body is required (a JSON object)")
+        raise ProblemError(400, "request body is required (a JSON object)")
     try:
         value = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ApiError(400, f"request body is not valid JSON: {exc}") from None
+        raise ProblemError(400, f"request body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
-        raise ApiError(400, f"request body must be a JSON object, not {json_type_name(value)}")
+        raise ProblemError(400, f"request body must be a JSON object, not {json_type_name(value)}")
     return value
 
 
@@ -88,14 +88,14 @@ def check_fields(
         where: How to name the object in the message.
 
     Raises:
-        ApiError: When an unknown or read-only field is present.
+        ProblemError: When an unknown or read-only field is present.
     """
     extra = [k for k in obj if k not in allowed]
     if extra:
         names = ", ".join(repr(k) for k in sorted(extra))
         read_only = [k for k in extra if k in {"id", "created_at"}]
         why = " (read-only fields are set by the server)" if read_only else ""
-        raise ApiError(
+        raise ProblemError(
             unknown_status,
             f"unknown field(s) in {where}: {names}{why}; allowed: {', '.join(sorted(allowed))}",
         )
@@ -114,10 +114,10 @@ def require(obj: dict[str, Any], key: str, kind: type[T], where: str = "") -> T:
         The value.
 
     Raises:
-        ApiError: 422 when missing, null or of another type.
+        ProblemError: 422 when missing, null or of another type.
     """
     if key not in obj:
-        raise ApiError(422, f"{where}{key} is required")
+        raise ProblemError(422, f"{where}{key} is required")
     return expect_type(obj[key], key, kind, where)
 
 
@@ -134,11 +134,11 @@ def expect_type(value: object, key: str, kind: type[T], where: str = "") -> T:
         The value.
 
     Raises:
-        ApiError: 422 on a type mismatch (booleans are not numbers and vice versa).
+        ProblemError: 422 on a type mismatch (booleans are not numbers and vice versa).
     """
     ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
     if not ok:
-        raise ApiError(422, f"{where}{key} must be {_JSON_TYPES[kind]}, not {json_type_name(value)}")
+        raise ProblemError(422, f"{where}{key} must be {_JSON_TYPES[kind]}, not {json_type_name(value)}")
     if isinstance(value, str):
         check_text(value, f"{where}{key}")
     return value  # type: ignore[return-value]
@@ -152,12 +152,12 @@ def check_text(value: str, label: str) -> None:
         label: The field name for messages.
 
     Raises:
-        ApiError: 400 when the text is not valid Unicode.
+        ProblemError: 400 when the text is not valid Unicode.
     """
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ApiError(400, f"{label} is not valid Unicode text (lone surrogate)") from None
+        raise ProblemError(400, f"{label} is not valid Unicode text (lone surrogate)") from None
 
 
 def check_org_name(name: str) -> str:
@@ -170,14 +170,14 @@ def check_org_name(name: str) -> str:
         The name unchanged.
 
     Raises:
-        ApiError: 400 when empty, whitespace-only or too long.
+        ProblemError: 400 when empty, whitespace-only or too long.
     """
     if not name:
-        raise ApiError(400, "name must not be empty (1 to 255 characters)")
+        raise ProblemError(400, "name must not be empty (1 to 255 characters)")
     if len(name) > MAX_NAME:
-        raise ApiError(400, f"name must be at most {MAX_NAME} characters (got {len(name)})")
+        raise ProblemError(400, f"name must be at most {MAX_NAME} characters (got {len(name)})")
     if not name.strip():
-        raise ApiError(400, "name must not be blank (whitespace only)")
+        raise ProblemError(400, "name must not be blank (whitespace only)")
     return name
 
 
@@ -191,10 +191,10 @@ def check_description(description: str) -> str:
         The description unchanged.
 
     Raises:
-        ApiError: 400 when too long.
+        ProblemError: 400 when too long.
     """
     if len(description) > MAX_DESCRIPTION:
-        raise ApiError(
+        raise ProblemError(
             400,
             f"description must be at most {MAX_DESCRIPTION} characters (got {len(description)})",
         )
@@ -213,11 +213,11 @@ def check_enum(value: str, allowed: Collection[str], label: str) -> str:
         The value.
 
     Raises:
-        ApiError: 400 when not one of ``allowed`` (matching is case-sensitive).
+        ProblemError: 400 when not one of ``allowed`` (matching is case-sensitive).
     """
     if value not in allowed:
         hint = " (values are upper-case)" if value.upper() in allowed else ""
-        raise ApiError(
+        raise ProblemError(
             400,
             f"{label} {quote_value(value)} is not valid; expected one of {', '.join(allowed)}{hint}",
         )
@@ -240,13 +240,13 @@ class Query:
             Its value, or ``None`` when absent.
 
         Raises:
-            ApiError: 400 when repeated.
+            ProblemError: 400 when repeated.
         """
         values = self.params.get(key)
         if not values:
             return None
         if len(values) > 1:
-            raise ApiError(400, f"query parameter {key!r} must be given at most once")
+            raise ProblemError(400, f"query parameter {key!r} must be given at most once")
         check_text(values[0], key)
         return values[0]
 
@@ -268,18 +268,18 @@ class Query:
             The page size.
 
         Raises:
-            ApiError: 400 when not an integer in range.
+            ProblemError: 400 when not an integer in range.
         """
         raw = self.one("limit")
         if raw is None:
             return DEFAULT_LIMIT
         if not re.fullmatch(r"[0-9]{1,6}", raw):
-            raise ApiError(
+            raise ProblemError(
                 400, f"limit must be an integer between 1 and {MAX_LIMIT} (got {quote_value(raw)})"
             )
         value = int(raw)
         if not 1 <= value <= MAX_LIMIT:
-            raise ApiError(400, f"limit must be between 1 and {MAX_LIMIT} (got {value})")
+            raise ProblemError(400, f"limit must be between 1 and {MAX_LIMIT} (got {value})")
         return value
 
     def text_filter(self, key: str) -> str | None:
@@ -292,11 +292,11 @@ class Query:
             The filter as sent, or ``None`` for no filter.
 
         Raises:
-            ApiError: 400 when longer than 255 characters or repeated.
+            ProblemError: 400 when longer than 255 characters or repeated.
         """
         raw = self.one(key)
         if not raw:
             return None
         if len(raw) > MAX_FILTER:
-            raise ApiError(400, f"{key} filter must be at most {MAX_FILTER} characters (got {len(raw)})")
+            raise ProblemError(400, f"{key} filter must be at most {MAX_FILTER} characters (got {len(raw)})")
         return raw
