@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from arize_orgs_nb.models import CustomRoleAssignment, Organization, User
+from arize_orgs_nb.rules import is_missing
 
 __all__ = [
     "ORG_SCHEMA",
@@ -174,21 +175,17 @@ class FrameSchema:
         return out
 
 
-def _is_missing(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
-
-
 def _series(values: list[Any], column: Column, *, text_na_is_empty: bool = False) -> pd.Series:
     if column.dtype == UTC_TIME:
         return _utc_times(values, column.name)
     if column.dtype == BOOLEAN:
-        cleaned = [None if _is_missing(v) else _to_bool(v) for v in values]
+        cleaned = [None if is_missing(v) else _to_bool(v) for v in values]
         return pd.Series(cleaned, dtype=BOOLEAN)
     if all(type(v) is str for v in values):  # rows from wire models: nothing to clean
         return pd.Series(values, dtype=pd.StringDtype())
     if text_na_is_empty:
-        values = ["" if _is_missing(v) else v for v in values]
-    return pd.Series([None if _is_missing(v) else str(v) for v in values], dtype=pd.StringDtype())
+        values = ["" if is_missing(v) else v for v in values]
+    return pd.Series([None if is_missing(v) else str(v) for v in values], dtype=pd.StringDtype())
 
 
 def _utc_times(values: list[Any], name: str) -> pd.Series:
@@ -204,7 +201,7 @@ def _utc_times(values: list[Any], name: str) -> pd.Series:
     """
     cleaned: list[object] = []
     for value in values:
-        if _is_missing(value) or (isinstance(value, str) and not value.strip()):
+        if is_missing(value) or (isinstance(value, str) and not value.strip()):
             cleaned.append(None)
         elif isinstance(value, str | dt.date):
             cleaned.append(value)
@@ -394,7 +391,7 @@ def shown_time_matches(shown: object, value: pd.Timestamp) -> bool:
         ``True`` when the cell is ``value`` as far as it shows; ``False`` for any other time,
         and for anything that is not a time.
     """
-    if _is_missing(shown) or shown is pd.NaT or (isinstance(shown, str) and not shown.strip()):
+    if is_missing(shown) or shown is pd.NaT or (isinstance(shown, str) and not shown.strip()):
         return True
     return any(_same_as_shown(value, stamp, step) for stamp, step in _shown_times(shown))
 

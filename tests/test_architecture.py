@@ -15,7 +15,7 @@ LAYERS = [
     {"config"},
     {"models"},
     {"http"},
-    {"frames"},
+    {"frames", "rules", "progress"},
     {"api"},
     {"bulk"},
     {"client"},

@@ -10,12 +10,11 @@ most that one page.
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import warnings
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
 
@@ -31,6 +30,7 @@ from arize_orgs_nb.errors import (
 )
 from arize_orgs_nb.frames import FrameSchema, RowBlock
 from arize_orgs_nb.http.transport import Transport, TransportEvent
+from arize_orgs_nb.progress import progress_bar
 
 __all__ = [
     "Drain",
@@ -64,32 +64,6 @@ class DrainProgress:
 
 
 Progress = bool | Callable[[DrainProgress], None] | None
-
-
-class _Bar(Protocol):
-    def update(self, n: int) -> object: ...
-    def set_postfix_str(self, s: str, refresh: bool = ...) -> object: ...
-    def close(self) -> None: ...
-
-
-def _make_bar(kind: str, progress: Progress) -> _Bar | None:
-    """A tqdm bar: the notebook widget in Jupyter, text in a terminal; decided now, not at import."""
-    if progress is False or callable(progress):
-        return None
-    if progress is None and not _interactive():
-        return None
-    from tqdm.auto import tqdm
-
-    bar: _Bar = tqdm(desc=f"{kind}", unit=" rows", leave=True)
-    return bar
-
-
-def _interactive() -> bool:
-    """True in a notebook or an interactive terminal: where a bar helps rather than clutters."""
-    if "ipykernel" in sys.modules:
-        return True
-    stream = sys.stderr
-    return bool(getattr(stream, "isatty", lambda: False)())
 
 
 class Drain(Generic[T]):
@@ -177,7 +151,7 @@ class Drain(Generic[T]):
         """
         if self.done:
             return self.frame()
-        bar = _make_bar(self.kind, self.progress)
+        bar = progress_bar(self.progress, desc=self.kind, unit=" rows")
         callback = self.progress if callable(self.progress) else None
 
         def on_page(info: PageInfo) -> None:

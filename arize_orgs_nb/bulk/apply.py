@@ -21,7 +21,6 @@ import functools
 import html
 import logging
 import secrets
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -44,6 +43,8 @@ from arize_orgs_nb.errors import (
     StalePlanError,
 )
 from arize_orgs_nb.http.transport import Transport, TransportEvent
+from arize_orgs_nb.progress import Bar, progress_bar
+from arize_orgs_nb.rules import unconfirmed
 from arize_orgs_nb.visible import fields_note, quoted, show
 
 __all__ = ["TEMP_PREFIX", "Applier", "ApplyProgress", "ApplyResult", "ChangeOutcome", "carry_forward"]
@@ -716,17 +717,13 @@ def _on_a_cycle(pending: list[Change], account: _Account) -> Change:
 
 def _check_confirmation(plan: Plan[Any], confirm: bool | Iterable[str] | None) -> None:
     """Each destructive change needs ``confirm=True`` or its exact name (or id), code point for code point."""
-    destructive = plan.destructive
-    if not destructive or confirm is True:
-        return
-    confirmed = set() if confirm in (None, False) else set(confirm)  # type: ignore[arg-type]
-    missing = [c for c in destructive if c.org_name not in confirmed and c.org_id not in confirmed]
+    missing = unconfirmed(plan.destructive, confirm)
     if missing:
         raise ConfirmationRequiredError(missing)
 
 
-def _progress(progress: Any, total: int, run: _Run) -> tuple[Any, Callable[[], None]]:  # noqa: ANN401
-    """A tqdm bar (notebooks and terminals), a callback, or nothing."""
+def _progress(progress: Any, total: int, run: _Run) -> tuple[Bar | None, Callable[[], None]]:  # noqa: ANN401
+    """A bar (see :func:`~arize_orgs_nb.progress.progress_bar`), a callback, or nothing."""
     if progress is False or total == 0:
         return None, lambda: None
     if callable(progress):
@@ -736,13 +733,10 @@ def _progress(progress: Any, total: int, run: _Run) -> tuple[Any, Callable[[], N
             progress(ApplyProgress(len(run.outcomes), total, failed))
 
         return None, report
-    if progress is None and "ipykernel" not in sys.modules and not sys.stderr.isatty():
-        return None, lambda: None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, desc="applying", unit=" changes")
+    bar = progress_bar(progress, desc="applying", unit=" changes", total=total)
 
     def tick() -> None:
-        bar.update(1)
+        if bar is not None:
+            bar.update(1)
 
     return bar, tick

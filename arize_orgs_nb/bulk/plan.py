@@ -9,11 +9,9 @@ iteration, ``to_frame()``, an HTML diff, a summary, and ``apply()`` (wired by th
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import html
 import threading
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,15 +23,14 @@ import pandas as pd
 from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Expectation, Op
 from arize_orgs_nb.errors import Issue, PlanValidationError
 from arize_orgs_nb.frames import ORG_SCHEMA, shown_time_matches
-from arize_orgs_nb.models import DESCRIPTION_MAX, NAME_MAX, OrganizationRole
+from arize_orgs_nb.models import DESCRIPTION_MAX, NAME_MAX
+from arize_orgs_nb.rules import annotator_problem, is_missing, read_flag, role_problem, text_problems
 from arize_orgs_nb.visible import invisible_difference, show
 
 __all__ = ["MemberChanges", "Plan", "PlanRunner", "org_planner", "plan_member_changes", "plan_org_changes"]
 
 ORG_COLUMNS = ("id", "name", "description", "created_at", "delete")
 MEMBER_COLUMNS = ("organization", "user", "role", "remove")
-ROLES = tuple(r.value for r in OrganizationRole)
-_ALLOWED_CONTROL = {"\n", "\t", "\r"}
 
 
 @dataclass(frozen=True)
@@ -42,12 +39,6 @@ class _OrgState:
 
     name: str
     description: str
-
-
-def _missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and value != value
 
 
 def _label(index: object) -> str:
@@ -76,42 +67,6 @@ def _repeated_columns(frame: pd.DataFrame) -> list[Issue]:
 def _key(op: Op, target: str, after: Mapping[str, str | None]) -> str:
     digest = hashlib.sha256(repr(sorted(after.items())).encode()).hexdigest()[:10]
     return f"{op.value}:{target}:{digest}"
-
-
-def _text_problems(value: object, *, what: str, limit: int, blank_ok: bool) -> list[str]:
-    if not isinstance(value, str):
-        return [f"{what} must be text, not {type(value).__name__} {value!r}"]
-    problems = []
-    if not blank_ok and not value.strip():
-        problems.append(f"{what} cannot be empty or only whitespace")
-    if len(value) > limit:
-        problems.append(f"{what} is {len(value)} characters long; the limit is {limit}")
-    bad = sorted(
-        {
-            f"U+{ord(ch):04X}"
-            for ch in value
-            if unicodedata.category(ch) in ("Cc", "Cf") and (what == "name" or ch not in _ALLOWED_CONTROL)
-        }
-    )
-    if bad:
-        problems.append(f"{what} contains invisible or control characters ({', '.join(bad[:5])})")
-    return problems
-
-
-def _as_flag(value: object) -> bool | None:
-    """Read a delete/remove marker: True/False, 1/0, yes/no, x, blank. None when unreadable."""
-    if _missing(value):
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes", "y", "x", "delete", "remove"):
-        return True
-    if text in ("false", "0", "no", "n", ""):
-        return False
-    return None
 
 
 def plan_org_changes(
@@ -162,8 +117,8 @@ def plan_org_changes(
     for index, row in _rows(edited, ORG_COLUMNS):
         label = _label(index)
         raw_id = row.get("id")
-        org_id = None if _missing(raw_id) or str(raw_id).strip() == "" else str(raw_id)
-        flag = _as_flag(row.get("delete"))
+        org_id = None if is_missing(raw_id) or str(raw_id).strip() == "" else str(raw_id)
+        flag = read_flag(row.get("delete"))
         if flag is None:
             issues.append(Issue(label, "delete", f"cannot read {row.get('delete')!r} as true or false"))
             continue
@@ -172,12 +127,12 @@ def plan_org_changes(
             if flag:
                 issues.append(Issue(label, "delete", "marked for deletion but has no id"))
                 continue
-            if _missing(name):
+            if is_missing(name):
                 issues.append(Issue(label, "name", "a new organization needs a name"))
                 continue
-            description = "" if _missing(description) else description
-            problems = _text_problems(name, what="name", limit=NAME_MAX, blank_ok=False)
-            problems += _text_problems(description, what="description", limit=DESCRIPTION_MAX, blank_ok=True)
+            description = "" if is_missing(description) else description
+            problems = text_problems(name, what="name", limit=NAME_MAX, blank_ok=False)
+            problems += text_problems(description, what="description", limit=DESCRIPTION_MAX, blank_ok=True)
             issues += [Issue(label, None, p) for p in problems]
             if problems:
                 continue
@@ -205,10 +160,10 @@ def plan_org_changes(
         if flag:
             changes.append(_org_edit(Op.DELETE, label, org_id, state, "name", None))
             continue
-        if "created_at" in edited.columns and not _missing(row.get("created_at")):
+        if "created_at" in edited.columns and not is_missing(row.get("created_at")):
             # read-only: a spreadsheet's re-save (another form, less precision) is not an edit
             shown, server = row.get("created_at"), created_at[org_id]
-            if not _missing(server) and not shown_time_matches(shown, server):
+            if not is_missing(server) and not shown_time_matches(shown, server):
                 text = str(shown) if len(str(shown)) <= 40 else str(shown)[:39] + "…"
                 issues.append(
                     Issue(
@@ -219,23 +174,27 @@ def plan_org_changes(
                     )
                 )
                 continue
-        if _missing(name):
+        if is_missing(name):
             issues.append(Issue(label, "name", "name is missing (NaN); put the name back"))
             continue
-        problems = _text_problems(name, what="name", limit=NAME_MAX, blank_ok=False)
-        if not _missing(description):
-            problems += _text_problems(description, what="description", limit=DESCRIPTION_MAX, blank_ok=True)
+        # Only values being set are checked: an org whose current name breaks a rule can still be
+        # re-described, and an unedited frame plans nothing whatever the account holds.
+        renamed = name != state.name
+        described = not is_missing(description) and description != state.description
+        problems = text_problems(name, what="name", limit=NAME_MAX, blank_ok=False) if renamed else []
+        if described:
+            problems += text_problems(description, what="description", limit=DESCRIPTION_MAX, blank_ok=True)
         issues += [Issue(label, None, p) for p in problems]
         if problems:
             continue
-        if name != state.name:
+        if renamed:
             changes.append(_org_edit(Op.RENAME, label, org_id, state, "name", str(name)))
             final_names[org_id] = (str(name), label, True)
-        if not _missing(description) and description != state.description:
+        if described:
             changes.append(_org_edit(Op.DESCRIBE, label, org_id, state, "description", str(description)))
 
     if delete_missing:
-        present = {str(v) for v in edited["id"] if not _missing(v)} if "id" in edited.columns else set()
+        present = {str(v) for v in edited["id"] if not is_missing(v)} if "id" in edited.columns else set()
         for org_id, state in by_id.items():
             if org_id not in present:
                 changes.append(_org_edit(Op.DELETE, "(missing)", org_id, state, "name", None))
@@ -391,7 +350,7 @@ def plan_member_changes(
         row_issues: list[Issue] = []
         org_ref, user_ref = row.get("organization"), row.get("user")
         org_id: str | None = None
-        if _missing(org_ref) or not str(org_ref).strip():
+        if is_missing(org_ref) or not str(org_ref).strip():
             row_issues.append(Issue(label, "organization", "organization is missing"))
         elif str(org_ref) in org_ids:
             org_id = str(org_ref)
@@ -402,7 +361,7 @@ def plan_member_changes(
             extra = f"; did you mean {hint!r}? (names are exact)" if hint else ""
             row_issues.append(Issue(label, "organization", f"unknown organization {org_ref!r}{extra}"))
         user: tuple[str, str, str] | None = None
-        if _missing(user_ref) or not str(user_ref).strip():
+        if is_missing(user_ref) or not str(user_ref).strip():
             row_issues.append(Issue(label, "user", "user is missing"))
         else:
             text = str(user_ref).strip()
@@ -411,12 +370,15 @@ def plan_member_changes(
                 row_issues.append(
                     Issue(label, "user", f"unknown user {text!r} (deactivated users cannot be added)")
                 )
-        flag = _as_flag(row.get("remove")) if "remove" in members.columns else False
+        flag = read_flag(row.get("remove")) if "remove" in members.columns else False
         if flag is None:
             row_issues.append(Issue(label, "remove", f"cannot read {row.get('remove')!r} as true or false"))
         role = row.get("role") if "role" in members.columns else None
         if not flag:
-            row_issues += _role_problems(label, role, user)
+            problem = role_problem(role) or annotator_problem(
+                None if user is None else user[2], str(role), who=user[1] if user else "this user"
+            )
+            row_issues += [Issue(label, "role", problem)] if problem else []
         if row_issues or org_id is None or user is None:
             issues += row_issues
             continue
@@ -448,27 +410,6 @@ def plan_member_changes(
     if issues:
         raise PlanValidationError(issues)
     return MemberChanges(changes, targets, skipped)
-
-
-def _role_problems(label: str, role: object, user: tuple[str, str, str] | None) -> list[Issue]:
-    if _missing(role) or not isinstance(role, str) or not role.strip():
-        return [Issue(label, "role", f"role is missing; expected one of {', '.join(ROLES)}")]
-    if role not in ROLES:
-        if role.strip().upper().replace("-", "_").replace(" ", "_") in ROLES:
-            fixed = role.strip().upper().replace("-", "_").replace(" ", "_")
-            return [Issue(label, "role", f"invalid role {role!r}: roles are upper case, e.g. {fixed!r}")]
-        close = difflib.get_close_matches(role.upper(), ROLES, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return [Issue(label, "role", f"invalid role {role!r}{hint} (expected one of {', '.join(ROLES)})")]
-    if user is not None:
-        account_role = user[2]
-        if account_role == "ANNOTATOR" and role != "ANNOTATOR":
-            return [Issue(label, "role", f"{user[1]} is an annotator account: only ANNOTATOR is allowed")]
-        if account_role != "ANNOTATOR" and role == "ANNOTATOR":
-            return [
-                Issue(label, "role", f"ANNOTATOR is only for annotator accounts; {user[1]} is {account_role}")
-            ]
-    return []
 
 
 R = TypeVar("R")
@@ -713,16 +654,16 @@ class Plan(Generic[R]):
 
 
 def _escape(value: object) -> str:
-    if _missing(value):
+    if is_missing(value):
         return ""
     return html.escape(str(value), quote=True)
 
 
 def _shown(value: object) -> str:
     """A value for the HTML diff: rendered visibly first (``Team␠``), then escaped."""
-    return "" if _missing(value) else _escape(show(str(value)))
+    return "" if is_missing(value) else _escape(show(str(value)))
 
 
 def _warning(text: object) -> str:
     """A row's "differs only in invisible characters" note, escaped, or nothing."""
-    return "" if _missing(text) else f"<span style='color:#8a6d00'>⚠ {_escape(text)}</span>"
+    return "" if is_missing(text) else f"<span style='color:#8a6d00'>⚠ {_escape(text)}</span>"

@@ -53,7 +53,6 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 import pandas as pd
 
 from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Op
-from arize_orgs_nb.bulk.plan import _as_flag
 from arize_orgs_nb.errors import (
     ConfirmationRequiredError,
     Issue,
@@ -62,6 +61,7 @@ from arize_orgs_nb.errors import (
     StalePlanError,
 )
 from arize_orgs_nb.frames import ORG_SCHEMA, read_csv_cells, read_orgs_frame
+from arize_orgs_nb.rules import is_missing, read_flag, unconfirmed
 from arize_orgs_nb.visible import invisible_difference, show
 
 if TYPE_CHECKING:
@@ -601,7 +601,7 @@ def _drop_done_deletes(edited: pd.DataFrame, base: pd.DataFrame, source: Path) -
     done = [
         label
         for label, org_id, flag in zip(edited.index, edited["id"], edited["delete"], strict=True)
-        if _as_flag(flag) and not _blank(org_id) and str(org_id) not in present
+        if read_flag(flag) and not _blank(org_id) and str(org_id) not in present
     ]
     for label in done:
         row = edited.loc[label]
@@ -613,9 +613,7 @@ def _drop_done_deletes(edited: pd.DataFrame, base: pd.DataFrame, source: Path) -
 
 
 def _blank(value: object) -> bool:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return True
-    return not str(value).strip()
+    return is_missing(value) or not str(value).strip()
 
 
 def _suffix(path: Path) -> str:
@@ -704,7 +702,7 @@ def _confirmation(plans: Sequence[Plan[ApplyResult]], ns: argparse.Namespace) ->
     unused = [n for n in named if not any(n in (c.org_name, c.org_id) for c in destructive)]
     for name in unused:
         _say(f"warning: --confirm {name!r} matches no delete or member removal in the plan", file=sys.stderr)
-    missing = [c for c in destructive if c.org_name not in named and c.org_id not in named]
+    missing = unconfirmed(destructive, named)
     if missing:
         names = sorted({c.org_name for c in missing})
         flags = " ".join(f"--confirm {_shell_quote(n)}" for n in names)
@@ -749,7 +747,7 @@ def _width(text: str) -> int:
 
 def _cell(value: object, limit: int = CELL_WIDTH) -> str:
     """A value for a table cell: in the :mod:`~arize_orgs_nb.visible` notation, cut to ``limit``."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return ""
     text = show(str(value))
     if isinstance(value, str) and value == "":

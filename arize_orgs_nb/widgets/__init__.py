@@ -16,7 +16,8 @@ server-provided string, and never shows the API key. Forms call only the functio
 
 from __future__ import annotations
 
-from arize_orgs_nb.widgets._actions import ROLES, ActionOutcome
+from arize_orgs_nb.rules import ROLES
+from arize_orgs_nb.widgets._actions import ActionOutcome
 from arize_orgs_nb.widgets._base import FormView, Runner, SyncRunner, ThreadRunner
 from arize_orgs_nb.widgets._snapshot import Snapshot
 from arize_orgs_nb.widgets.create_org import CreateOrgForm

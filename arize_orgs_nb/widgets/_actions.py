@@ -25,11 +25,11 @@ from arize_orgs_nb.bulk.plan import Plan
 from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.frames import ORG_SCHEMA, org_row
-from arize_orgs_nb.models import Organization, OrganizationRole
+from arize_orgs_nb.models import Organization
+from arize_orgs_nb.rules import is_missing
 from arize_orgs_nb.widgets._messages import describe_error, describe_outcome, one_line
 
 __all__ = [
-    "ROLES",
     "ActionOutcome",
     "create_org",
     "delete_org",
@@ -37,9 +37,6 @@ __all__ = [
     "set_member_role",
     "update_org",
 ]
-
-ROLES: tuple[str, ...] = tuple(role.value for role in OrganizationRole)
-"""Organization roles a form offers, in display order: ADMIN, MEMBER, READ_ONLY, ANNOTATOR."""
 
 
 @dataclass(frozen=True)
@@ -112,9 +109,7 @@ def _base_row(base: pd.DataFrame, org_id: str) -> dict[str, object] | None:
 
 
 def _text(value: object) -> str:
-    return (
-        "" if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
-    )
+    return "" if is_missing(value) else str(value)
 
 
 def create_org(

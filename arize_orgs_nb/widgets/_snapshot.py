@@ -19,6 +19,7 @@ from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.frames import ORG_SCHEMA, USER_SCHEMA, org_row
 from arize_orgs_nb.models import Organization
+from arize_orgs_nb.rules import is_missing
 
 __all__ = ["OrgEntry", "Snapshot", "UserEntry"]
 
@@ -53,9 +54,7 @@ class UserEntry:
 
 
 def _text(value: object) -> str:
-    return (
-        "" if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
-    )
+    return "" if is_missing(value) else str(value)
 
 
 class Snapshot:

@@ -10,13 +10,13 @@ from typing import Any
 import ipywidgets as widgets
 
 from arize_orgs_nb.client import ArizeOrgs
+from arize_orgs_nb.rules import ROLES, annotator_problem
 from arize_orgs_nb.widgets import _actions
-from arize_orgs_nb.widgets._actions import ROLES, ActionOutcome
+from arize_orgs_nb.widgets._actions import ActionOutcome
 from arize_orgs_nb.widgets._base import FormView, OnDone, Runner, css, fit, heading, label, wide
 from arize_orgs_nb.widgets._messages import describe_error, esc, visible
 from arize_orgs_nb.widgets._pickers import Picker, org_choices, user_choices
 from arize_orgs_nb.widgets._snapshot import Snapshot
-from arize_orgs_nb.widgets._validation import role_rule_problem
 from arize_orgs_nb.widgets.create_org import hint_html
 
 __all__ = ["JOURNAL_PROVENANCE", "REMOVE_WARNING", "KnownRoles", "MemberRoleForm", "journal_known_roles"]
@@ -197,7 +197,7 @@ class MemberRoleForm(FormView):
         if self.role.value not in ROLES:
             found.append("pick a role")
         user = self.snapshot.find_user(self.user_picker.value)
-        rule = role_rule_problem(user.account_role if user else None, self.role.value)
+        rule = annotator_problem(user.account_role if user else None, self.role.value)
         if rule:
             found.append(rule)
         return found

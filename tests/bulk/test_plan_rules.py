@@ -101,10 +101,10 @@ def test_every_bad_row_is_reported_at_once():
     for expected in [
         "frame, notes: unexpected column",
         "row 0: name cannot be empty",
-        "row 1: name is 256 characters",
+        "row 1: name has 256 characters",
         "row 3, name: 'DEV' collides with 'Dev'",
         "row 4: name contains invisible or control characters (U+200B)",
-        "row 5: description is 1001 characters",
+        "row 5: description has 1001 characters",
         "row 6, id: unknown id no-such-id",
         "row 7, name: a new organization needs a name",
     ]:
@@ -152,7 +152,7 @@ def test_member_rules():
     text = str(info.value)
     for expected in [
         "row 1, organization: unknown organization 'prod'; did you mean 'Prod'?",
-        "row 2, role: ann@x.com is an annotator account",
+        "row 2, role: ann@x.com has an ANNOTATOR account",
         "row 3, role: invalid role 'member': roles are upper case",
         "row 4, user: unknown user 'nobody@x.com'",
         "row 5, role: ANNOTATOR is only for annotator accounts",
@@ -219,3 +219,13 @@ def test_the_plan_html_escapes_every_value():
     assert not [t for t, _ in parser.found if t == "img"]
     assert not [a for _, attrs in parser.found for a, _ in attrs if a.startswith("on")]
     assert "&lt;img src=x onerror=alert(1)&gt;" in markup
+
+
+def test_only_values_being_set_are_checked():
+    # An org whose current name breaks a rule (made elsewhere) can still be re-described.
+    base = account(["Odd\u200bname"], ["old"])
+    edited = base.assign(description="new")
+    changes, _ = plan_org_changes(base, edited)
+    assert [(c.op, c.after) for c in changes] == [(Op.DESCRIBE, {"description": "new"})]
+    with pytest.raises(PlanValidationError, match="U\\+200B"):
+        plan_org_changes(base, base.assign(name="Still\u200bodd"))

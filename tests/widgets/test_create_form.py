@@ -44,10 +44,10 @@ def test_create_happy_path(wclient, sync):
 @pytest.mark.parametrize(
     ("name", "description", "problem"),
     [
-        ("", "", "a name is required"),
-        ("   ", "", "a name is required"),
-        ("x" * 256, "", "the name has 256 characters; the limit is 255"),
-        ("ok", "d" * 1001, "the description has 1001 characters; the limit is 1000"),
+        ("", "", "name cannot be empty or only whitespace"),
+        ("   ", "", "name cannot be empty or only whitespace"),
+        ("x" * 256, "", "name has 256 characters; the limit is 255"),
+        ("ok", "d" * 1001, "description has 1001 characters; the limit is 1000"),
         ("zero\u200bwidth", "", "invisible or control characters (U+200B)"),
         ("bell\x07", "", "U+0007"),
     ],
