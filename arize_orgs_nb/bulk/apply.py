@@ -55,8 +55,14 @@ TEMP_PREFIX = "~aonb-tmp-"
 _LATER_PHASES = (Op.DESCRIBE, Op.SET_ROLE, Op.REMOVE_MEMBER, Op.DELETE)
 _ORG_OPS = (Op.CREATE, Op.RENAME, Op.DESCRIBE, Op.DELETE)
 # How a change ended, for what the server should show after it (see carry_forward).
-_HOW = {"applied": "applied", "failed": "uncertain", "started": "uncertain", "skipped": "not sent"}
-_HOW.update(pending="not sent", refused="not sent")
+_HOW = {
+    "applied": "applied",
+    "failed": "uncertain",
+    "started": "uncertain",
+    "skipped": "not sent",
+    "pending": "not sent",
+    "refused": "not sent",
+}
 
 
 @dataclass(frozen=True)
