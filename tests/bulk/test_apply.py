@@ -4,7 +4,6 @@ import random
 import subprocess
 import sys
 import textwrap
-import time
 
 import pandas as pd
 import pytest
@@ -15,7 +14,7 @@ from arize_orgs_nb import ArizeOrgs
 from arize_orgs_nb.bulk.apply import TEMP_PREFIX
 from arize_orgs_nb.errors import ConfirmationRequiredError, PlanValidationError, StalePlanError
 from arize_orgs_nb.sandbox import Sandbox
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, FrozenClock, SharedPauseWatch
 
 WRITES = ("POST", "PATCH", "DELETE")
 TERMINAL = {"applied", "failed", "skipped"}
@@ -293,25 +292,41 @@ def test_memberships_plan_apply_known_and_undo():
 
 
 def test_one_429_pauses_every_worker():
+    """One 429 (Retry-After: 1) stops all four workers: each waits it out before its next PATCH.
+
+    The clock stands still, so the shared pause is exactly 1.0 s for every worker that checks it;
+    ``SharedPauseWatch`` makes the four workers meet the 429 together.
+    """
+    clock = FrozenClock()
     with Sandbox(api_key="k", orgs=40) as server:
         host = server.serve().split("://")[1]
         with ArizeOrgs(
-            api_key="k", api_host=host, api_scheme="http", environ={}, journal=":memory:"
+            api_key="k",
+            api_host=host,
+            api_scheme="http",
+            environ={},
+            journal=":memory:",
+            sleep=clock.sleep,
+            clock=clock,
         ) as client:
             base = client.organizations.to_frame(progress=False)
-            seen: list[tuple[float, int]] = []
-            client.transport.add_listener(
-                lambda e: seen.append((time.monotonic(), e.status)) if e.kind == "response" else None
-            )
+            watch = SharedPauseWatch(client, workers=4)
             server.faults.add(status=429, retry_after=1, method="PATCH", times=1)
             result = client.organizations.plan(base.assign(description="paced"), base=base).apply(
                 workers=4, progress=False
             )
             assert result.ok
-        (t429,) = [t for t, status in seen if status == 429]
-        during = [t for t, status in seen if t429 + 0.1 < t < t429 + 0.95]
-        assert during == []  # nobody sent while the shared pause ran
-        assert len([t for t, s in seen if s == 200 and t > t429]) >= 30
+        answers = [e.status for e in watch.events if e.kind == "answer"]
+        assert answers.count(429) == 1 and answers.count(200) == 40
+        workers = {e.thread for e in watch.events if e.kind == "send"}
+        after = watch.after_the_pause()
+        assert len(workers) == 4 and set(after) == workers
+        for thread, seen in after.items():  # nobody sent while the shared pause ran
+            waits = {(e.reason, e.seconds) for e in seen if e.kind == "wait"}
+            assert waits == {("rate-limited", 1.0)}, thread
+            sent = [i for i, e in enumerate(seen) if e.kind == "send"]
+            assert all(i > 0 and seen[i - 1].kind == "wait" for i in sent), (thread, seen)
+        assert sum(e.kind == "answer" and e.status == 200 for s in after.values() for e in s) >= 30
 
 
 KILLER = textwrap.dedent(

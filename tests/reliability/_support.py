@@ -2,8 +2,8 @@
 
 Figures: tests call ``figures.add(name, value, **labels)``. When ``RELIABILITY_FIGURES`` names a
 file, every figure is appended to it as one JSON line (``scripts/reliability.py`` aggregates them
-into ``RELIABILITY.md``); otherwise they are dropped. Tests assert on the same numbers they
-record, so the report only ever shows measured values.
+into ``RELIABILITY.md``); otherwise they are dropped. Counts are asserted as they are recorded;
+measured times are recorded only, never asserted on (speed belongs to ``benchmarks/``).
 
 Long mode: ``RELIABILITY_LONG=1`` runs more examples, more load and the soak (see ``scale``).
 """
@@ -25,6 +25,7 @@ import requests
 from requests.adapters import BaseAdapter
 
 from arize_orgs_nb import ArizeOrgs
+from arize_orgs_nb.http.pacing import TokenBucket
 from arize_orgs_nb.sandbox import Sandbox
 from tests.conftest import FakeClock
 
@@ -252,6 +253,46 @@ class RawServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class PacedClock:
+    """A clock for a paced client that must really wait: it moves only when the client sleeps.
+
+    ``sleep(s)`` sleeps ``s`` for real (so a service limit on the other side sees real pacing),
+    then moves the clock to the slot the sleeping thread's last reservation named. Time spent
+    elsewhere (requests, threads waiting their turn) does not count, so the token bucket reading
+    this clock hands out an exact schedule whatever the machine's speed: ``slots`` lists, in the
+    order they were reserved, the clock reading each reservation was made at plus the wait it
+    returned. Install with ``PacedClock(monkeypatch)`` before the client is built.
+    """
+
+    def __init__(self, monkeypatch: Any) -> None:
+        self.now = 1000.0
+        self.slots: list[float] = []
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+        self._wake = threading.local()
+        reserve = TokenBucket.reserve
+
+        def recorded(bucket: TokenBucket) -> float:
+            with self._lock:  # the clock cannot move between the reading and the record
+                wait = reserve(bucket)
+                self.slots.append(self.now + wait)
+            self._wake.at = self.slots[-1]
+            return wait
+
+        monkeypatch.setattr(TokenBucket, "reserve", recorded)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        start = self.now
+        wake, self._wake.at = getattr(self._wake, "at", None), None
+        time.sleep(seconds)
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now = max(self.now, wake if wake is not None else start + seconds)
 
 
 @contextlib.contextmanager

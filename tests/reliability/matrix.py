@@ -3,7 +3,7 @@
 ``ROWS`` maps a row id (``"<group>/<row>"``; B0 rows are named after their first cell) to one or
 more pytest node ids, or to ``"n/a: <reason>"``. ``GAPS`` lists the rows where the package does
 less than the row of docs/RELIABILITY.md asks: the test covers what exists, and the gap says what
-does not (a strict ``xfail`` test pins it where one is cheap). ``tests/reliability/test_matrix.py``
+does not (a strict ``xfail`` test pins it where one is cheap). ``tests/test_reliability_matrix.py``
 checks that every row of docs/RELIABILITY.md is here and that every referenced test exists;
 ``scripts/reliability.py`` prints the coverage in the generated ``RELIABILITY.md``.
 """
@@ -296,7 +296,7 @@ ROWS: dict[str, str | tuple[str, ...]] = {
     "B5/V3": B5 + "test_v3_odd_ids_are_encoded_and_never_written_through",
     "B5/V4": B5 + "test_v4_roles_are_checked_before_any_request",
     "B5/V5": B5 + "test_v5_frame_shapes_are_checked_before_any_request",
-    # -- B6: notebook UI (covered by the widget suites; verified in test_b6_ui.py) ---------------
+    # -- B6: notebook UI (covered by the widget suites; tests/test_reliability_matrix.py checks them)
     "B6/U1": (
         WIDGETS + "test_create_form.py::test_a_double_click_sends_one_request",
         WIDGETS + "test_update_form.py::test_double_click_on_save_sends_one_patch",

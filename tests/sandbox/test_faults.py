@@ -4,15 +4,45 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 import requests
 
 from arize_orgs_nb.sandbox import Sandbox
+from arize_orgs_nb.sandbox import core as sandbox_core
+from arize_orgs_nb.sandbox import faults as sandbox_faults
+from tests.conftest import FakeClock
 
 from .helpers import ADAPTER_BASE, KEY, assert_problem
 
 H = {"Authorization": f"Bearer {KEY}"}
+
+
+def record_sandbox_waits(monkeypatch, wait=None) -> list[float]:
+    """Every wait the sandbox takes (latency, delays, emulated timeouts), in the order asked.
+
+    The sandbox has no clock of its own to inject, so its one sleep function is wrapped; each
+    wait still happens (real sleep, or ``wait``), and the list says what was asked for.
+    """
+    asked: list[float] = []
+    real = sandbox_core._sleep
+
+    def recorded(seconds: float) -> None:
+        asked.append(seconds)
+        (wait or real)(seconds)
+
+    monkeypatch.setattr(sandbox_core, "_sleep", recorded)
+    return asked
+
+
+def fake_sandbox_clock(monkeypatch) -> FakeClock:
+    """In-process only: the sandbox reads and sleeps on a fake clock (its waits are instant and
+    recorded, and a log record's ``seconds`` is the time the sandbox spent by that clock)."""
+    clock = FakeClock()
+    monkeypatch.setattr(sandbox_core, "time", SimpleNamespace(monotonic=clock))
+    monkeypatch.setattr(sandbox_core, "_sleep", clock.sleep)
+    return clock
 
 
 def test_scheduled_429_with_retry_after_commits_nothing(api, sb):
@@ -123,14 +153,17 @@ def test_success_status_with_a_foreign_body(api, sb):
     assert sb.log.records()[-1].fault == "200"
 
 
-def test_delay_after_commit_exceeds_read_timeout(api, sb):
+def test_delay_after_commit_exceeds_read_timeout(api, sb, monkeypatch):
     """R12/R14: the server commits, the answer comes after the client's read timeout."""
+    waits = record_sandbox_waits(monkeypatch)
     sb.faults.add(delay_ms=400, method="POST")
-    started = time.monotonic()
     with pytest.raises(requests.exceptions.ReadTimeout):
         api.post("/v2/organizations", json={"name": "Slow"}, timeout=(2, 0.15))
-    assert time.monotonic() - started < 0.39 or api.transport == "http"
     assert [o["name"] for o in sb.state.orgs()] == ["Slow"]
+    if api.transport == "adapter":  # it emulates the timeout: it holds the call 0.15 s, not 0.4 s
+        assert [w for w in waits if w] == [pytest.approx(0.15)]
+        rec = sb.log.records()[-1]
+        assert (rec.status, rec.timed_out) == (201, True)
 
 
 def test_delay_before_commit_lands_after_the_timeout(local, sb):
@@ -148,12 +181,14 @@ def test_delay_before_commit_lands_after_the_timeout(local, sb):
     assert rec.status == 201
 
 
-def test_delay_within_timeout_just_waits(local, sb):
+def test_delay_within_timeout_just_waits(local, sb, monkeypatch):
+    clock = fake_sandbox_clock(monkeypatch)
     sb.faults.add(delay_ms=60)
-    started = time.monotonic()
     assert local.get("/v2/organizations", timeout=5).status_code == 200
-    assert time.monotonic() - started >= 0.06
-    assert sb.log.records()[-1].fault == "delay"
+    assert [w for w in clock.sleeps if w] == [pytest.approx(0.06)]  # held 60 ms, then answered
+    rec = sb.log.records()[-1]
+    assert (rec.fault, rec.status, rec.timed_out) == ("delay", 200, False)
+    assert rec.seconds == pytest.approx(0.06)  # the log counts the delay in the time spent
 
 
 def run_sequence(rng_seed: int, **knobs) -> tuple[list[int], int]:
@@ -218,27 +253,41 @@ def test_set_knobs_validates(sb):
     assert sb.knobs == knobs
 
 
-def test_latency_overlaps_across_concurrent_http_requests(sb):
+def test_latency_overlaps_across_concurrent_http_requests(sb, monkeypatch):
+    """Six requests over HTTP are all inside their latency wait at once (the server is not serial).
+
+    Each latency wait meets the others at a barrier instead of sleeping: it only opens when all
+    six are waiting together, so a server handling one request at a time breaks it (10 s) and
+    the requests fail.
+    """
+    together = threading.Barrier(6, timeout=10)
+
+    def meet(seconds: float) -> None:
+        if seconds > 0:  # the latency wait (a zero-length one is the "no delay" of the fault plan)
+            together.wait()
+
+    waits = record_sandbox_waits(monkeypatch, wait=meet)
     url = sb.serve()
-    sb.set_knobs(latency_ms=150)
+    sb.set_knobs(latency_ms=10_000)  # never slept: it is what each request waits at the barrier for
     results: list[int] = []
 
     def call() -> None:
-        results.append(requests.get(f"{url}/v2/organizations", headers=H, timeout=5).status_code)
+        results.append(requests.get(f"{url}/v2/organizations", headers=H, timeout=30).status_code)
 
     threads = [threading.Thread(target=call) for _ in range(6)]
-    started = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.monotonic() - started
     assert results == [200] * 6
-    assert 0.15 <= elapsed < 0.6
-    assert min(rec.seconds for rec in sb.log) >= 0.15
+    assert not together.broken
+    latency = [w for w in waits if w]
+    assert len(latency) == 6 and all(0 < w <= 10.0 for w in latency)  # every answer held for it
+    assert [rec.status for rec in sb.log] == [200] * 6
 
 
-def test_request_log_records(local, sb):
+def test_request_log_records(local, sb, monkeypatch):
+    fake_sandbox_clock(monkeypatch)  # no time passes for the sandbox: each record says 0.0 s
     local.post("/v2/organizations", json={"name": "Logged"})
     local.get("/v2/organizations?name=Log&limit=5&status=A&status=B")
     local.get("/v2/nowhere")
@@ -253,7 +302,7 @@ def test_request_log_records(local, sb):
     )
     assert get.query == {"name": ["Log"], "limit": ["5"], "status": ["A", "B"]}
     assert get.json is None
-    assert get.seconds >= 0
+    assert (post.seconds, get.seconds) == (0.0, 0.0)
     assert get.headers["authorization"] == f"Bearer {KEY}"
     assert missing.status == 404
     assert sb.log.count(method="get") == 2
@@ -267,18 +316,20 @@ def test_request_log_records(local, sb):
     assert len(sb.log) == 0
 
 
-def test_rate_limit_rps_token_bucket(local, sb):
+def test_rate_limit_rps_token_bucket(local, sb, monkeypatch):
+    clock = FakeClock()  # the bucket's time: it moves only when the test says so
+    monkeypatch.setattr(sandbox_faults, "time", SimpleNamespace(monotonic=clock))
     sb.set_knobs(rate_limit_rps=5)
     statuses = [local.get("/v2/organizations").status_code for _ in range(8)]
-    assert statuses[:5] == [200] * 5  # the burst
-    assert 429 in statuses[5:]
+    assert statuses == [200] * 5 + [429] * 3  # the burst, then nothing until a token is back
     limited = next(r for r in sb.log if r.status == 429)
     assert limited.fault == "429"
+    clock.now += 0.1  # half a token (5/s: one every 0.2 s)
     r = local.get("/v2/organizations")
-    if r.status_code == 429:
-        assert r.headers["Retry-After"] == "1"
-    time.sleep(0.25)  # at 5/s a token comes back every 0.2 s
+    assert (r.status_code, r.headers.get("Retry-After")) == (429, "1")
+    clock.now += 0.15  # 0.25 s since the bucket ran dry: a token is back, and only one
     assert local.get("/v2/organizations").status_code == 200
+    assert local.get("/v2/organizations").status_code == 429
     sb.set_knobs(rate_limit_rps=0)
     assert all(local.get("/v2/organizations").status_code == 200 for _ in range(10))
 

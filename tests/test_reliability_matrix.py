@@ -1,4 +1,9 @@
-"""The matrix is complete: every row of the B0-B8 tables of docs/RELIABILITY.md is covered or explained."""
+"""The matrix is complete: every row of the B0-B8 tables of docs/RELIABILITY.md is covered or explained.
+
+A consistency check of ``tests/reliability/matrix.py`` against docs/RELIABILITY.md and the test
+files it names: these tests read files, they do not exercise the package, so they live outside
+``tests/reliability`` (whose results ``scripts/reliability.py`` counts in ``RELIABILITY.md``).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import pytest
 
 from tests.reliability.matrix import B0_FAILURES, B0_SETTINGS, DEFECTS, GAPS, ROWS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SPEC = Path(os.environ.get("RELIABILITY_SPEC") or ROOT / "docs" / "RELIABILITY.md")
 
 # The row ids of docs/RELIABILITY.md, frozen here (the check below compares them with the file).
@@ -117,3 +122,22 @@ def test_every_row_is_a_test_or_explained():
         else:
             refs = [value] if isinstance(value, str) else list(value)
             assert refs and all("::" in r and r.startswith("tests/") for r in refs), row
+
+
+# -- B6 (notebook UI): covered by the widget suites in tests/widgets; their tests must exist ------
+
+UI_ROWS = {row: value for row, value in ROWS.items() if row.startswith("B6/")}
+
+
+def test_every_ui_row_is_covered_by_the_widget_suites():
+    assert sorted(UI_ROWS) == ["B6/U1", "B6/U2", "B6/U3", "B6/U4"]
+    for value in UI_ROWS.values():
+        refs = [value] if isinstance(value, str) else value
+        assert all(r.startswith("tests/widgets/") for r in refs)
+
+
+@pytest.mark.parametrize("row", sorted(UI_ROWS))
+def test_the_widget_tests_of_each_ui_row_exist(row):
+    refs = [UI_ROWS[row]] if isinstance(UI_ROWS[row], str) else list(UI_ROWS[row])
+    missing = [r for r in refs if not test_exists(r)]
+    assert missing == [], f"{row}: the widget tests it relies on are gone: {missing}"
