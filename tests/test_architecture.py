@@ -17,8 +17,8 @@ ALLOWED = {
     "http.budget": set(),
     "config": {"errors", "http.pacing"},
     "models": set(),
-    "http.connections": set(),
-    "http.transport": {"config", "http.connections", "errors", "models", "http.pacing", "http.budget"},
+    "http.retry": {"config"},
+    "http.transport": {"config", "errors", "models", "http.pacing", "http.budget", "http.retry"},
     "api.pagination": {"errors", "models"},
     "api.resolve": {"errors", "models"},
     "frames": {"models"},
@@ -45,6 +45,7 @@ ALLOWED = {
         "api.pagination",
         "bulk.plan",
         "api.resolve",
+        "http.retry",
         "http.transport",
     },
     "api.users": {
