@@ -156,10 +156,11 @@ def _mount(session: requests.Session, pool_size: int) -> None:
 
 
 def _proxies(settings: Settings) -> dict[str, str | None] | None:
-    """The proxies given with every request; ``None`` leaves them to requests (the environment).
+    """The proxies given with a request; ``None`` leaves them to requests (the environment).
 
     ``ARIZE_PROXY_URL`` when set; no proxy at all for a server on this machine, whatever the
-    environment says (requests adds no environment proxy for a scheme given ``None``).
+    environment says (requests adds no environment proxy for a scheme given ``None``). A new dict
+    each time: requests adds the environment's proxies to the one it is given.
     """
     if settings.proxy is not None:
         return dict.fromkeys(("https", "http"), settings.proxy.reveal())
@@ -286,7 +287,6 @@ class Transport:
         self._rng = rng or random.Random()
         self._auth = BearerAuth(settings.api_key)
         self._timeout = (settings.connect_timeout, settings.read_timeout)
-        self._proxies = _proxies(settings)
         self.session = session if session is not None else requests.Session()
         if session is None:  # proxies and CA bundles from the process environment, if it is the client's
             self.session.trust_env = settings.trust_env
@@ -450,7 +450,7 @@ class Transport:
             timeout=self._timeout,
             allow_redirects=False,
             verify=self.settings.verify,
-            proxies=self._proxies,  # type: ignore[arg-type] # None values: no proxy (see _proxies)
+            proxies=_proxies(self.settings),  # type: ignore[arg-type] # a new dict: requests adds to it
         )
 
     def _may_retry(self, decision: Decision, call: _Call) -> tuple[bool, bool]:
