@@ -97,25 +97,37 @@ def ours_iter(client: Any) -> list[str]:
     return [org.id for org in client.organizations.iter(limit=OURS_PAGE_SIZE)]
 
 
+HEADERS = {"Authorization": f"Bearer {common.API_KEY}", "Accept": "application/json"}
+
+
+def page_loop(get: Callable[[str], tuple[int, bytes]], limit: int) -> list[str]:
+    """Every id, page by page: ``get(target)`` returns the status and body of one GET."""
+    ids: list[str] = []
+    cursor: str | None = None
+    while True:
+        query = {"limit": limit} if cursor is None else {"limit": limit, "cursor": cursor}
+        status, content = get("/v2/organizations?" + urlencode(query))
+        body = json.loads(content)
+        if status != 200:
+            raise RuntimeError(f"reference client got {status}: {body}")
+        ids.extend(org["id"] for org in body["organizations"])
+        if not body["pagination"]["has_more"]:
+            return ids
+        cursor = body["pagination"]["next_cursor"]
+
+
 def raw_drain(url: str, limit: int) -> list[str]:
     """Reference minimal client: one keep-alive ``http.client`` connection and ``json.loads``."""
     host, port = common.host_port(url)
     conn = http.client.HTTPConnection(host, port, timeout=30)
-    headers = {"Authorization": f"Bearer {common.API_KEY}", "Accept": "application/json"}
-    ids: list[str] = []
-    cursor: str | None = None
+
+    def get(target: str) -> tuple[int, bytes]:
+        conn.request("GET", target, headers=HEADERS)
+        response = conn.getresponse()
+        return response.status, response.read()
+
     try:
-        while True:
-            query = {"limit": limit} if cursor is None else {"limit": limit, "cursor": cursor}
-            conn.request("GET", "/v2/organizations?" + urlencode(query), headers=headers)
-            response = conn.getresponse()
-            body = json.loads(response.read())
-            if response.status != 200:
-                raise RuntimeError(f"reference client got {response.status}: {body}")
-            ids.extend(org["id"] for org in body["organizations"])
-            if not body["pagination"]["has_more"]:
-                return ids
-            cursor = body["pagination"]["next_cursor"]
+        return page_loop(get, limit)
     finally:
         conn.close()
 
@@ -123,19 +135,12 @@ def raw_drain(url: str, limit: int) -> list[str]:
 def requests_drain(session: requests.Session, url: str, limit: int) -> list[str]:
     """Reference ``requests`` client: the same loop on one ``requests.Session`` (what our transport
     sends through): the practical floor for any client on ``requests``."""
-    headers = {"Authorization": f"Bearer {common.API_KEY}", "Accept": "application/json"}
-    ids: list[str] = []
-    cursor: str | None = None
-    while True:
-        query = {"limit": limit} if cursor is None else {"limit": limit, "cursor": cursor}
-        response = session.get(f"{url}/v2/organizations?{urlencode(query)}", headers=headers, timeout=30)
-        body = json.loads(response.content)
-        if response.status_code != 200:
-            raise RuntimeError(f"reference requests client got {response.status_code}: {body}")
-        ids.extend(org["id"] for org in body["organizations"])
-        if not body["pagination"]["has_more"]:
-            return ids
-        cursor = body["pagination"]["next_cursor"]
+
+    def get(target: str) -> tuple[int, bytes]:
+        response = session.get(url + target, headers=HEADERS, timeout=30)
+        return response.status_code, response.content
+
+    return page_loop(get, limit)
 
 
 def ids_of(result: Any) -> list[str]:
