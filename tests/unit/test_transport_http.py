@@ -155,6 +155,17 @@ def test_an_injected_session_keeps_the_adapters_it_mounted():
         assert client.transport.session is session
 
 
+@pytest.mark.parametrize("given", [False, True])
+def test_the_in_process_sandbox_is_mounted_on_the_clients_session(given):
+    session = requests.Session() if given else None
+    with ArizeOrgs.sandbox(in_process=True, orgs=2, session=session) as client:
+        own = client.transport.session
+        assert own is session if given else isinstance(own, requests.Session)
+        assert type(own.get_adapter(client.base_url + "/v2/organizations")).__name__ == "SandboxAdapter"
+        assert len(client.organizations.list().organizations) == 2
+        assert len(client.local_sandbox.log) == 1  # answered in-process, nothing else sent
+
+
 def test_a_body_is_sent_with_its_length():
     with Sandbox(api_key="k") as server, http_client(f"127.0.0.1:{port_of(server)}", api_key="k") as client:
         client.organizations.create(name="Via requests", description="d")
