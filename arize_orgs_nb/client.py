@@ -58,7 +58,8 @@ class ArizeOrgs:
         retry: the retry policy.
         verify: TLS verification: a bool or a CA bundle path.
         allow_insecure_http: allow ``http`` to a non-loopback host (sends the key in clear text).
-        session: a ``requests.Session`` to send through (an in-process adapter, a proxy setup).
+        session: a ``requests.Session`` to send through (with adapters, proxies or hooks of your
+            own); a pooled adapter is mounted on it unless it has its own for ``https://``.
         sleep: sleep function for retries (tests inject one that does not sleep).
         clock: monotonic clock for retries.
         rng: jitter source for retries.
@@ -193,26 +194,11 @@ class ArizeOrgs:
             error_share=error_share,
         )
         try:
-            if in_process:
-                session = client_options.pop("session", None) or requests.Session()
-                session.mount(f"http://{_IN_PROCESS_HOST}", server.adapter())
-                client = cls(
-                    api_key=api_key,
-                    api_host=_IN_PROCESS_HOST,
-                    api_scheme="http",
-                    session=session,
-                    environ={},
-                    **client_options,
-                )
-            else:
-                url = server.serve()
-                client = cls(
-                    api_key=api_key,
-                    api_host=url.split("://", 1)[1],
-                    api_scheme="http",
-                    environ={},
-                    **client_options,
-                )
+            url = f"http://{_IN_PROCESS_HOST}" if in_process else server.serve()
+            host = url.split("://", 1)[1]
+            client = cls(api_key=api_key, api_host=host, api_scheme="http", environ={}, **client_options)
+            if in_process:  # on the client's own session (or the one given): no socket at all
+                client.transport.session.mount(url, server.adapter())
         except BaseException:
             server.stop()
             raise

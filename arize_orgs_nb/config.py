@@ -1,8 +1,9 @@
 """Client settings: where the API is, the key, timeouts and the retry policy.
 
 Layer: above ``errors``. The environment is read only by :func:`resolve_settings`, when a client
-is built, never at import. The names and precedence are those of the official SDK (spec §1.1):
-explicit argument, then ``ARIZE_*`` environment variable, then the default.
+is built, never at import. The names and precedence are those of the official SDK
+(docs/API.md#base-url-and-settings): explicit argument, then ``ARIZE_*`` environment variable, then
+the default.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ __all__ = [
     "Settings",
     "is_loopback_host",
     "resolve_settings",
-    "split_base_url",
 ]
 
 DEFAULT_HOST = "api.arize.com"
@@ -94,7 +94,7 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """When and how long to retry (DESIGN §7, RELIABILITY B0).
+    """When and how long to retry (docs/DESIGN.md, R13-R14; docs/RELIABILITY.md, B0).
 
     Attributes:
         read_attempts: attempts for idempotent calls (GET, PATCH, DELETE, add_user).
@@ -143,10 +143,17 @@ class Settings:
         connect_timeout: seconds to open a connection.
         read_timeout: seconds to wait for an answer.
         retry: the retry policy.
-        verify: TLS verification (a bool, or a CA bundle path).
+        verify: TLS verification: a bool, or a CA bundle path (which wins over
+            ``REQUESTS_CA_BUNDLE``).
         pool_size: connections kept per host (sized for concurrent bulk applies).
-        proxy: the HTTP(S) proxy URL, if any (a secret: it may carry credentials).
+        proxy: ``ARIZE_PROXY_URL``, the proxy for every request of this client (a secret: it may
+            carry credentials); ``None`` leaves proxies to ``requests`` (see ``trust_env``). A
+            server on this machine is never reached through a proxy.
         rate_limit: client-side pacing (off by default; see :class:`RateLimit`).
+        trust_env: let ``requests`` read the process environment (its ``Session.trust_env``):
+            ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE`` /
+            ``CURL_CA_BUNDLE``. True when the settings were read from the process environment,
+            false when an ``environ`` mapping was given instead.
     """
 
     base_url: str
@@ -158,6 +165,7 @@ class Settings:
     pool_size: int = 16
     proxy: Secret | None = None
     rate_limit: RateLimit = field(default_factory=RateLimit)
+    trust_env: bool = True
 
     @property
     def host(self) -> str:
@@ -168,13 +176,6 @@ class Settings:
     def is_loopback(self) -> bool:
         """True when the API is on this machine (the sandbox, or a local proxy)."""
         return is_loopback_host(self.host)
-
-
-def split_base_url(base_url: str) -> tuple[str, str, int]:
-    """Split ``scheme://host[:port]`` into scheme, host and port (the scheme's default if none)."""
-    scheme, netloc = base_url.split("://", 1)
-    host, port = _split_host(netloc)
-    return scheme, host, port if port is not None else (443 if scheme == "https" else 80)
 
 
 def is_loopback_host(host: str) -> bool:
@@ -255,12 +256,16 @@ def resolve_settings(
         connect_timeout: seconds to open a connection.
         read_timeout: seconds to wait for an answer.
         retry: the retry policy (defaults apply when None).
-        verify: TLS verification; falls back to ``ARIZE_REQUEST_VERIFY`` (default true).
+        verify: TLS verification; falls back to ``ARIZE_REQUEST_VERIFY`` (default true), and a
+            true value to the CA bundle ``ARIZE_SSL_CA_CERT`` when it is set.
         pool_size: connections kept per host.
         rate_limit: client-side pacing; none by default.
         allow_insecure_http: allow ``http`` to a host that is not loopback (never do this with a
             real key: it is sent in clear text).
-        environ: the environment to read (default: ``os.environ``, read now).
+        environ: the environment to read (default: ``os.environ``, read now). A mapping given
+            here is the client's whole environment: ``requests`` then reads no proxy or CA
+            bundle variable from the process (``ARIZE_PROXY_URL`` and ``ARIZE_SSL_CA_CERT`` in
+            the mapping still apply).
 
     Returns:
         The settings.
@@ -270,7 +275,7 @@ def resolve_settings(
         InsecureTransportError: ``http`` to a non-loopback host without ``allow_insecure_http``.
         ConfigError: an invalid scheme, port, region or timeout.
     """
-    # A traceback that shows locals (IPython's %xmode Verbose, RELIABILITY C7) prints every local
+    # A traceback that shows locals (IPython's %xmode Verbose, docs/RELIABILITY.md, C7) prints every local
     # of this frame when a setting below is refused: hold the environment behind a masking repr
     # and the key only as a Secret.
     env: Mapping[str, str] = _Environment(os.environ if environ is None else environ)
@@ -300,7 +305,8 @@ def resolve_settings(
             raise ConfigError(f"api_port must be an integer from 0 to 65535, not {port_text!r}")
         port = int(port_text) or embedded_port
 
-    if scheme == "http" and not is_loopback_host(host) and not allow_insecure_http:
+    loopback = is_loopback_host(host)
+    if scheme == "http" and not loopback and not allow_insecure_http:
         raise InsecureTransportError(
             f"refusing plain http:// to {host!r}: the API key would travel in clear text. "
             "Use https, or a loopback host (127.0.0.1, localhost) for a local server."
@@ -309,16 +315,11 @@ def resolve_settings(
         raise ConfigError("timeouts must be positive")
 
     if verify is None:
-        verify_text = env.get("ARIZE_REQUEST_VERIFY", "true").strip().lower()
-        verify = verify_text in ("1", "true", "yes", "on")
-        ca_bundle = _first(env, "ARIZE_SSL_CA_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
+        verify = env.get("ARIZE_REQUEST_VERIFY", "true").strip().lower() in ("1", "true", "yes", "on")
+        ca_bundle = env.get("ARIZE_SSL_CA_CERT", "").strip()
         if verify and ca_bundle:
             verify = ca_bundle
-    proxy = (
-        None
-        if is_loopback_host(host) or _no_proxy(env, host)
-        else _first(env, "ARIZE_PROXY_URL", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
-    )
+    proxy = None if loopback else env.get("ARIZE_PROXY_URL", "").strip()
 
     netloc = f"[{host}]" if ":" in host and not host.startswith("[") else host  # a bare IPv6 literal
     base_url = f"{scheme}://{netloc}" + (f":{port}" if port else "")
@@ -332,6 +333,7 @@ def resolve_settings(
         pool_size=pool_size,
         proxy=Secret(proxy) if proxy else None,
         rate_limit=rate_limit or RateLimit(),
+        trust_env=environ is None or environ is os.environ,
     )
 
 
@@ -354,19 +356,3 @@ class _Environment(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return "<environment>"
-
-
-def _first(env: Mapping[str, str], *names: str) -> str | None:
-    """The first of ``names`` set to a non-blank value (the SDK's precedence)."""
-    for name in names:
-        value = env.get(name, "").strip()
-        if value:
-            return value
-    return None
-
-
-def _no_proxy(env: Mapping[str, str], host: str) -> bool:
-    """True when ``NO_PROXY`` exempts ``host`` (exact host or domain suffix; ``*`` for all)."""
-    entries = [e.strip().lower().lstrip(".") for e in (_first(env, "NO_PROXY", "no_proxy") or "").split(",")]
-    name = host.lower()
-    return any(e == "*" or (e and (name == e or name.endswith("." + e))) for e in entries)

@@ -224,13 +224,13 @@ def run_sdk(n: int, latency_ms: float, sample: int, budget_s: float) -> dict:
 # (file suffix, function, label): cumulative thread-seconds over every thread (8 workers + main)
 WATCHED = [
     ("concurrent/futures/thread.py", "_worker", "all 8 worker threads, start to end"),
-    ("arize_orgs_nb/apply.py", "_one", "apply.py Applier._one (one change, all of it)"),
-    ("arize_orgs_nb/journal.py", "started", "journal.py Journal.started (lock wait + commit)"),
-    ("arize_orgs_nb/journal.py", "outcome", "journal.py Journal.outcome (lock wait + commit)"),
-    ("arize_orgs_nb/transport.py", "request", "transport.py Transport.request (HTTP round trip)"),
+    ("arize_orgs_nb/bulk/apply.py", "_one", "bulk/apply.py Applier._one (one change, all of it)"),
+    ("arize_orgs_nb/bulk/ledger.py", "started", "bulk/ledger.py Journal.started (lock wait + commit)"),
+    ("arize_orgs_nb/bulk/ledger.py", "outcome", "bulk/ledger.py Journal.outcome (lock wait + commit)"),
+    ("arize_orgs_nb/http/transport.py", "request", "http/transport.py Transport.request (HTTP round trip)"),
     ("requests/sessions.py", "merge_environment_settings", "requests merge_environment_settings"),
-    ("arize_orgs_nb/apply.py", "_check_fresh", "apply.py Applier._check_fresh (stale-check drain)"),
-    ("arize_orgs_nb/plan.py", "plan_org_changes", "plan.py plan_org_changes (the diff)"),
+    ("arize_orgs_nb/bulk/apply.py", "_check_fresh", "bulk/apply.py Applier._check_fresh (stale-check drain)"),
+    ("arize_orgs_nb/bulk/plan.py", "plan_org_changes", "bulk/plan.py plan_org_changes (the diff)"),
 ]
 SQLITE_EXECUTE = "<method 'execute' of 'sqlite3.Connection' objects>"
 

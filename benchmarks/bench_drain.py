@@ -11,7 +11,9 @@ What is measured, all in one run, side by side:
       ``resp.to_df()`` per page, follow ``pagination.next_cursor`` while ``has_more``, then
       ``pd.concat``) at the SDK's default limit (50) and at limit 100;
     * a reference minimal client (``http.client`` on one keep-alive connection, ``json.loads``,
-      no models, no frame): what any Python client could at best do against this server.
+      no models, no frame): what any Python client could at best do against this server;
+    * the same loop on one ``requests.Session``, what our transport sends through: the floor of
+      any client on ``requests``.
 
     The physical floor is pages x 20 ms. Pages are the GET requests the sandbox logged. The
     sandbox also reports its own time per request (injected sleep plus handling): "server s".
@@ -61,6 +63,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -94,27 +97,50 @@ def ours_iter(client: Any) -> list[str]:
     return [org.id for org in client.organizations.iter(limit=OURS_PAGE_SIZE)]
 
 
+HEADERS = {"Authorization": f"Bearer {common.API_KEY}", "Accept": "application/json"}
+
+
+def page_loop(get: Callable[[str], tuple[int, bytes]], limit: int) -> list[str]:
+    """Every id, page by page: ``get(target)`` returns the status and body of one GET."""
+    ids: list[str] = []
+    cursor: str | None = None
+    while True:
+        query = {"limit": limit} if cursor is None else {"limit": limit, "cursor": cursor}
+        status, content = get("/v2/organizations?" + urlencode(query))
+        body = json.loads(content)
+        if status != 200:
+            raise RuntimeError(f"reference client got {status}: {body}")
+        ids.extend(org["id"] for org in body["organizations"])
+        if not body["pagination"]["has_more"]:
+            return ids
+        cursor = body["pagination"]["next_cursor"]
+
+
 def raw_drain(url: str, limit: int) -> list[str]:
     """Reference minimal client: one keep-alive ``http.client`` connection and ``json.loads``."""
     host, port = common.host_port(url)
     conn = http.client.HTTPConnection(host, port, timeout=30)
-    headers = {"Authorization": f"Bearer {common.API_KEY}", "Accept": "application/json"}
-    ids: list[str] = []
-    cursor: str | None = None
+
+    def get(target: str) -> tuple[int, bytes]:
+        conn.request("GET", target, headers=HEADERS)
+        response = conn.getresponse()
+        return response.status, response.read()
+
     try:
-        while True:
-            query = {"limit": limit} if cursor is None else {"limit": limit, "cursor": cursor}
-            conn.request("GET", "/v2/organizations?" + urlencode(query), headers=headers)
-            response = conn.getresponse()
-            body = json.loads(response.read())
-            if response.status != 200:
-                raise RuntimeError(f"reference client got {response.status}: {body}")
-            ids.extend(org["id"] for org in body["organizations"])
-            if not body["pagination"]["has_more"]:
-                return ids
-            cursor = body["pagination"]["next_cursor"]
+        return page_loop(get, limit)
     finally:
         conn.close()
+
+
+def requests_drain(session: requests.Session, url: str, limit: int) -> list[str]:
+    """Reference ``requests`` client: the same loop on one ``requests.Session`` (what our transport
+    sends through): the practical floor for any client on ``requests``."""
+
+    def get(target: str) -> tuple[int, bytes]:
+        response = session.get(url + target, headers=HEADERS, timeout=30)
+        return response.status_code, response.content
+
+    return page_loop(get, limit)
 
 
 def ids_of(result: Any) -> list[str]:
@@ -197,11 +223,14 @@ def measure(
 
 
 def variants(sb: Any, ours: Any, official: Any) -> list[tuple[str, int, Callable[[], Any]]]:
+    session = requests.Session()  # one for every round, as a client keeps its connection
+    session.trust_env = False  # as our client built with environ={}
     return [
         ("ours to_frame", OURS_PAGE_SIZE, lambda: ours_drain(ours)),
         ("official loop", SDK_DEFAULT_LIMIT, lambda: common.official_drain(official, SDK_DEFAULT_LIMIT)),
         ("official loop", 100, lambda: common.official_drain(official, 100)),
         ("reference http.client", 100, lambda: raw_drain(sb.url, 100)),
+        ("reference requests.Session", 100, lambda: requests_drain(session, sb.url, 100)),
     ]
 
 
@@ -277,6 +306,8 @@ def latency_bound(sb: Any, ours: Any, official: Any, *, orgs: int, latency_ms: f
         "official100_over_ours": off100.median / ours_m.median,
         "reference_over_floor": results[3].median / floor,
         "ours_over_reference": ours_m.median / results[3].median,
+        "requests_reference_over_floor": results[4].median / floor,
+        "ours_over_requests_reference": ours_m.median / results[4].median,
         "sandbox_time_over_floor": statistics.median(ours_m.server_seconds) / floor,
         "ours_over_sandbox_time": ours_m.median / statistics.median(ours_m.server_seconds),
     }
@@ -310,6 +341,7 @@ def cpu_bound(sb: Any, ours: Any, official: Any, *, orgs: int, repeats: int) -> 
         "official50_over_ours": by[("official loop", 50)].best / ours_m.best,
         "official100_over_ours": by[("official loop", 100)].best / ours_m.best,
         "ours_over_reference": ours_m.best / by[("reference http.client", 100)].best,
+        "ours_over_requests_reference": ours_m.best / by[("reference requests.Session", 100)].best,
     }
     return {"orgs": orgs, "repeats": repeats, "variants": [m.as_json() for m in results], "ratios": ratios}
 
@@ -555,6 +587,7 @@ def main(argv: list[str] | None = None) -> int:
                 ["(a) official(50) / floor", ra["official50_over_floor"], "", ""],
                 ["(a) official(100) / floor", ra["official100_over_floor"], "", ""],
                 ["(a) reference client / floor", ra["reference_over_floor"], "", ""],
+                ["(a) reference requests.Session / floor", ra["requests_reference_over_floor"], "", ""],
                 ["(a) sandbox's own time / floor", ra["sandbox_time_over_floor"], "", ""],
                 [
                     "(b) official(50) / ours, no latency",
@@ -569,6 +602,12 @@ def main(argv: list[str] | None = None) -> int:
                     _verdict(rb["official100_over_ours"] > 1),
                 ],
                 ["(b) ours / reference client, no latency", rb["ours_over_reference"], "", ""],
+                [
+                    "(b) ours / reference requests.Session, no latency",
+                    rb["ours_over_requests_reference"],
+                    "",
+                    "",
+                ],
                 [
                     f"(c) ours peak MiB, {memory_orgs:,} orgs",
                     c["variants"][0]["peak_traced_bytes"] / 1024 / 1024,

@@ -99,8 +99,8 @@ class SharedPauseWatch:
             if first_round:
                 self._together.wait()
             reply = real_send(method, *args)
-            self._add("answer", status=reply.status)
-            if reply.status != 429 and first_round:
+            self._add("answer", status=reply.status_code)
+            if reply.status_code != 429 and first_round:
                 self._paused.wait(self.HOLD)
             return reply
 

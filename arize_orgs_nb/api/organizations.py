@@ -27,7 +27,8 @@ from arize_orgs_nb.errors import (
     TransportError,
 )
 from arize_orgs_nb.frames import ORG_SCHEMA, org_row
-from arize_orgs_nb.http.transport import Mode, Transport, parse_model, path_segment
+from arize_orgs_nb.http.retry import Mode
+from arize_orgs_nb.http.transport import Transport, parse_model, path_segment
 from arize_orgs_nb.models import (
     AddOrganizationUserRequest,
     CreateOrganizationRequest,
@@ -103,15 +104,9 @@ class Organizations(Generic[P]):
         check_list_args(limit=limit, cursor=cursor, text=name, text_name="name")
         return self._parse_page(self._list_raw(name, limit, cursor))
 
-    def _list_raw(
-        self,
-        name: str | None,
-        limit: int,
-        cursor: str | None,
-        on_sent: Callable[[], None] | None = None,
-    ) -> object:
+    def _list_raw(self, name: str | None, limit: int, cursor: str | None) -> object:
         params = {"name": name or None, "limit": limit, "cursor": cursor}
-        return self._transport.request("GET", _BASE, params=params, on_sent=on_sent)
+        return self._transport.request("GET", _BASE, params=params)
 
     def _parse_page(self, data: object) -> ListOrganizationsResponse:
         return parse_model(ListOrganizationsResponse, data, "organization list")
@@ -145,7 +140,7 @@ class Organizations(Generic[P]):
             return Page(page.organizations, page.pagination)
 
         return Pager(
-            fetch=lambda cursor, *, on_sent=None: self._list_raw(name, limit, cursor, on_sent),
+            fetch=lambda cursor: self._list_raw(name, limit, cursor),
             parse=parse,
             on_page=on_page,
             max_items=max_items,

@@ -10,6 +10,7 @@ against servers that loop: a repeated cursor or ``has_more`` without a cursor ra
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,6 +26,13 @@ __all__ = ["Fetch", "Page", "PageInfo", "Pager", "check_list_args", "peek_pagina
 
 logger = logging.getLogger("arize_orgs_nb.api.pagination")
 
+_HEAD_START = 0.0005
+"""Seconds the worker of :meth:`Pager.consume` waits before it processes a page: the calling
+thread's head start to prepare and write the next request. Started at once, the worker takes the
+interpreter lock the moment that thread lets go of it before writing (urllib3 checks the pooled
+connection with a system call) and holds the request back for a whole page's work; half a
+millisecond is enough to write a request and small next to any round trip."""
+
 
 class _HasId(Protocol):
     @property
@@ -38,11 +46,10 @@ R = TypeVar("R")
 class Fetch(Protocol):
     """Fetches one raw page (decoded JSON) of one query given a cursor (``None``: the first page).
 
-    It must send the same filters every time, and call ``on_sent``, when given, once the
-    request is written (see ``Transport.request``).
+    It must send the same filters every time.
     """
 
-    def __call__(self, cursor: str | None, /, *, on_sent: Callable[[], None] | None = None) -> Any:  # noqa: ANN401
+    def __call__(self, cursor: str | None, /) -> Any:  # noqa: ANN401
         """Fetch the page at ``cursor``."""
         ...
 
@@ -158,14 +165,13 @@ class Pager(Generic[T]):
         """Read every remaining page, handing each page's new items, converted, to ``accept``.
 
         The pipelined form of iterating: pages are fetched on the calling thread, and each page
-        is validated and converted on a worker thread while the next page is on its way -- the
-        worker starts once that next request is written (``fetch``'s ``on_sent``), so the
-        request is never held back by it. The client's own work then adds almost nothing to
-        pages x round-trip. State (cursor, counters, ``accept``) only ever changes on the
-        calling thread, a page at a time and only once its items are accepted: after any
-        failure, calling ``consume`` (or iterating) again resumes from the first page not
-        accepted. Costs at most one read that is not used, when a page turns out malformed or
-        ends paging (a stall) while the next one is already fetched.
+        is validated and converted on a worker thread while the next page is fetched (a look-ahead
+        of one page, handed over just before that fetch and started right after it, see
+        ``_HEAD_START``), so the client's own work adds little to pages x round-trip. State (cursor,
+        counters, ``accept``) only ever changes on the calling thread, a page at a time and only
+        once its items are accepted: after any failure, calling ``consume`` (or iterating) again
+        resumes from the first page not accepted. Costs at most one read that is not used, when
+        a page turns out malformed or ends paging (a stall) while the next one is already fetched.
 
         With ``max_items`` set, pages are read one after the other (no read beyond the limit).
 
@@ -184,35 +190,34 @@ class Pager(Generic[T]):
         if self._failure is not None:
             raise self._failure
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="arize-orgs-nb-pages") as worker:
-            step: _Step[T, R] | None = None  # the page fetched last, processed on the worker
-            while True:
-                if self.done:
-                    return  # the last page was accepted (or there was nothing left to read)
+            step: _Step[R] | None = None  # the page fetched last, being processed on the worker
+            while not self.done:  # done: the last page was accepted (or there was nothing to read)
                 raw: object = None
                 error: BaseException | None = None
-                fetch_next = step is None or step.next_cursor is not None
+                cursor = self.cursor if step is None else step.next_cursor
+                fetch_next = step is None or cursor is not None
                 if fetch_next:
                     try:
-                        if step is None:
-                            raw = self.fetch(self.cursor)
-                        else:
-                            raw = self.fetch(step.next_cursor, on_sent=step.start)
+                        raw = self.fetch(cursor)
                     except BaseException as exc:  # the page before it is still accepted first
                         error = exc
                 if step is not None:
-                    fresh_ids, dupes, converted = step.result()
-                    accept(converted)
-                    self._commit(step.meta, step.problem, fresh_ids, dupes, accepted=len(fresh_ids))
-                    self._report(len(fresh_ids))
+                    self._accept(step, accept)
                     step = None
                 if error is not None:
                     raise error
                 if self._failure is not None:
                     raise self._failure
-                if not fetch_next:
-                    continue  # that page ended paging (the pager is done): nothing was fetched after it
-                meta = peek_pagination(raw)
-                step = _Step(meta, self._check_cursor(meta), worker, self._process, raw, convert)
+                if fetch_next:  # else that page ended paging (the pager is done): nothing was fetched
+                    meta = peek_pagination(raw)
+                    step = _Step(meta, self._check_cursor(meta), worker.submit(self._process, raw, convert))
+
+    def _accept(self, step: _Step[R], accept: Callable[[R], None]) -> None:
+        """Hand a processed page to ``accept`` and record it (on the calling thread)."""
+        fresh_ids, dupes, converted = step.work.result()
+        accept(converted)
+        self._commit(step.meta, step.problem, fresh_ids, dupes, accepted=len(fresh_ids))
+        self._report(len(fresh_ids))
 
     def _consume_in_turn(self, convert: Callable[[list[T]], R], accept: Callable[[R], None]) -> None:
         """:meth:`consume` without a worker: a page at a time, up to ``max_items``."""
@@ -234,6 +239,7 @@ class Pager(Generic[T]):
 
     def _process(self, raw: object, convert: Callable[[list[T]], R]) -> tuple[list[str], list[str], R]:
         """Worker-thread part of :meth:`consume`: validate, drop repeated ids, convert."""
+        time.sleep(_HEAD_START)  # the next request is written first
         fresh, dupes = self._select(self.parse(raw).items)
         return [item.id for item in fresh], dupes, convert(fresh)
 
@@ -331,44 +337,24 @@ class Pager(Generic[T]):
             )
 
 
-class _Step(Generic[T, R]):
-    """A page fetched by :meth:`Pager.consume`, to be processed on the worker.
+@dataclass(frozen=True)
+class _Step(Generic[R]):
+    """A page fetched by :meth:`Pager.consume`: its paging, and its processing on the worker.
 
-    The work is submitted by :meth:`start`: called once the next request is written, or when
-    the result is needed, whichever comes first (always on the calling thread).
+    Attributes:
+        meta: the page's paging metadata (read on the calling thread).
+        problem: why its paging cannot be followed, or ``None``.
+        work: the new ids, the repeated ids and the converted page, from the worker.
     """
 
-    def __init__(
-        self,
-        meta: PaginationMetadata,
-        problem: str | None,
-        worker: ThreadPoolExecutor,
-        process: Callable[[object, Callable[[list[T]], R]], tuple[list[str], list[str], R]],
-        raw: object,
-        convert: Callable[[list[T]], R],
-    ) -> None:
-        self.meta = meta
-        self.problem = problem
-        self._submit: Callable[[], Future[tuple[list[str], list[str], R]]] = lambda: worker.submit(
-            process, raw, convert
-        )
-        self._work: Future[tuple[list[str], list[str], R]] | None = None
+    meta: PaginationMetadata
+    problem: str | None
+    work: Future[tuple[list[str], list[str], R]]
 
     @property
     def next_cursor(self) -> str | None:
         """The cursor to fetch next, or ``None`` when this page ends paging."""
         return self.meta.next_cursor if self.meta.has_more and self.problem is None else None
-
-    def start(self) -> None:
-        """Hand the page to the worker, once."""
-        if self._work is None:
-            self._work = self._submit()
-
-    def result(self) -> tuple[list[str], list[str], R]:
-        """The new ids, the repeated ids, and the converted page (waits for the worker)."""
-        self.start()
-        assert self._work is not None  # noqa: S101 - set by start()
-        return self._work.result()
 
 
 def check_list_args(*, limit: object, cursor: object, text: object, text_name: str) -> None:

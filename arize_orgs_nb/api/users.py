@@ -85,10 +85,9 @@ class Users:
         cursor: str | None,
         email: str | None,
         statuses: Sequence[str] | None,
-        on_sent: Callable[[], None] | None = None,
     ) -> object:
         params = {"limit": limit, "cursor": cursor, "email": email or None, "status": statuses}
-        return self._transport.request("GET", _BASE, params=params, on_sent=on_sent)
+        return self._transport.request("GET", _BASE, params=params)
 
     def iter(
         self,
@@ -117,7 +116,7 @@ class Users:
             return Page(page.users, page.pagination)
 
         return Pager(
-            fetch=lambda cursor, *, on_sent=None: self._list_raw(limit, cursor, email, statuses, on_sent),
+            fetch=lambda cursor: self._list_raw(limit, cursor, email, statuses),
             parse=parse,
             on_page=on_page,
         )

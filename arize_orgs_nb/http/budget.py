@@ -1,10 +1,11 @@
 """A per-client retry budget: during an outage the client stops retrying instead of adding load.
 
-Layer: pure (no project imports). Like the retry quota of the AWS SDKs (RELIABILITY B0): every
-retry takes tokens from one bucket shared by all of a client's threads, every success puts one
-back. While the API keeps failing, the bucket empties and each call fails after its first attempt
--- 100 calls against a server that answers only 503 cost at most 100 + capacity / cost requests,
-not 100 x attempts. Once calls succeed again the bucket refills and retries resume.
+Layer: pure (no project imports). Like the retry quota of the AWS SDKs (docs/RELIABILITY.md,
+B0/default-retry-budget; docs/DESIGN.md, R14): every retry takes tokens from one bucket shared by
+all of a client's threads, every success puts one back. While the API keeps failing, the bucket
+empties and each call fails after its first attempt -- 100 calls against a server that answers only
+503 cost at most 100 + capacity / cost requests, not 100 x attempts. Once calls succeed again the
+bucket refills and retries resume.
 """
 
 from __future__ import annotations

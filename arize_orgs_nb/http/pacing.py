@@ -3,9 +3,9 @@
 Layer: pure (no project imports); it follows ``config.RateLimit``. Off by default: the service's
 own limits are answered with 429 and ``Retry-After``, which the transport honours for every
 thread at once. Pacing is for accounts that want to stay under a known limit without ever
-meeting a 429 -- for example bulk writes at 2 per second (RELIABILITY B0: a token bucket, burst
-2) -- at the cost of speed: a 1,000-row apply paced at 2 writes/s takes at least 500 s whatever
-the worker count.
+meeting a 429 -- for example bulk writes at 2 per second (a token bucket, burst 2: see
+docs/RELIABILITY.md, B0/default-bulk-writes) -- at the cost of speed: a 1,000-row apply paced at
+2 writes/s takes at least 500 s whatever the worker count.
 """
 
 from __future__ import annotations

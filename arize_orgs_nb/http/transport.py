@@ -1,45 +1,42 @@
-"""HTTP transport: auth, JSON, error mapping and the retry policy over one connection pool.
+"""HTTP transport: one ``requests.Session`` with auth, JSON, error mapping and the retry policy.
 
-Layer: above ``models`` and ``connections``. This is the only module that touches ``requests`` and
-urllib3 (an injected ``requests.Session``, or a proxy); our own calls go through
-:mod:`arize_orgs_nb.http.connections`. It holds:
+Layer: above ``config``, ``models`` and ``http.retry``; the only module that touches ``requests``.
+It holds:
 
-* the retry *decision* (:func:`decide`) and the retry *delay* (:func:`backoff_delay`,
-  :func:`parse_retry_after`) as separate pure functions (DESIGN §7, RELIABILITY B0);
+* the client's session: a pooled ``HTTPAdapter`` with ``max_retries=0`` (every retry is the
+  policy's), the API key set per request, redirects never followed;
+* the reduction of a failed exchange to a :class:`~arize_orgs_nb.http.retry.Failure`
+  (:func:`_failure`): above all, whether the request surely was not sent, which a create's
+  reconciliation relies on (see docs/DESIGN.md);
 * one shared pause: after a 429, no request of this transport is sent until ``Retry-After`` has
-  passed, whichever thread sent it (RELIABILITY C17);
+  passed, whichever thread sent it (docs/DESIGN.md, R13; docs/RELIABILITY.md, C17);
 * the mapping from status and problem+json to exception classes (via ``errors.error_for_status``).
 
+The decision to retry and its delay are the pure functions of :mod:`arize_orgs_nb.http.retry`.
 Sleep, clock and jitter are injected, so tests never sleep.
 """
 
 from __future__ import annotations
 
-import datetime
-import email.utils
-import enum
-import http.client
 import json
 import logging
-import math
 import random
 import re
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
-import certifi
 import requests
 import requests.auth
-import urllib3
 import urllib3.exceptions
 from pydantic import BaseModel, ValidationError
+from requests.adapters import HTTPAdapter
 
-from arize_orgs_nb.config import RetryPolicy, Secret, Settings, split_base_url
+from arize_orgs_nb.config import Secret, Settings
 from arize_orgs_nb.errors import (
     BUDGET_SPENT,
     APIConnectionError,
@@ -50,20 +47,15 @@ from arize_orgs_nb.errors import (
     error_for_status,
 )
 from arize_orgs_nb.http.budget import RetryBudget
-from arize_orgs_nb.http.connections import ConnectFailedError, ConnectionPool, RawReply, tls_context
 from arize_orgs_nb.http.pacing import TokenBucket
+from arize_orgs_nb.http.retry import Decision, Failure, Mode, decide, parse_retry_after
 from arize_orgs_nb.models import Problem
 
 __all__ = [
     "BearerAuth",
-    "Decision",
-    "Mode",
     "Transport",
     "TransportEvent",
-    "backoff_delay",
-    "decide",
     "parse_model",
-    "parse_retry_after",
     "path_segment",
 ]
 
@@ -71,25 +63,16 @@ logger = logging.getLogger("arize_orgs_nb.http.transport")
 
 _JSON_TYPE = re.compile(r"^application/([a-z0-9.+-]*\+)?json\s*(;|$)", re.IGNORECASE)
 _SNIPPET = 200
-
-
-class Mode(enum.Enum):
-    """How a call may be retried (DESIGN §7)."""
-
-    IDEMPOTENT = "idempotent"
-    """GET, PATCH, add_user (upsert): retried on 429, 5xx, timeouts and dropped connections."""
-    DELETE = "delete"
-    """As IDEMPOTENT; a 404 after an ambiguous attempt means the earlier attempt deleted it."""
-    CREATE = "create"
-    """POST create: retried only when the request surely was not applied (429, never sent).
-    After an ambiguous failure the caller must reconcile by name, never resend blindly."""
+_BASE_HEADERS = {"Accept": "application/json", "User-Agent": "arize-orgs-nb"}
+_JSON_BODY = {"Content-Type": "application/json"}
+_POOLS = 4  # origins whose connections are kept: the API's, and room for a proxy
 
 
 class BearerAuth(requests.auth.AuthBase):
     """``Authorization: Bearer <key>``, set per request.
 
-    An ``AuthBase`` (not a header dict) keeps ``~/.netrc`` from replacing the header (C6), and
-    keeps the key out of the session's repr.
+    An ``AuthBase`` given with each request (not a header dict) keeps ``~/.netrc`` from replacing
+    the header (docs/RELIABILITY.md, C6), and keeps the key out of the session's headers and repr.
     """
 
     def __init__(self, key: Secret) -> None:
@@ -97,12 +80,8 @@ class BearerAuth(requests.auth.AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         """Add the header to ``request``."""
-        request.headers["Authorization"] = self.header_value()
+        request.headers["Authorization"] = f"Bearer {self._key.reveal()}"
         return request
-
-    def header_value(self) -> str:
-        """The ``Authorization`` header value."""
-        return f"Bearer {self._key.reveal()}"
 
     def __repr__(self) -> str:
         return "BearerAuth(********)"
@@ -151,183 +130,88 @@ def parse_model(model: type[_Model], data: object, what: str) -> _Model:
         raise ProtocolError(f"the server sent a malformed {what}: {exc.errors()[0]['msg']}") from None
 
 
-_BASE_HEADERS = {"Accept": "application/json", "User-Agent": "arize-orgs-nb"}
-
-
-def _pool_manager(settings: Settings) -> urllib3.PoolManager:
-    """Connections for our own requests: sized for concurrent bulk applies, TLS verified."""
-    tls: dict[str, Any] = {}
-    if settings.verify is False:
-        tls["cert_reqs"] = "CERT_NONE"
-    else:
-        tls["cert_reqs"] = "CERT_REQUIRED"
-        tls["ca_certs"] = settings.verify if isinstance(settings.verify, str) else certifi.where()
-    if settings.proxy is not None:
-        return urllib3.ProxyManager(settings.proxy.reveal(), num_pools=4, maxsize=settings.pool_size, **tls)
-    return urllib3.PoolManager(num_pools=4, maxsize=settings.pool_size, **tls)
-
-
 def path_segment(value: str) -> str:
-    """Percent-encode one path segment with no safe characters (spec §1.4: ``=`` -> ``%3D``)."""
+    """Percent-encode one path segment with no safe characters (docs/API.md: ``=`` -> ``%3D``)."""
     return quote(value, safe="")
 
 
-def parse_retry_after(value: str | None, *, now: float) -> float | None:
-    """Parse a ``Retry-After`` header leniently (RELIABILITY R2, R3, C5).
+def _query(params: Mapping[str, str | int | Sequence[str] | None] | None) -> str:
+    """``?a=1&b=x%20y`` from the parameters that are not ``None`` (a sequence repeats its key)."""
+    query = {k: v for k, v in (params or {}).items() if v is not None}
+    return "?" + urlencode(query, doseq=True, quote_via=quote) if query else ""
 
-    Args:
-        value: the raw header value.
-        now: the current Unix time, for HTTP-date values.
 
-    Returns:
-        Seconds to wait (fractions rounded up, negatives and past dates as 0), or ``None`` when
-        the header is missing or unreadable (the caller then backs off). Never raises.
+def _mount(session: requests.Session, pool_size: int) -> None:
+    """Mount one pooled adapter for ``https://`` and ``http://``, unless the session has its own.
+
+    ``max_retries=0``: urllib3 never sends anything again by itself. Only requests' stock
+    ``HTTPAdapter`` is replaced; an adapter of any other class (the sandbox's, a test double) is
+    left where it is, and so is every adapter mounted for a longer prefix (it serves its URLs
+    first).
     """
-    if value is None:
-        return None
-    text = value.strip()
-    if not text or len(text) > 64:
-        return None
-    if re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
-        seconds = float(text)
-        return float(max(0, math.ceil(seconds)))
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:  # asctime: no zone, but every HTTP-date is UTC (RFC 9110 5.6.7)
-        when = when.replace(tzinfo=datetime.timezone.utc)
-    return float(max(0, math.ceil(when.timestamp() - now)))
+    adapter = HTTPAdapter(pool_connections=_POOLS, pool_maxsize=pool_size, max_retries=0)
+    for prefix in ("https://", "http://"):
+        if type(session.adapters.get(prefix)) in (HTTPAdapter, type(None)):
+            session.mount(prefix, adapter)
 
 
-def backoff_delay(attempt: int, policy: RetryPolicy, rng: random.Random, *, throttled: bool = False) -> float:
-    """Full-jitter exponential backoff: ``uniform(0, min(cap, base * 2**(attempt-1)))``.
+def _proxies(settings: Settings) -> dict[str, str | None] | None:
+    """The proxies given with a request; ``None`` leaves them to requests (the environment).
 
-    Args:
-        attempt: the attempt that just failed (1-based).
-        policy: the retry policy.
-        rng: the random source (injected so tests are deterministic).
-        throttled: the attempt got a 429 with no ``Retry-After``: the base is
-            ``policy.throttled_backoff_base`` (a busy service needs longer than a blip).
-
-    Returns:
-        Seconds to sleep before the next attempt.
+    ``ARIZE_PROXY_URL`` when set; no proxy at all for a server on this machine, whatever the
+    environment says (requests adds no environment proxy for a scheme given ``None``). A new dict
+    each time: requests adds the environment's proxies to the one it is given.
     """
-    base = policy.throttled_backoff_base if throttled else policy.backoff_base
-    ceiling = min(policy.backoff_cap, base * 2 ** max(0, attempt - 1))
-    return rng.uniform(0, ceiling)
+    if settings.proxy is not None:
+        return dict.fromkeys(("https", "http"), settings.proxy.reveal())
+    return dict.fromkeys(("https", "http", "all")) if settings.is_loopback else None
 
 
-@dataclass(frozen=True)
-class _Failure:
-    """A request that got no HTTP answer, reduced to plain data (no requests objects)."""
-
-    timeout: bool
-    sent: bool
-    reason: str
-    tls: bool = False
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What to do after one attempt: ``retry`` with ``delay`` seconds, or stop."""
-
-    retry: bool
-    delay: float = 0.0
-    rate_limited: bool = False
-
-
-def decide(
-    *,
-    mode: Mode,
-    status: int | None,
-    failure: _Failure | None,
-    retry_after: float | None,
-    attempt: int,
-    policy: RetryPolicy,
-    rng: random.Random,
-) -> Decision:
-    """The retry decision (RELIABILITY B0), as a pure function.
-
-    Args:
-        mode: how the call may be retried.
-        status: the HTTP status of the attempt, or None when it got no answer.
-        failure: the transport failure when there was no answer.
-        retry_after: parsed ``Retry-After`` of the answer.
-        attempt: the attempt that just finished (1-based).
-        policy: the retry policy.
-        rng: jitter source.
-
-    Returns:
-        Whether to retry, and after how long.
-    """
-    limit = policy.write_attempts if mode is Mode.CREATE else policy.read_attempts
-    if attempt >= limit:
-        return Decision(retry=False)
-    if status == 429:
-        if retry_after is None:
-            backoff = backoff_delay(attempt, policy, rng, throttled=True)
-            return Decision(retry=True, delay=backoff, rate_limited=True)
-        if retry_after > policy.retry_after_cap:
-            return Decision(retry=False)
-        return Decision(retry=True, delay=retry_after, rate_limited=True)
-    if failure is not None:
-        if failure.tls:
-            return Decision(retry=False)
-        if mode is Mode.CREATE and failure.sent:
-            return Decision(retry=False)  # ambiguous: the caller reconciles by name
-        return Decision(retry=True, delay=backoff_delay(attempt, policy, rng))
-    if status is not None and status in (500, 502, 503, 504):
-        if mode is Mode.CREATE:
-            return Decision(retry=False)  # may have committed: reconcile, never resend blindly
-        delay = retry_after if retry_after is not None and retry_after <= policy.retry_after_cap else None
-        return Decision(retry=True, delay=delay if delay is not None else backoff_delay(attempt, policy, rng))
-    return Decision(retry=False)
-
-
-def _classify(exc: BaseException) -> _Failure:
-    """Reduce a connection, urllib3 or requests exception to plain data: timeout? sent?"""
-    if isinstance(exc, ConnectFailedError):  # our own pool: nothing was sent
-        cause = exc.__cause__
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return _Failure(timeout=False, sent=False, reason="TLS verification failed", tls=True)
-        if isinstance(cause, ConnectionRefusedError):
-            return _Failure(timeout=False, sent=False, reason="connection refused")
-        if isinstance(cause, TimeoutError):
-            return _Failure(timeout=True, sent=False, reason="connect timeout")
-        return _Failure(timeout=False, sent=False, reason=f"cannot connect ({type(cause).__name__})")
-    if isinstance(exc, TimeoutError):  # our own pool, after connecting
-        return _Failure(timeout=True, sent=True, reason="read timeout")
-    chain: list[BaseException] = []
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: requests and urllib3 keep the cause in ``reason`` or ``args``."""
     seen: BaseException | None = exc
-    while seen is not None and seen not in chain and len(chain) < 10:
-        chain.append(seen)
-        nxt: BaseException | None = getattr(seen, "reason", None)
-        if not isinstance(nxt, BaseException):
-            nxt = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
-        seen = nxt or seen.__cause__ or seen.__context__
-    names = [type(e).__name__ for e in chain]
-
-    def any_of(*kinds: type[BaseException]) -> bool:
-        return any(isinstance(e, kinds) for e in chain)
-
-    if any_of(requests.exceptions.SSLError, urllib3.exceptions.SSLError):
-        return _Failure(timeout=False, sent=False, reason="TLS verification failed", tls=True)
-    # NewConnectionError is a ConnectTimeoutError subclass in urllib3 2: test it first.
-    if any_of(urllib3.exceptions.NewConnectionError, ConnectionRefusedError):
-        return _Failure(timeout=False, sent=False, reason="connection refused")
-    if any_of(requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
-        return _Failure(timeout=True, sent=False, reason="connect timeout")
-    if any_of(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError):
-        return _Failure(timeout=True, sent=True, reason="read timeout")
-    detail = next((n for n in reversed(names) if n not in ("MaxRetryError",)), names[-1])
-    return _Failure(timeout=False, sent=True, reason=f"connection dropped ({detail})")
+    for _ in range(10):
+        if seen is None:
+            return
+        yield seen
+        inner = getattr(seen, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = next((a for a in seen.args if isinstance(a, BaseException)), None)
+        seen = inner or seen.__cause__ or seen.__context__
 
 
-_CUT_SHORT = _Failure(timeout=False, sent=True, reason="connection dropped (answer cut short)")
+def _failure(exc: BaseException) -> Failure:
+    """Reduce a failed exchange to plain data: did it time out, and was it surely not sent?
+
+    Only a failure to *connect* is "not sent": urllib3 raises ``NewConnectionError`` (refused,
+    unresolvable host), ``ConnectTimeoutError`` and ``ProxyError`` (the proxy unreachable) before
+    a byte of the request is written, and a certificate is refused in the TLS handshake. Anything
+    else -- a read timeout, a reset, a body cut short, any other TLS error -- may come after the
+    server got the request.
+    """
+    causes = list(_causes(exc))
+
+    def has(kind: type[BaseException]) -> bool:
+        return any(isinstance(cause, kind) for cause in causes)
+
+    if has(ssl.SSLCertVerificationError):
+        return Failure(timeout=False, sent=False, reason="TLS verification failed", tls=True)
+    if has(urllib3.exceptions.ProxyError):
+        return Failure(timeout=False, sent=False, reason="cannot connect to the proxy")
+    if has(urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError subclass: tested first
+        reason = "connection refused" if has(ConnectionRefusedError) else "cannot connect"
+        return Failure(timeout=False, sent=False, reason=reason)
+    if has(urllib3.exceptions.ConnectTimeoutError) or has(requests.exceptions.ConnectTimeout):
+        return Failure(timeout=True, sent=False, reason="connect timeout")
+    if has(requests.exceptions.Timeout) or has(urllib3.exceptions.ReadTimeoutError):
+        return Failure(timeout=True, sent=True, reason="read timeout")
+    return Failure(timeout=False, sent=True, reason=f"connection dropped ({type(causes[-1]).__name__})")
 
 
-def _cut_short(response: RawReply) -> bool:
+_CUT_SHORT = Failure(timeout=False, sent=True, reason="connection dropped (answer cut short)")
+
+
+def _cut_short(response: requests.Response) -> bool:
     """A 2xx other than 204 with no body and no framing: the connection closed inside the headers.
 
     ``http.client`` ends the header block silently at EOF, so an answer cut after its status line
@@ -335,7 +219,8 @@ def _cut_short(response: RawReply) -> bool:
     ``Content-Length``), so treat it as the dropped connection it is: retried, or reconciled for
     a create.
     """
-    if not 200 <= response.status < 300 or response.status == 204 or response.content:
+    status = response.status_code
+    if not 200 <= status < 300 or status == 204 or response.content:
         return False
     headers = response.headers
     return headers.get("Content-Length") is None and "chunked" not in headers.get("Transfer-Encoding", "")
@@ -350,19 +235,37 @@ def _snippet(text: str) -> str:
     return flat[:_SNIPPET] + ("…" if len(flat) > _SNIPPET else "")
 
 
+@dataclass
+class _Call:
+    """One call across its attempts: how far it got, how long it waited, whether it may have landed."""
+
+    method: str
+    path: str
+    mode: Mode
+    attempt: int = 0
+    waited: float = 0.0
+    ambiguous: bool = False
+
+
+Answer = requests.Response | Failure
+"""What one attempt got: an HTTP answer, or none."""
+
+
 class Transport:
     """Sends requests to the API with auth, timeouts, JSON, error mapping and retries.
 
     Args:
         settings: where and how to connect.
-        session: a ``requests.Session`` to use (for example with the sandbox's in-process adapter
-            mounted); a new one is made otherwise.
+        session: a ``requests.Session`` to send through (for example with an adapter of your
+            own mounted); a new one is made otherwise. Either way a pooled ``HTTPAdapter`` is
+            mounted for ``https://`` and ``http://`` unless the session has its own there.
         sleep: the sleep function (injected in tests).
         clock: a monotonic clock (injected in tests).
         wall_clock: Unix time, for HTTP-date ``Retry-After`` values.
         rng: jitter source.
 
     Attributes:
+        session: the ``requests.Session`` every request goes through.
         retry_budget: the retry budget shared by every call of this client (``None`` when the
             policy sets none).
     """
@@ -383,34 +286,12 @@ class Transport:
         self._wall_clock = wall_clock
         self._rng = rng or random.Random()
         self._auth = BearerAuth(settings.api_key)
-        self._timeout = urllib3.Timeout(connect=settings.connect_timeout, read=settings.read_timeout)
-        self._pool: urllib3.PoolManager | None = None
-        self._conns: ConnectionPool | None = None
-        self._session = session
-        if session is not None:
-            # An injected session (an in-process adapter, a proxy setup, a test double) is used
-            # as it is, through the full requests stack.
-            session.auth = self._auth
-            session.headers.update(_BASE_HEADERS)
-        else:
-            # Our own calls go over pooled http.client connections (urllib3 only behind a proxy):
-            # the settings already resolved proxy and CA bundle from the environment the client
-            # was given, and skipping requests' per-call preparation (environment, cookies, netrc)
-            # and urllib3's pool manager saves about 1.4 ms of CPU per call, which is what drains
-            # and bulk applies are made of.
-            scheme, host, port = split_base_url(settings.base_url)
-            if settings.proxy is None:
-                self._conns = ConnectionPool(
-                    scheme,
-                    host,
-                    port,
-                    connect_timeout=settings.connect_timeout,
-                    read_timeout=settings.read_timeout,
-                    tls=tls_context(settings.verify, certifi.where()) if scheme == "https" else None,
-                    maxsize=settings.pool_size,
-                )
-            else:
-                self._pool = _pool_manager(settings)
+        self._timeout = (settings.connect_timeout, settings.read_timeout)
+        self.session = session if session is not None else requests.Session()
+        if session is None:  # proxies and CA bundles from the process environment, if it is the client's
+            self.session.trust_env = settings.trust_env
+        self.session.headers.update(_BASE_HEADERS)
+        _mount(self.session, settings.pool_size)
         budget = settings.retry.retry_budget
         self.retry_budget = RetryBudget(budget) if budget is not None else None
         limits = settings.rate_limit
@@ -435,12 +316,7 @@ class Transport:
 
     def close(self) -> None:
         """Close the session's connections."""
-        if self._session is not None:
-            self._session.close()
-        if self._pool is not None:
-            self._pool.clear()
-        if self._conns is not None:
-            self._conns.clear()
+        self.session.close()
 
     def _emit(self, event: TransportEvent) -> None:
         for listener in list(self._listeners):
@@ -478,7 +354,6 @@ class Transport:
         params: Mapping[str, str | int | Sequence[str] | None] | None = None,
         body: Mapping[str, Any] | None = None,
         mode: Mode = Mode.IDEMPOTENT,
-        on_sent: Callable[[], None] | None = None,
     ) -> Any:  # noqa: ANN401 - parsed JSON
         """Send one API call, retrying per the policy, and return the parsed JSON body.
 
@@ -488,10 +363,6 @@ class Transport:
             params: query parameters; ``None`` values are left out.
             body: JSON body.
             mode: how the call may be retried.
-            on_sent: called on this thread (it must not raise) once each attempt's request is
-                written and its answer is awaited -- or, over a proxy or an injected session,
-                which do not say when, just before the request is handed to them. Lets a
-                caller start other work without delaying the request.
 
         Returns:
             The decoded JSON (a dict), or ``None`` for 204 and for a DELETE whose earlier,
@@ -503,123 +374,89 @@ class Transport:
                 been applied.
             ProtocolError: an answer the contract does not allow.
         """
-        policy = self.settings.retry
-        query = {k: v for k, v in (params or {}).items() if v is not None}
+        url = self.settings.base_url + path + _query(params)
         data = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if data is not None else {}
-        attempt = 0
-        waited = 0.0
-        ambiguous = False
+        call = _Call(method, path, mode)
+        failure: Failure | None
+        status: int | None
+        retry_after: float | None
         while True:
-            attempt += 1
-            waited += self._honour_pause(method, path, attempt)
-            self._pace(method, path, attempt)
-            started = self._clock()
-            failure: _Failure | None = None
-            response: RawReply | None = None
-            try:
-                response = self._send(method, path, query, data, headers, on_sent)
-            except (
-                requests.RequestException,
-                urllib3.exceptions.HTTPError,
-                http.client.HTTPException,
-                OSError,
-            ) as exc:
-                failure = _classify(exc)
-            if response is not None and _cut_short(response):
-                response, failure = None, _CUT_SHORT
-            # From here on no exception of requests is in flight: whatever we raise below has no
-            # __context__ holding request headers (RELIABILITY C7).
-            elapsed = self._clock() - started
-            if failure is not None:
-                self._emit(
-                    TransportEvent(
-                        "failure",
-                        method,
-                        path,
-                        attempt=attempt,
-                        seconds=elapsed,
-                        reason=failure.reason,
-                    )
-                )
-                logger.debug("%s %s failed: %s (attempt %d)", method, path, failure.reason, attempt)
-                decision = decide(
-                    mode=mode,
-                    status=None,
-                    failure=failure,
-                    retry_after=None,
-                    attempt=attempt,
-                    policy=policy,
-                    rng=self._rng,
-                )
-                ambiguous = ambiguous or failure.sent
-                retry, budget_spent = self._may_retry(decision, waited, method, path)
-                if retry:
-                    self._wait(decision.delay, method=method, path=path, attempt=attempt, reason="backoff")
-                    waited += decision.delay
-                    continue
-                raise self._transport_error(
-                    method, path, failure, attempt=attempt, ambiguous=ambiguous, budget_spent=budget_spent
-                )
-
-            assert response is not None  # noqa: S101 - narrowed for the type checker
-            status = response.status
-            self._emit(
-                TransportEvent("response", method, path, status=status, attempt=attempt, seconds=elapsed)
-            )
-            logger.debug("%s %s -> %d (%.0f ms, attempt %d)", method, path, status, elapsed * 1000, attempt)
-            if status < 300:
-                if self.retry_budget is not None:
-                    self.retry_budget.refund()
-                return self._decode_success(response, method, path)
-            if status < 400:
-                raise ProtocolError(f"{method} {path} -> {status}: unexpected redirect (not followed)")
-            if mode is Mode.DELETE and status == 404 and ambiguous:
-                logger.info("%s %s -> 404 after an unanswered attempt: already deleted", method, path)
-                return None
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
+            call.attempt += 1
+            call.waited += self._honour_pause(method, path, call.attempt)
+            self._pace(method, path, call.attempt)
+            answer = self._attempt(call, url, data)
+            if isinstance(answer, Failure):
+                failure, status, retry_after = answer, None, None
+                call.ambiguous = call.ambiguous or answer.sent
+            else:
+                if answer.status_code < 400:
+                    return self._success(answer, method, path)
+                if mode is Mode.DELETE and answer.status_code == 404 and call.ambiguous:
+                    logger.info("%s %s -> 404 after an unanswered attempt: already deleted", method, path)
+                    return None
+                failure, status = None, answer.status_code
+                retry_after = parse_retry_after(answer.headers.get("Retry-After"), now=self._wall_clock())
+                call.ambiguous = call.ambiguous or status >= 500
             decision = decide(
                 mode=mode,
                 status=status,
-                failure=None,
+                failure=failure,
                 retry_after=retry_after,
-                attempt=attempt,
-                policy=policy,
+                attempt=call.attempt,
+                policy=self.settings.retry,
                 rng=self._rng,
             )
-            if status >= 500 and mode is not Mode.CREATE:
-                ambiguous = True
-            retry, budget_spent = self._may_retry(decision, waited, method, path)
-            if retry:
-                if decision.rate_limited:
-                    self._pause_all(decision.delay)
-                    logger.warning(
-                        "rate limited on %s %s: waiting %.1f s before attempt %d of %d",
-                        method,
-                        path,
-                        decision.delay,
-                        attempt + 1,
-                        policy.write_attempts if mode is Mode.CREATE else policy.read_attempts,
-                    )
-                    waited += self._honour_pause(method, path, attempt)
-                else:
-                    self._wait(decision.delay, method=method, path=path, attempt=attempt, reason="backoff")
-                    waited += decision.delay
-                continue
-            raise self._api_error(
-                response,
-                method,
-                path,
-                attempt=attempt,
-                retry_after=retry_after,
-                ambiguous=ambiguous or (mode is Mode.CREATE and status >= 500),
-                budget_spent=budget_spent,
-            )
+            retry, budget_spent = self._may_retry(decision, call)
+            if not retry:
+                raise self._give_up(call, answer, retry_after, budget_spent)
+            call.waited += self._before_retry(decision, call)
 
-    def _may_retry(self, decision: Decision, waited: float, method: str, path: str) -> tuple[bool, bool]:
+    def _attempt(self, call: _Call, url: str, data: bytes | None) -> Answer:
+        """One exchange, reported to the listeners; a failure comes back as plain data."""
+        started = self._clock()
+        answer: Answer
+        try:
+            response = self._send(call.method, url, data)
+        except (requests.RequestException, OSError) as exc:  # OSError: a CA bundle path that is missing
+            answer = _failure(exc)
+        else:
+            answer = _CUT_SHORT if _cut_short(response) else response
+        # From here on no exception of requests is in flight: whatever the caller raises has no
+        # __context__ holding request headers (docs/DESIGN.md, R28; docs/RELIABILITY.md, C7).
+        self._report(call, answer, self._clock() - started)
+        return answer
+
+    def _report(self, call: _Call, answer: Answer, seconds: float) -> None:
+        """Tell the listeners (and the debug log) what one attempt got."""
+        method, path, attempt = call.method, call.path, call.attempt
+        if isinstance(answer, Failure):
+            reason = answer.reason
+            event = TransportEvent("failure", method, path, attempt=attempt, seconds=seconds, reason=reason)
+            logger.debug("%s %s failed: %s (attempt %d)", method, path, reason, attempt)
+        else:
+            status = answer.status_code
+            event = TransportEvent("response", method, path, status=status, attempt=attempt, seconds=seconds)
+            logger.debug("%s %s -> %d (%.0f ms, attempt %d)", method, path, status, seconds * 1000, attempt)
+        self._emit(event)
+
+    def _send(self, method: str, url: str, data: bytes | None) -> requests.Response:
+        """One HTTP exchange through the session (the one place a request leaves the client)."""
+        return self.session.request(
+            method,
+            url,
+            data=data,
+            headers=_JSON_BODY if data is not None else None,
+            auth=self._auth,
+            timeout=self._timeout,
+            allow_redirects=False,
+            verify=self.settings.verify,
+            proxies=_proxies(self.settings),  # type: ignore[arg-type] # a new dict: requests adds to it
+        )
+
+    def _may_retry(self, decision: Decision, call: _Call) -> tuple[bool, bool]:
         """Whether to retry after ``decision``, and whether the retry budget is what refused it."""
         policy = self.settings.retry
-        if not decision.retry or waited + decision.delay > policy.total_wait_cap:
+        if not decision.retry or call.waited + decision.delay > policy.total_wait_cap:
             return False, False
         if self.retry_budget is None:
             return True, False
@@ -628,56 +465,37 @@ class Transport:
             return True, False
         logger.warning(
             "%s %s: not retried, the retry budget is spent (calls keep failing); it refills as calls succeed",
-            method,
-            path,
+            call.method,
+            call.path,
         )
         return False, True
 
-    def _send(
-        self,
-        method: str,
-        path: str,
-        query: Mapping[str, Any],
-        data: bytes | None,
-        headers: Mapping[str, str],
-        on_sent: Callable[[], None] | None,
-    ) -> RawReply:
-        """One HTTP exchange: our own connections, urllib3 (via a proxy), or the injected session."""
-        if self._session is not None:
-            if on_sent is not None:  # requests does not say when the request is written
-                on_sent()
-            response = self._session.request(
-                method,
-                self.settings.base_url + path,
-                params=query,
-                data=data,
-                headers=dict(headers),
-                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                allow_redirects=False,
-                verify=self.settings.verify,
-            )
-            return RawReply(response.status_code, response.headers, response.content, response.reason)
-        target = f"{path}?{urlencode(query, doseq=True, quote_via=quote)}" if query else path
-        request_headers = {**_BASE_HEADERS, **headers, "Authorization": self._auth.header_value()}
-        if self._conns is not None:
-            return self._conns.request(method, target, body=data, headers=request_headers, on_sent=on_sent)
-        if on_sent is not None:  # urllib3 does not say when the request is written
-            on_sent()
-        assert self._pool is not None  # noqa: S101 - no session and no own pool: behind a proxy
-        reply = self._pool.urlopen(
+    def _before_retry(self, decision: Decision, call: _Call) -> float:
+        """Sleep before the next attempt (a backoff, or the pause shared after a 429); the seconds."""
+        method, path, attempt = call.method, call.path, call.attempt
+        if not decision.rate_limited:
+            self._wait(decision.delay, method=method, path=path, attempt=attempt, reason="backoff")
+            return decision.delay
+        self._pause_all(decision.delay)
+        policy = self.settings.retry
+        logger.warning(
+            "rate limited on %s %s: waiting %.1f s before attempt %d of %d",
             method,
-            self.settings.base_url + target,
-            body=data,
-            headers=request_headers,
-            retries=False,
-            redirect=False,
-            timeout=self._timeout,
-            preload_content=True,
+            path,
+            decision.delay,
+            attempt + 1,
+            policy.write_attempts if call.mode is Mode.CREATE else policy.read_attempts,
         )
-        return RawReply(reply.status, reply.headers, reply.data, reply.reason)
+        return self._honour_pause(method, path, attempt)
 
-    def _decode_success(self, response: RawReply, method: str, path: str) -> Any:  # noqa: ANN401
-        if response.status == 204 or not response.content:
+    def _success(self, response: requests.Response, method: str, path: str) -> Any:  # noqa: ANN401
+        """The decoded body of a 2xx; a 3xx is refused (redirects are never followed)."""
+        status = response.status_code
+        if status >= 300:
+            raise ProtocolError(f"{method} {path} -> {status}: unexpected redirect (not followed)")
+        if self.retry_budget is not None:
+            self.retry_budget.refund()
+        if status == 204 or not response.content:
             return None
         content_type = response.headers.get("Content-Type", "")
         try:
@@ -687,20 +505,20 @@ class Transport:
         except (ValueError, RecursionError):
             text = response.content.decode("utf-8", errors="replace")
             raise ProtocolError(
-                f"{method} {path} -> {response.status}: expected a JSON body, got "
+                f"{method} {path} -> {status}: expected a JSON body, got "
                 f"{content_type or 'no content type'}: {_snippet(text)!r}"
             ) from None
 
+    def _give_up(
+        self, call: _Call, answer: Answer, retry_after: float | None, budget_spent: bool
+    ) -> TransportError | ApiError:
+        """The error a call ends with: its last attempt got no answer, or an error status."""
+        if isinstance(answer, Failure):
+            return self._transport_error(call, answer, budget_spent=budget_spent)
+        return self._api_error(call, answer, retry_after=retry_after, budget_spent=budget_spent)
+
     def _api_error(
-        self,
-        response: RawReply,
-        method: str,
-        path: str,
-        *,
-        attempt: int,
-        retry_after: float | None,
-        ambiguous: bool,
-        budget_spent: bool,
+        self, call: _Call, response: requests.Response, *, retry_after: float | None, budget_spent: bool
     ) -> ApiError:
         problem = Problem()
         text = response.content.decode("utf-8", errors="replace")
@@ -714,46 +532,36 @@ class Transport:
         if parsed is None and text.strip():
             detail = f"non-JSON error body: {_snippet(text)!r}"
         request_id = problem.request_id or response.headers.get("X-Request-Id")
-        cls = error_for_status(response.status)
-        title = problem.title or response.reason or None
+        cls = error_for_status(response.status_code)
         return cls(
-            status=response.status,
-            method=method,
-            path=path,
-            title=title,
+            status=response.status_code,
+            method=call.method,
+            path=call.path,
+            title=problem.title or response.reason or None,
             detail=detail,
             type=problem.type,
             instance=problem.instance,
             request_id=request_id,
-            attempts=attempt,
-            ambiguous=ambiguous,
+            attempts=call.attempt,
+            ambiguous=call.ambiguous,
             retry_after=retry_after,
             budget_spent=budget_spent,
         )
 
-    def _transport_error(
-        self,
-        method: str,
-        path: str,
-        failure: _Failure,
-        *,
-        attempt: int,
-        ambiguous: bool,
-        budget_spent: bool,
-    ) -> TransportError:
-        host = self.settings.host
+    def _transport_error(self, call: _Call, failure: Failure, *, budget_spent: bool) -> TransportError:
+        method, path, host, attempts = call.method, call.path, self.settings.host, call.attempt
         if failure.tls:
             message = (
                 f"{method} {path}: TLS verification failed for {host}. If you use a private CA, "
                 "point ARIZE_SSL_CA_CERT (or REQUESTS_CA_BUNDLE) at its bundle."
             )
-            return APIConnectionError(message, method=method, path=path, ambiguous=False, attempts=attempt)
+            return APIConnectionError(message, method=method, path=path, ambiguous=False, attempts=attempts)
         text = f"{method} {path}: cannot reach {host}: {failure.reason}"
-        if attempt > 1:
-            text += f" (after {attempt} attempts)"
-        if ambiguous:
+        if attempts > 1:
+            text += f" (after {attempts} attempts)"
+        if call.ambiguous:
             text += "; the request may have been applied"
         if budget_spent:
             text += f"; {BUDGET_SPENT}"
         cls = APITimeoutError if failure.timeout else APIConnectionError
-        return cls(text, method=method, path=path, ambiguous=ambiguous, attempts=attempt)
+        return cls(text, method=method, path=path, ambiguous=call.ambiguous, attempts=attempts)

@@ -15,10 +15,13 @@ import json
 import os
 import random
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -122,6 +125,57 @@ def http_client(host: str, *, api_key: str = "sandbox-key", **options: Any) -> A
     options.setdefault("journal", ":memory:")
     options.setdefault("environ", {})
     return ArizeOrgs(api_key=api_key, api_host=host, api_scheme="http", **options)
+
+
+def self_signed(folder: Path, name: str = "server") -> tuple[str, str]:
+    """A certificate for 127.0.0.1 that no public CA signed, and its key (needs ``openssl``)."""
+    cert, key = folder / f"{name}.pem", folder / f"{name}-key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return str(cert), str(key)
+
+
+@contextlib.contextmanager
+def tls_server(cert: str, key: str, answer: bytes | None = None) -> Iterator[tuple[int, list[int]]]:
+    """An HTTPS server on 127.0.0.1 with ``cert``: each connection gets ``answer`` to its first request.
+
+    With no ``answer`` the connection is closed right after the handshake. Yields the port and a
+    list with one entry per connection accepted (handshakes tried).
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.05)
+    handshakes: list[int] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            handshakes.append(1)
+            with contextlib.suppress(OSError), conn:
+                conn.settimeout(2)
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    if answer is not None:
+                        tls.recv(65536)
+                        tls.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], handshakes
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
 
 
 def free_port() -> int:

@@ -7,13 +7,9 @@ loopback HTTP and the fault proxy.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import json
 import shutil
-import socket
-import ssl
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -43,7 +39,7 @@ from arize_orgs_nb import (
     UnprocessableEntityError,
 )
 from arize_orgs_nb.errors import DrainInterruptedError
-from arize_orgs_nb.http.transport import parse_retry_after
+from arize_orgs_nb.http.retry import parse_retry_after
 from arize_orgs_nb.sandbox import Sandbox
 from tests.conftest import FakeClock, FrozenClock, SharedPauseWatch
 from tests.reliability._support import (
@@ -55,7 +51,9 @@ from tests.reliability._support import (
     op_route,
     port_of,
     scale,
+    self_signed,
     timed,
+    tls_server,
     writes,
 )
 from tests.reliability.fault_proxy import FaultProxy
@@ -598,7 +596,7 @@ def test_r16_a_401_mid_apply_stops_everything_not_yet_sent(workers, figures):
         def send(method: str, *args: object) -> object:
             sends.append(method)
             reply = real_send(method, *args)
-            if reply.status == 401:
+            if reply.status_code == 401:
                 revoked.append(len(sends))
             return reply
 
@@ -722,63 +720,13 @@ def test_r17_a_403_fails_its_row_and_the_others_continue(figures):
         figures.faults_from_log(server)
 
 
-def _self_signed(tmp_path: Any) -> tuple[str, str]:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return str(cert), str(key)
-
-
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_r18_tls_failure_is_one_attempt_with_a_clear_message(tmp_path, figures):
-    cert, key = _self_signed(tmp_path)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.05)
-    handshakes = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            handshakes.append(1)
-            with contextlib.suppress(OSError, ssl.SSLError):
-                conn.settimeout(2)
-                context.wrap_socket(conn, server_side=True).close()
-            conn.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
     clock = FakeClock()
-    try:
+    with tls_server(*self_signed(tmp_path)) as (port, handshakes):
         client = ArizeOrgs(
             api_key="k",
-            api_host=f"127.0.0.1:{listener.getsockname()[1]}",
+            api_host=f"127.0.0.1:{port}",
             api_scheme="https",
             environ={},
             journal=":memory:",
@@ -794,10 +742,6 @@ def test_r18_tls_failure_is_one_attempt_with_a_clear_message(tmp_path, figures):
         assert clock.sleeps == []
         assert len(handshakes) == 1
         figures.faults("tls:self-signed")
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
 
 
 def test_r19_connection_refused_backs_off_then_says_cannot_reach(figures):

@@ -219,7 +219,7 @@ def test_s1_s3_s7_the_canary_key_leaks_nowhere(canary_env, caplog, tmp_path, fig
                     "retry-policy": client.settings.retry,
                     "transport": client.transport,
                     "auth": client.transport._auth,
-                    "pool": client.transport._pool,
+                    "session": client.transport.session,
                     "organizations": client.organizations,
                     "users": client.users,
                     "memberships": client.memberships,
@@ -494,15 +494,17 @@ def _proxied_failure() -> tuple[ArizeOrgs, BaseException]:
     return client, info.value
 
 
-def test_s6_proxy_credentials_are_never_logged(caplog, monkeypatch, figures):
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "ARIZE_PROXY_URL"])  # requests' own; the SDK's
+def test_s6_proxy_credentials_are_never_logged(variable, caplog, monkeypatch, figures):
     secret = "proxy-pass-" + "canary42"
-    monkeypatch.setenv("HTTPS_PROXY", f"http://user:{secret}@127.0.0.1:{free_port()}")
+    monkeypatch.setenv(variable, f"http://user:{secret}@127.0.0.1:{free_port()}")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     scan = Scan()
     with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, logger="urllib3"):
         client, error = _proxied_failure()
-    assert client.settings.proxy is not None  # the proxy was really in use
+    assert "cannot connect to the proxy" in str(error)  # the proxy was really in use
+    assert error.attempts == 4 and not error.ambiguous  # a proxy that cannot be reached got nothing
     scan.exception("proxy-refused", error)
     scan.obj("proxied-client", client)
     scan.obj("proxied-settings", client.settings)

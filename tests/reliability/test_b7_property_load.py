@@ -35,7 +35,7 @@ from arize_orgs_nb.bulk.plan import plan_org_changes
 from arize_orgs_nb.config import RetryPolicy as Policy
 from arize_orgs_nb.errors import PlanValidationError
 from arize_orgs_nb.frames import ORG_SCHEMA
-from arize_orgs_nb.http.transport import Mode, decide, parse_retry_after
+from arize_orgs_nb.http.retry import Mode, decide, parse_retry_after
 from arize_orgs_nb.models import ListOrganizationsResponse
 from arize_orgs_nb.sandbox import Sandbox
 from tests.conftest import FakeClock

@@ -1,3 +1,4 @@
+import os
 import pickle
 
 import pytest
@@ -139,3 +140,39 @@ def test_settings_repr_masks_the_key():
     settings = resolve_settings(api_key=KEY, environ={})
     assert KEY not in repr(settings)
     assert KEY not in str(settings)
+
+
+def test_only_the_process_environment_is_trusted_by_requests():
+    assert resolve_settings(api_key=KEY).trust_env is True  # os.environ, read now
+    assert resolve_settings(api_key=KEY, environ=os.environ).trust_env is True
+    assert resolve_settings(api_key=KEY, environ={}).trust_env is False
+    assert resolve_settings(api_key=KEY, environ=dict(os.environ)).trust_env is False  # a copy is a mapping
+
+
+@pytest.mark.parametrize(
+    ("env", "verify"),
+    [
+        ({}, True),
+        ({"ARIZE_SSL_CA_CERT": " /ca.pem "}, "/ca.pem"),
+        ({"ARIZE_REQUEST_VERIFY": "false", "ARIZE_SSL_CA_CERT": "/ca.pem"}, False),
+        ({"REQUESTS_CA_BUNDLE": "/req.pem"}, True),  # requests' own: it reads it when it sends
+        ({"SSL_CERT_FILE": "/ssl.pem"}, True),
+    ],
+)
+def test_verify_is_the_sdk_setting_and_ca_bundles_are_left_to_requests(env, verify):
+    assert resolve_settings(api_key=KEY, environ=env).verify == verify
+    assert resolve_settings(api_key=KEY, environ=env, verify=False).verify is False
+
+
+@pytest.mark.parametrize(
+    ("host", "env", "proxy"),
+    [
+        ("api.arize.com", {"ARIZE_PROXY_URL": "http://u:p@proxy:3128"}, "http://u:p@proxy:3128"),
+        ("api.arize.com", {"HTTPS_PROXY": "http://proxy:3128"}, None),  # requests' own
+        ("127.0.0.1:9", {"ARIZE_PROXY_URL": "http://proxy:3128"}, None),  # this machine: never proxied
+    ],
+)
+def test_the_sdk_proxy_setting_is_kept_as_a_secret(host, env, proxy):
+    settings = resolve_settings(api_key=KEY, api_host=host, environ=env)
+    assert (settings.proxy.reveal() if settings.proxy else None) == proxy
+    assert "u:p" not in repr(settings)

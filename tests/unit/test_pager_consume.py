@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -29,15 +28,12 @@ class Server:
         self.pages = pages
         self.fail_at = fail_at or set()  # request numbers (1-based) that fail
         self.bad = bad or set()  # page numbers (1-based) whose items are malformed
-        self.signal_sent = True  # call on_sent, as the transport does
         self.requests: list[str | None] = []
 
-    def fetch(self, cursor: str | None, *, on_sent: Callable[[], None] | None = None) -> object:
+    def fetch(self, cursor: str | None) -> object:
         self.requests.append(cursor)
         if len(self.requests) in self.fail_at:
             raise ServerError(status=503, method="GET", path="/v2/x")
-        if on_sent is not None and self.signal_sent:
-            on_sent()
         number = 1 if cursor is None else int(cursor[1:])
         more = number < len(self.pages)
         items: list[object] = [{"id": i} for i in self.pages[number - 1]]
@@ -100,17 +96,17 @@ def test_items_are_converted_off_the_calling_thread_and_accepted_on_it():
     assert server.requests == [None, "c2", "c3"]
 
 
-def test_a_page_is_converted_while_the_next_answer_is_awaited():
-    """The worker starts once the next request is written: never before it, never after its answer."""
+def test_a_page_is_converted_while_the_next_one_is_fetched():
+    """Page k goes to the worker before page k+1 is fetched, and is converted during that fetch."""
     server = Server(pages_of(40, 10))
     converted = threading.Semaphore(0)
     order: list[str] = []
 
-    def fetch(cursor: str | None, *, on_sent: Callable[[], None] | None = None) -> object:
-        raw = server.fetch(cursor, on_sent=lambda: (order.append(f"sent {cursor}"), on_sent and on_sent()))
-        if on_sent is not None:  # the page before is being converted now, before this answer is read
+    def fetch(cursor: str | None) -> object:
+        if cursor is not None:  # the page before is being converted meanwhile: its fetch waits for it
             assert converted.acquire(timeout=10)
-        return raw
+        order.append(f"answer {cursor}")
+        return server.fetch(cursor)
 
     def convert(items: list[Item]) -> list[str]:
         order.append(f"convert {items[0].id}")
@@ -121,24 +117,15 @@ def test_a_page_is_converted_while_the_next_answer_is_awaited():
     Pager(fetch=fetch, parse=parse).consume(convert, rows.extend)
     assert rows == [f"id{i}" for i in range(40)]
     assert order == [
-        "sent None",
-        "sent c2",
+        "answer None",
         "convert id0",
-        "sent c3",
+        "answer c2",
         "convert id10",
-        "sent c4",
+        "answer c3",
         "convert id20",
-        "convert id30",  # the last page: no next request, converted when needed
+        "answer c4",
+        "convert id30",  # the last page: converted with no request after it
     ]
-
-
-def test_a_fetch_that_never_signals_is_still_pipelined_correctly():
-    server = Server(pages_of(40, 10))
-    server.signal_sent = False
-    rows: list[str] = []
-    Pager(fetch=server.fetch, parse=parse).consume(ids, rows.extend)
-    assert rows == [f"id{i}" for i in range(40)]
-    assert server.requests == [None, "c2", "c3", "c4"]
 
 
 def test_a_failed_page_keeps_the_pages_before_it_and_resumes_at_it():
@@ -169,7 +156,7 @@ def test_a_malformed_page_is_not_accepted_and_is_fetched_again():
 
 def test_a_repeated_cursor_stops_with_the_rows_kept():
     class Looping(Server):
-        def fetch(self, cursor: str | None, *, on_sent: Callable[[], None] | None = None) -> object:
+        def fetch(self, cursor: str | None) -> object:
             self.requests.append(cursor)
             return {
                 "items": [{"id": f"x{len(self.requests)}"}],
@@ -187,7 +174,7 @@ def test_a_repeated_cursor_stops_with_the_rows_kept():
 
 def test_pages_that_bring_nothing_new_stop_paging():
     class Stale(Server):
-        def fetch(self, cursor: str | None, *, on_sent: Callable[[], None] | None = None) -> object:
+        def fetch(self, cursor: str | None) -> object:
             self.requests.append(cursor)
             n = len(self.requests)
             return {"items": [{"id": "same"}], "pagination": {"has_more": True, "next_cursor": f"c{n + 1}"}}

@@ -10,7 +10,7 @@ from arize_orgs_nb import ArizeOrgs
 from arize_orgs_nb.config import RetryPolicy
 from arize_orgs_nb.errors import ConfigError, PermissionDeniedError, ServerError
 from arize_orgs_nb.http.budget import RetryBudget
-from arize_orgs_nb.http.transport import Mode, _Failure, backoff_delay, decide, parse_retry_after
+from arize_orgs_nb.http.retry import Failure, Mode, backoff_delay, decide, parse_retry_after
 
 NOW = 1_700_000_000.0
 POLICY = RetryPolicy()
@@ -76,9 +76,9 @@ def _decide(mode, status=None, failure=None, retry_after=None, attempt=1, rng=No
     )
 
 
-SENT = _Failure(timeout=True, sent=True, reason="read timeout")
-NOT_SENT = _Failure(timeout=False, sent=False, reason="connection refused")
-TLS = _Failure(timeout=False, sent=False, reason="tls", tls=True)
+SENT = Failure(timeout=True, sent=True, reason="read timeout")
+NOT_SENT = Failure(timeout=False, sent=False, reason="connection refused")
+TLS = Failure(timeout=False, sent=False, reason="tls", tls=True)
 
 
 @pytest.mark.parametrize("mode", list(Mode))
