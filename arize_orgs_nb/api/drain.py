@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import pandas as pd
+from pydantic import BaseModel
 
-from arize_orgs_nb.api.pagination import PageInfo, Pager
+from arize_orgs_nb.api.pagination import HasId, Page, PageInfo, Pager
 from arize_orgs_nb.errors import (
     BadRequestError,
     CursorRestartWarning,
@@ -29,12 +30,13 @@ from arize_orgs_nb.errors import (
     PagingStoppedError,
 )
 from arize_orgs_nb.frames import FrameSchema, RowBlock
-from arize_orgs_nb.http.transport import Transport, TransportEvent
+from arize_orgs_nb.http.transport import Transport, TransportEvent, parse_model
 from arize_orgs_nb.progress import progress_bar
 
 __all__ = [
     "Drain",
     "DrainProgress",
+    "Listing",
     "Progress",
     "ResumableDrains",
 ]
@@ -285,3 +287,68 @@ class ResumableDrains:
     def _forget(self, key: Hashable) -> None:
         with self._lock:
             self._open.pop(key, None)
+
+
+Item = TypeVar("Item", bound=HasId)
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Listing(Generic[Item, M]):
+    """One list endpoint, read one page at a time, every page, or into a frame (all resources alike).
+
+    Attributes:
+        kind: ``"organizations"`` or ``"users"`` (for messages and progress).
+        path: the endpoint.
+        model: the page's wire model.
+        items: the page's items.
+        schema: the frame's declared columns.
+        to_row: one item as a frame row.
+        transport: the client's transport.
+    """
+
+    kind: str
+    path: str
+    model: type[M]
+    items: Callable[[M], list[Item]]
+    schema: FrameSchema
+    to_row: Callable[[Item], dict[str, Any]]
+    transport: Transport
+
+    def page(self, params: Mapping[str, Any]) -> M:
+        """One page for ``params`` (``None`` values are left out of the query)."""
+        data = self.transport.request("GET", self.path, params=params)
+        return parse_model(self.model, data, f"{self.kind[:-1]} list")
+
+    def pager(
+        self,
+        params: Mapping[str, Any],
+        *,
+        on_page: Callable[[PageInfo], None] | None = None,
+        max_items: int | None = None,
+    ) -> Pager[Item]:
+        """Every page of ``params`` (the filters carried to every page); nothing sent yet."""
+
+        def parse(data: object) -> Page[Item]:
+            page = parse_model(self.model, data, f"{self.kind[:-1]} list")
+            return Page(self.items(page), page.pagination)  # type: ignore[attr-defined] # every list page has one
+
+        return Pager(
+            fetch=lambda cursor: self.transport.request(
+                "GET", self.path, params={**params, "cursor": cursor}
+            ),
+            parse=parse,
+            on_page=on_page,
+            max_items=max_items,
+        )
+
+    def drain(self, pager: Pager[Item], progress: Progress) -> Drain[Item]:
+        """A resumable drain of ``pager`` into this listing's frame."""
+        return Drain(
+            kind=self.kind,
+            pager=pager,
+            schema=self.schema,
+            to_row=self.to_row,
+            transport=self.transport,
+            progress=progress,
+        )

@@ -16,8 +16,8 @@ from typing import Generic, TypeVar
 import pandas as pd
 from pydantic import ValidationError
 
-from arize_orgs_nb.api.drain import Drain, Progress, ResumableDrains
-from arize_orgs_nb.api.pagination import Page, PageInfo, Pager, check_list_args
+from arize_orgs_nb.api.drain import Drain, Listing, Progress, ResumableDrains
+from arize_orgs_nb.api.pagination import PageInfo, Pager, check_list_args
 from arize_orgs_nb.api.resolve import OrgNameResolver, is_resource_id
 from arize_orgs_nb.errors import (
     ConflictError,
@@ -78,6 +78,15 @@ class Organizations(Generic[P]):
         self._sleep = sleep
         self._planner = planner
         self._drains = ResumableDrains()
+        self._listing: Listing[Organization, ListOrganizationsResponse] = Listing(
+            "organizations",
+            _BASE,
+            ListOrganizationsResponse,
+            lambda p: p.organizations,
+            ORG_SCHEMA,
+            org_row,
+            transport,
+        )
 
     def __repr__(self) -> str:
         return f"<Organizations of {self._transport.settings.base_url}>"
@@ -102,14 +111,7 @@ class Organizations(Generic[P]):
             ApiError: the server refused (for example 400 for a cursor from another query).
         """
         check_list_args(limit=limit, cursor=cursor, text=name, text_name="name")
-        return self._parse_page(self._list_raw(name, limit, cursor))
-
-    def _list_raw(self, name: str | None, limit: int, cursor: str | None) -> object:
-        params = {"name": name or None, "limit": limit, "cursor": cursor}
-        return self._transport.request("GET", _BASE, params=params)
-
-    def _parse_page(self, data: object) -> ListOrganizationsResponse:
-        return parse_model(ListOrganizationsResponse, data, "organization list")
+        return self._listing.page({"name": name or None, "limit": limit, "cursor": cursor})
 
     def iter(
         self,
@@ -134,17 +136,8 @@ class Organizations(Generic[P]):
             A resumable :class:`~arize_orgs_nb.api.pagination.Pager`.
         """
         check_list_args(limit=limit, cursor=None, text=name, text_name="name")
-
-        def parse(data: object) -> Page[Organization]:
-            page = self._parse_page(data)
-            return Page(page.organizations, page.pagination)
-
-        return Pager(
-            fetch=lambda cursor: self._list_raw(name, limit, cursor),
-            parse=parse,
-            on_page=on_page,
-            max_items=max_items,
-        )
+        params = {"name": name or None, "limit": limit, "cursor": None}
+        return self._listing.pager(params, on_page=on_page, max_items=max_items)
 
     def drain(
         self,
@@ -165,14 +158,7 @@ class Organizations(Generic[P]):
         Returns:
             The drain; ``run()`` returns the frame and ``resume()`` continues after a failure.
         """
-        return Drain(
-            kind="organizations",
-            pager=self.iter(name=name, limit=page_size, max_items=max_rows),
-            schema=ORG_SCHEMA,
-            to_row=org_row,
-            transport=self._transport,
-            progress=progress,
-        )
+        return self._listing.drain(self.iter(name=name, limit=page_size, max_items=max_rows), progress)
 
     def to_frame(
         self,

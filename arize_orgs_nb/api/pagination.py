@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from arize_orgs_nb.errors import PaginationError, ProtocolError
 from arize_orgs_nb.models import PaginationMetadata
 
-__all__ = ["Fetch", "Page", "PageInfo", "Pager", "check_list_args", "peek_pagination"]
+__all__ = ["Fetch", "HasId", "Page", "PageInfo", "Pager", "check_list_args", "peek_pagination"]
 
 logger = logging.getLogger("arize_orgs_nb.api.pagination")
 
@@ -34,12 +34,16 @@ connection with a system call) and holds the request back for a whole page's wor
 millisecond is enough to write a request and small next to any round trip."""
 
 
-class _HasId(Protocol):
+class HasId(Protocol):
+    """An item a pager can de-duplicate: it has an id."""
+
     @property
-    def id(self) -> str: ...
+    def id(self) -> str:
+        """The item's id."""
+        ...
 
 
-T = TypeVar("T", bound=_HasId)
+T = TypeVar("T", bound=HasId)
 R = TypeVar("R")
 
 

@@ -7,11 +7,12 @@ for the account only, and this module exists to turn emails into the ids that ``
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 
-from arize_orgs_nb.api.drain import Drain, Progress, ResumableDrains
-from arize_orgs_nb.api.pagination import Page, PageInfo, Pager, check_list_args
+from arize_orgs_nb.api.drain import Drain, Listing, Progress, ResumableDrains
+from arize_orgs_nb.api.pagination import PageInfo, Pager, check_list_args
 from arize_orgs_nb.api.resolve import is_resource_id
 from arize_orgs_nb.errors import NameNotFoundError
 from arize_orgs_nb.frames import USER_SCHEMA, user_row
@@ -38,6 +39,12 @@ def _statuses(status: Sequence[UserStatus | str] | None) -> list[str] | None:
     return values
 
 
+def _params(
+    limit: int, cursor: str | None, email: str | None, status: Sequence[UserStatus | str] | None
+) -> dict[str, Any]:
+    return {"limit": limit, "cursor": cursor, "email": email or None, "status": _statuses(status)}
+
+
 class Users:
     """User calls. Reached as ``client.users``; not built directly.
 
@@ -48,6 +55,9 @@ class Users:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
         self._drains = ResumableDrains()
+        self._listing: Listing[User, ListUsersResponse] = Listing(
+            "users", _BASE, ListUsersResponse, lambda p: p.users, USER_SCHEMA, user_row, transport
+        )
 
     def __repr__(self) -> str:
         return f"<Users of {self._transport.settings.base_url}>"
@@ -75,19 +85,7 @@ class Users:
             ValueError: invalid arguments (before any request).
         """
         check_list_args(limit=limit, cursor=cursor, text=email, text_name="email")
-        return parse_model(
-            ListUsersResponse, self._list_raw(limit, cursor, email, _statuses(status)), "user list"
-        )
-
-    def _list_raw(
-        self,
-        limit: int,
-        cursor: str | None,
-        email: str | None,
-        statuses: Sequence[str] | None,
-    ) -> object:
-        params = {"limit": limit, "cursor": cursor, "email": email or None, "status": statuses}
-        return self._transport.request("GET", _BASE, params=params)
+        return self._listing.page(_params(limit, cursor, email, status))
 
     def iter(
         self,
@@ -109,17 +107,7 @@ class Users:
             A resumable pager.
         """
         check_list_args(limit=limit, cursor=None, text=email, text_name="email")
-        statuses = _statuses(status)
-
-        def parse(data: object) -> Page[User]:
-            page = parse_model(ListUsersResponse, data, "user list")
-            return Page(page.users, page.pagination)
-
-        return Pager(
-            fetch=lambda cursor: self._list_raw(limit, cursor, email, statuses),
-            parse=parse,
-            on_page=on_page,
-        )
+        return self._listing.pager(_params(limit, None, email, status), on_page=on_page)
 
     def drain(
         self,
@@ -140,14 +128,7 @@ class Users:
         Returns:
             The drain.
         """
-        return Drain(
-            kind="users",
-            pager=self.iter(email=email, status=status, limit=page_size),
-            schema=USER_SCHEMA,
-            to_row=user_row,
-            transport=self._transport,
-            progress=progress,
-        )
+        return self._listing.drain(self.iter(email=email, status=status, limit=page_size), progress)
 
     def to_frame(
         self,
