@@ -62,7 +62,7 @@ ROWS: dict[str, str | tuple[str, ...]] = {
     ),
     "B0/429-no-retry-after": (
         B0 + "test_b0_429_without_retry_after_backs_off_with_jitter",
-        "tests/unit/test_retry_policy.py::test_a_429_without_retry_after_backs_off_from_the_throttled_base",
+        "tests/http/test_retry_policy.py::test_a_429_without_retry_after_backs_off_from_the_throttled_base",
     ),
     "B0/503": B0 + "test_b0_5xx_is_retried_and_create_reconciles_first",
     "B0/5xx-timeout-reset": (
@@ -146,7 +146,7 @@ ROWS: dict[str, str | tuple[str, ...]] = {
     ),
     "B1/R17": (
         B1 + "test_r17_a_403_fails_its_row_and_the_others_continue",
-        "tests/unit/test_retry_policy.py::test_a_403_names_the_least_privilege_the_call_needs",
+        "tests/http/test_retry_policy.py::test_a_403_names_the_least_privilege_the_call_needs",
         WIDGETS + "test_actions_and_messages.py::test_every_error_class_has_a_one_line_message",
     ),
     "B1/R18": B1 + "test_r18_tls_failure_is_one_attempt_with_a_clear_message",
@@ -244,14 +244,14 @@ ROWS: dict[str, str | tuple[str, ...]] = {
     "B3/P12": B3 + "test_p12_special_characters_in_the_name_filter_match_exactly",
     "B3/P13": (
         B3 + "test_p13_zero_rows_and_empty_descriptions_keep_the_schema",
-        "tests/contract/test_frames.py::test_the_org_schema_is_the_same_for_zero_and_many_rows",
+        "tests/frames/test_frames.py::test_the_org_schema_is_the_same_for_zero_and_many_rows",
     ),
     # -- B4: security ----------------------------------------------------------------------------
     "B4/S1": (
         B4 + "test_s1_s3_s7_the_canary_key_leaks_nowhere",
         B4 + "test_s1_s3_config_errors_show_no_key_even_with_locals",
         B4 + "test_s1_the_cli_export_prints_no_key",
-        "tests/contract/test_secrets.py::test_the_key_is_in_no_repr_str_exception_or_log",
+        "tests/core/test_secrets.py::test_the_key_is_in_no_repr_str_exception_or_log",
     ),
     "B4/S2": "tests/notebooks/test_notebooks.py::test_notebook_on_a_served_api_never_saves_the_key",
     "B4/S3": (
@@ -264,12 +264,12 @@ ROWS: dict[str, str | tuple[str, ...]] = {
     "B4/S4c": B4 + "test_s4c_redirects_are_errors_and_never_followed",
     "B4/S5": (
         B4 + "test_s5_netrc_never_replaces_the_bearer_key",
-        "tests/contract/test_secrets.py::test_netrc_does_not_replace_the_bearer_key",
+        "tests/core/test_secrets.py::test_netrc_does_not_replace_the_bearer_key",
     ),
     "B4/S6": B4 + "test_s6_proxy_credentials_are_never_logged",
     "B4/S7": (
         B4 + "test_s1_s3_s7_the_canary_key_leaks_nowhere",
-        "tests/contract/test_secrets.py::test_the_key_travels_only_in_the_authorization_header",
+        "tests/core/test_secrets.py::test_the_key_travels_only_in_the_authorization_header",
     ),
     "B4/S8": (
         B4 + "test_s8_every_renderer_escapes_payloads",
@@ -325,7 +325,7 @@ ROWS: dict[str, str | tuple[str, ...]] = {
     ),
     "B7/F4": (
         B7 + "test_f4_retry_after_is_none_or_a_finite_wait_within_the_cap",
-        "tests/unit/test_retry_policy.py::test_retry_after_parser_never_raises",
+        "tests/http/test_retry_policy.py::test_retry_after_parser_never_raises",
     ),
     "B7/F5": B7 + "test_f5_applying_the_plan_to_the_model_gives_the_edit",
     "B7/F6": B7 + "test_f6_every_operation_survives_every_toxic",

@@ -10,7 +10,7 @@ import pytest
 from arize_orgs_nb import ArizeOrgs
 from arize_orgs_nb.frames import read_orgs_frame
 from arize_orgs_nb.sandbox import Sandbox
-from tests.test_cli import entry_point
+from tests.cli.test_main import entry_point
 
 KEY = "cli-bulk-secret-K7wQ2"
 
