@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlencode
 
 import requests
@@ -35,6 +35,7 @@ import requests.auth
 import urllib3.exceptions
 from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
 from arize_orgs_nb.config import Secret, Settings
 from arize_orgs_nb.errors import (
@@ -141,6 +142,13 @@ def _query(params: Mapping[str, str | int | Sequence[str] | None] | None) -> str
     return "?" + urlencode(query, doseq=True, quote_via=quote) if query else ""
 
 
+def _prepared_base(base_url: str) -> str:
+    """``base_url`` as requests would send it (an international host in IDNA), without a final ``/``."""
+    request = requests.PreparedRequest()
+    request.prepare_url(base_url, None)
+    return (request.url or base_url).rstrip("/")
+
+
 def _mount(session: requests.Session, pool_size: int) -> None:
     """Mount one pooled adapter for ``https://`` and ``http://``, unless the session has its own.
 
@@ -155,16 +163,16 @@ def _mount(session: requests.Session, pool_size: int) -> None:
             session.mount(prefix, adapter)
 
 
-def _proxies(settings: Settings) -> dict[str, str | None] | None:
-    """The proxies given with a request; ``None`` leaves them to requests (the environment).
+def _proxies(settings: Settings) -> dict[str, str | None]:
+    """The proxies every request starts from; empty leaves them to requests (the environment).
 
     ``ARIZE_PROXY_URL`` when set; no proxy at all for a server on this machine, whatever the
-    environment says (requests adds no environment proxy for a scheme given ``None``). A new dict
-    each time: requests adds the environment's proxies to the one it is given.
+    environment says (requests adds no environment proxy for a scheme given ``None``). Copied
+    for each request: requests adds the environment's proxies to the dict it is given.
     """
     if settings.proxy is not None:
         return dict.fromkeys(("https", "http"), settings.proxy.reveal())
-    return dict.fromkeys(("https", "http", "all")) if settings.is_loopback else None
+    return dict.fromkeys(("https", "http", "all")) if settings.is_loopback else {}
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -287,6 +295,8 @@ class Transport:
         self._rng = rng or random.Random()
         self._auth = BearerAuth(settings.api_key)
         self._timeout = (settings.connect_timeout, settings.read_timeout)
+        self._base_url = _prepared_base(settings.base_url)
+        self._proxies = _proxies(settings)
         self.session = session if session is not None else requests.Session()
         if session is None:  # proxies and CA bundles from the process environment, if it is the client's
             self.session.trust_env = settings.trust_env
@@ -374,7 +384,7 @@ class Transport:
                 been applied.
             ProtocolError: an answer the contract does not allow.
         """
-        url = self.settings.base_url + path + _query(params)
+        url = self._base_url + path + _query(params)
         data = json.dumps(body).encode() if body is not None else None
         call = _Call(method, path, mode)
         failure: Failure | None
@@ -440,18 +450,38 @@ class Transport:
         self._emit(event)
 
     def _send(self, method: str, url: str, data: bytes | None) -> requests.Response:
-        """One HTTP exchange through the session (the one place a request leaves the client)."""
-        return self.session.request(
-            method,
-            url,
-            data=data,
-            headers=_JSON_BODY if data is not None else None,
-            auth=self._auth,
+        """One HTTP exchange through the session's adapter (the one place a request leaves the client).
+
+        What ``Session.request`` would do, less what this API never uses: the request is built
+        directly (the URL is already encoded, from a base URL that requests prepared once), the
+        session's headers and our auth are applied, proxies and CA bundle come from requests' own
+        environment handling (``merge_environment_settings``), and the adapter mounted for the URL
+        sends it; the body is read in full. Cookies, session hooks, session params and redirects
+        are not used: the API sets no cookie, and redirects are refused anyway.
+        """
+        session = self.session
+        request = requests.PreparedRequest()
+        request.method = method
+        request.url = url
+        request.headers = CaseInsensitiveDict(cast("Mapping[str, str]", session.headers))
+        request.body = data
+        request.hooks = {"response": []}
+        if data is not None:
+            request.headers.update(_JSON_BODY)
+            request.headers["Content-Length"] = str(len(data))
+        self._auth(request)
+        proxies = dict(self._proxies)  # None values: no proxy for that scheme (requests' stubs omit it)
+        env = session.merge_environment_settings(url, proxies, False, self.settings.verify, None)  # type: ignore[arg-type]
+        response = session.get_adapter(url).send(
+            request,
+            stream=False,
             timeout=self._timeout,
-            allow_redirects=False,
-            verify=self.settings.verify,
-            proxies=_proxies(self.settings),  # type: ignore[arg-type] # a new dict: requests adds to it
+            verify=True if env["verify"] is None else env["verify"],
+            cert=env["cert"],
+            proxies=env["proxies"],
         )
+        response.content  # noqa: B018 - read it all: the connection goes back to the pool
+        return response
 
     def _may_retry(self, decision: Decision, call: _Call) -> tuple[bool, bool]:
         """Whether to retry after ``decision``, and whether the retry budget is what refused it."""
