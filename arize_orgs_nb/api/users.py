@@ -117,16 +117,10 @@ class Users:
         page_size: int = 100,
         progress: Progress = None,
     ) -> Drain[User]:
-        """Prepare a resumable drain of every user (nothing is sent until ``run()``).
+        """Prepare a resumable drain of what :meth:`to_frame` reads, with the same arguments.
 
-        Args:
-            email: case-insensitive substring filter.
-            status: statuses to include.
-            page_size: users per request, 1 to 100.
-            progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False`` or a callback.
-
-        Returns:
-            The drain.
+        Nothing is sent until ``run()``, which returns the frame; ``resume()`` continues after a
+        failure.
         """
         return self._listing.drain(self.iter(email=email, status=status, limit=page_size), progress)
 
