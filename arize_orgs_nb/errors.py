@@ -270,15 +270,7 @@ class PermissionDeniedError(ApiError):
 
 
 def permission_hint(method: str, path: str) -> str:
-    """What an API key needs for a call that was refused with 403 (docs/API.md#permissions).
-
-    Args:
-        method: HTTP method of the call.
-        path: its path (no query string).
-
-    Returns:
-        One sentence naming the role.
-    """
+    """One sentence naming what a key needs for a call refused with 403 (docs/API.md#permissions)."""
     parts = [p for p in path.split("/") if p]  # v2, organizations, <id>, users, <user id>
     if parts[1:2] == ["users"]:
         return "listing users needs an account admin or member key, or USER_READ at account level"
@@ -357,14 +349,9 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 
 
 def error_for_status(status: int) -> type[ApiError]:
-    """Return the exception class for an HTTP error status (the one mapping in the package).
+    """The exception class of an HTTP error status of 400 or more (the one mapping in the package).
 
-    Args:
-        status: an HTTP status code of 400 or more.
-
-    Returns:
-        The ``ApiError`` subclass for that status; ``ServerError`` for any 5xx, ``ApiError`` for
-        other codes.
+    ``ServerError`` for any 5xx; ``ApiError`` for a status without a class of its own.
     """
     if status >= 500:
         return ServerError
