@@ -175,9 +175,6 @@ class Organizations(Generic[P]):
             max_rows: stop after this many rows.
             progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False`` or a callback.
 
-        Returns:
-            The frame.
-
         Raises:
             DrainInterruptedError: a page still failed after retries (resumable).
             PagingStoppedError: the server's paging would loop; the rows read so far are on its
