@@ -55,7 +55,7 @@ class TextEnum(str, Enum):
     """A string enum whose ``str()`` is its value (``enum.StrEnum`` of Python 3.11)."""
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)  # the value: the enum is a str
 
 
 class OrganizationRole(TextEnum):
