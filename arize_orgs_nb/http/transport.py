@@ -234,10 +234,6 @@ def _cut_short(response: requests.Response) -> bool:
     return headers.get("Content-Length") is None and "chunked" not in headers.get("Transfer-Encoding", "")
 
 
-def _is_json(content_type: str) -> bool:
-    return bool(_JSON_TYPE.match(content_type))
-
-
 def _snippet(text: str) -> str:
     flat = " ".join(text.split())
     return flat[:_SNIPPET] + ("…" if len(flat) > _SNIPPET else "")
@@ -418,36 +414,36 @@ class Transport:
             )
             retry, budget_spent = self._may_retry(decision, call)
             if not retry:
-                raise self._give_up(call, answer, retry_after, budget_spent)
+                if isinstance(answer, Failure):
+                    raise self._transport_error(call, answer, budget_spent=budget_spent)
+                raise self._api_error(call, answer, retry_after=retry_after, budget_spent=budget_spent)
             call.waited += self._before_retry(decision, call)
 
     def _attempt(self, call: _Call, url: str, data: bytes | None) -> Answer:
-        """One exchange, reported to the listeners; a failure comes back as plain data."""
+        """One exchange, reported to the listeners (and the debug log); a failure comes back as data."""
+        method, path, attempt = call.method, call.path, call.attempt
         started = self._clock()
         answer: Answer
         try:
-            response = self._send(call.method, url, data)
+            response = self._send(method, url, data)
         except (requests.RequestException, OSError) as exc:  # OSError: a CA bundle path that is missing
             answer = _failure(exc)
         else:
             answer = _CUT_SHORT if _cut_short(response) else response
         # From here on no exception of requests is in flight: whatever the caller raises has no
         # __context__ holding request headers (docs/DESIGN.md, R28; docs/RELIABILITY.md, C7).
-        self._report(call, answer, self._clock() - started)
-        return answer
-
-    def _report(self, call: _Call, answer: Answer, seconds: float) -> None:
-        """Tell the listeners (and the debug log) what one attempt got."""
-        method, path, attempt = call.method, call.path, call.attempt
+        seconds = self._clock() - started
         if isinstance(answer, Failure):
-            reason = answer.reason
-            event = TransportEvent("failure", method, path, attempt=attempt, seconds=seconds, reason=reason)
-            logger.debug("%s %s failed: %s (attempt %d)", method, path, reason, attempt)
+            event = TransportEvent(
+                "failure", method, path, attempt=attempt, seconds=seconds, reason=answer.reason
+            )
+            logger.debug("%s %s failed: %s (attempt %d)", method, path, answer.reason, attempt)
         else:
             status = answer.status_code
             event = TransportEvent("response", method, path, status=status, attempt=attempt, seconds=seconds)
             logger.debug("%s %s -> %d (%.0f ms, attempt %d)", method, path, status, seconds * 1000, attempt)
         self._emit(event)
+        return answer
 
     def _send(self, method: str, url: str, data: bytes | None) -> requests.Response:
         """One HTTP exchange through the session's adapter (the one place a request leaves the client).
@@ -529,7 +525,7 @@ class Transport:
             return None
         content_type = response.headers.get("Content-Type", "")
         try:
-            if content_type and not _is_json(content_type):
+            if content_type and not _JSON_TYPE.match(content_type):
                 raise ValueError(content_type)
             return json.loads(response.content)
         except (ValueError, RecursionError):
@@ -538,14 +534,6 @@ class Transport:
                 f"{method} {path} -> {status}: expected a JSON body, got "
                 f"{content_type or 'no content type'}: {_snippet(text)!r}"
             ) from None
-
-    def _give_up(
-        self, call: _Call, answer: Answer, retry_after: float | None, budget_spent: bool
-    ) -> TransportError | ApiError:
-        """The error a call ends with: its last attempt got no answer, or an error status."""
-        if isinstance(answer, Failure):
-            return self._transport_error(call, answer, budget_spent=budget_spent)
-        return self._api_error(call, answer, retry_after=retry_after, budget_spent=budget_spent)
 
     def _api_error(
         self, call: _Call, response: requests.Response, *, retry_after: float | None, budget_spent: bool
