@@ -68,7 +68,7 @@ class SavedPlan:
     """A plan as a file holds it.
 
     Attributes:
-        kind: the plan's kind (``organizations``, ``memberships``, ``undo``, ``resume``).
+        kind: the plan's kind (``organizations``, ``memberships``, ``undo``).
         changes: the changes, in plan order.
         targets: what each organization must still be on the server (the stale check), by id.
         origin: the API and key the plan was made with.
