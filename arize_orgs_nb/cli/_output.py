@@ -7,6 +7,7 @@ escape code in a name shows instead of acting; a file is written whole or not at
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import os
@@ -30,6 +31,7 @@ __all__ = [
     "RefusedError",
     "cell",
     "console",
+    "positive_int",
     "reason",
     "say",
     "suffix_of",
@@ -80,6 +82,17 @@ def yes_or_no(question: str) -> bool:
     except (EOFError, KeyboardInterrupt):
         answer = ""
     return answer.strip().lower() in ("y", "yes")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def reason(exc: BaseException) -> str:

@@ -65,6 +65,7 @@ from arize_orgs_nb.cli._output import (
     PARQUET,
     CliError,
     RefusedError,
+    positive_int,
     table,
     yes_or_no,
 )
@@ -186,22 +187,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     apply.add_argument(
         "--confirm-all", action="store_true", help="confirm every destructive change (use with --yes)"
     )
-    apply.add_argument("--workers", type=_positive, default=8, help="concurrent requests (default 8)")
+    apply.add_argument("--workers", type=positive_int, default=8, help="concurrent requests (default 8)")
     apply.add_argument(
         "--force", action="store_true", help="apply even if targets changed on the server since the plan"
     )
     _add_journal(apply)
     apply.set_defaults(handler=run_apply)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 # -- commands ------------------------------------------------------------------------------

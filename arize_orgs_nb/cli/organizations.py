@@ -44,6 +44,7 @@ from arize_orgs_nb.cli._output import (
     CliError,
     cell,
     console,
+    positive_int,
     say,
     table,
     write_frame,
@@ -94,16 +95,6 @@ class _Shown:
 # -- the parser ----------------------------------------------------------------------------
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def _add_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o",
@@ -117,20 +108,10 @@ def _add_output(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_organization(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "organization", metavar="ORGANIZATION", help="its id, or its exact name (the one that bears it now)"
-    )
-
-
 def _add_user(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--user", "--user-id", dest="user", required=True, metavar="USER", help="the user's id or email"
     )
-
-
-def _add_force(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument("--force", action="store_true", help=f"{what} without asking")
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -147,59 +128,51 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    listing = verbs.add_parser("list", help="every organization (all pages)")
+    listing = _verb(verbs, "list", "every organization (all pages)", run_list, named=False)
     listing.add_argument("-n", "--name", default=None, help="case-insensitive substring of the name")
     listing.add_argument(
-        "-l", "--limit", type=_positive, default=None, help="stop after this many (default: all)"
+        "-l", "--limit", type=positive_int, default=None, help="stop after this many (default: all)"
     )
-    _add_output(listing)
-    listing.set_defaults(handler=run_list)
-
-    get = verbs.add_parser("get", help="one organization, by id or name")
-    _add_organization(get)
-    _add_output(get)
-    get.set_defaults(handler=run_get)
-
-    create = verbs.add_parser("create", help="create an organization (names are unique)")
+    _verb(verbs, "get", "one organization, by id or name", run_get)
+    create = _verb(verbs, "create", "create an organization (names are unique)", run_create, named=False)
     create.add_argument("-n", "--name", required=True, help="its name (1 to 255 characters)")
     create.add_argument("--description", default=None, help="its description (up to 1000 characters)")
-    _add_output(create)
-    create.set_defaults(handler=run_create)
-
-    update = verbs.add_parser(
-        "update", help="rename and/or re-describe; only the options given are sent (--description '' clears)"
-    )
-    _add_organization(update)
+    update = _verb(verbs, "update", "rename and/or re-describe; only the options given are sent", run_update)
     update.add_argument("-n", "--name", default=None, help="the new name")
     update.add_argument("--description", default=None, help="the new description ('' clears it)")
-    _add_output(update)
-    update.set_defaults(handler=run_update)
-
-    add_user = verbs.add_parser(
-        "add-user", help="give a user a role in an organization (an upsert: replaces any current role)"
+    add_user = _verb(
+        verbs, "add-user", "give a user a role (an upsert: replaces any current role)", run_add_user
     )
-    _add_organization(add_user)
     _add_user(add_user)
     add_user.add_argument("-r", "--role", required=True, help=f"one of {', '.join(ROLES)}")
-    _add_output(add_user)
-    add_user.set_defaults(handler=run_add_user)
-
-    remove_user = verbs.add_parser(
-        "remove-user", help="remove a user from an organization AND from every space in it (asks first)"
+    remove_user = _verb(
+        verbs, "remove-user", "remove a user from an organization AND every space in it", run_remove_user
     )
-    _add_organization(remove_user)
     _add_user(remove_user)
-    _add_force(remove_user, "remove")
-    _add_output(remove_user)
-    remove_user.set_defaults(handler=run_remove_user)
+    remove_user.add_argument("--force", action="store_true", help="remove without asking")
+    delete = _verb(verbs, "delete", "delete an organization and EVERYTHING in it; irreversible", run_delete)
+    delete.add_argument("--force", action="store_true", help="delete without asking")
 
-    delete = verbs.add_parser(
-        "delete", help="delete an organization and EVERYTHING in it; irreversible (asks first)"
-    )
-    _add_organization(delete)
-    _add_force(delete, "delete")
-    _add_output(delete)
-    delete.set_defaults(handler=run_delete)
+
+def _verb(
+    verbs: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    text: str,
+    run: Callable[[argparse.Namespace], int],
+    *,
+    named: bool = True,
+) -> argparse.ArgumentParser:
+    """One verb: its ``ORGANIZATION`` argument (unless not ``named``), the output options, its handler."""
+    parser = verbs.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+    if named:
+        parser.add_argument(
+            "organization",
+            metavar="ORGANIZATION",
+            help="its id, or its exact name (the one that bears it now)",
+        )
+    _add_output(parser)
+    parser.set_defaults(handler=run)
+    return parser
 
 
 # -- running -------------------------------------------------------------------------------

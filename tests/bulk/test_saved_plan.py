@@ -8,6 +8,7 @@ was saved sends no write; deletes still need confirmation.
 from __future__ import annotations
 
 import json
+import pickle
 import random
 import re
 from collections.abc import Iterator
@@ -295,3 +296,11 @@ def test_the_documented_example_is_a_valid_plan(tmp_path):
     assert [c["organization"] for c in document["confirmation_required"]] == [
         c.org_name for c in saved.changes if c.op.destructive
     ]
+
+
+@pytest.mark.parametrize("error", [SavedPlanError, PlanAlteredError, PlanOriginError])
+def test_the_refusals_survive_pickling(error):
+    refused = error("plan.json", ["its content does not match its checksum"])
+    again = pickle.loads(pickle.dumps(refused))
+    assert type(again) is error
+    assert (str(again), again.problems, again.path) == (str(refused), refused.problems, "plan.json")
