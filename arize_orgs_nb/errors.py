@@ -27,7 +27,10 @@ The hierarchy::
     ├── DrainInterruptedError               a page still failed after retries (resumable)
     ├── PlanValidationError (ValueError)    an edit breaks rules (every Issue, row by row)
     ├── StalePlanError                      the account changed under a plan; nothing sent
-    └── ConfirmationRequiredError           destructive changes not confirmed; nothing sent
+    ├── ConfirmationRequiredError           destructive changes not confirmed; nothing sent
+    └── SavedPlanError (ValueError)         a saved plan file cannot be used; nothing sent
+        ├── PlanAlteredError                its checksum does not match its content
+        └── PlanOriginError                 made for another API, or with another key
     (PagingStoppedError is a PaginationError: the server's paging would loop)
 
 Warnings: DuplicateRowsWarning (an id came twice; kept once), CursorRestartWarning (a refused
@@ -70,10 +73,13 @@ __all__ = [
     "PaginationError",
     "PagingStoppedError",
     "PermissionDeniedError",
+    "PlanAlteredError",
+    "PlanOriginError",
     "PlanValidationError",
     "ProtocolError",
     "RateLimitError",
     "ResolutionError",
+    "SavedPlanError",
     "ServerError",
     "StalePlanError",
     "TransportError",
@@ -497,3 +503,42 @@ class ConfirmationRequiredError(OrgsNbError):
             f"{len(unconfirmed)} destructive change(s) need confirmation ({names}); nothing was sent. "
             "Pass confirm=[<exact organization names>] or confirm=True."
         )
+
+
+class SavedPlanError(OrgsNbError, ValueError):
+    """A saved plan file cannot be used (unreadable, not a plan, an unknown format); nothing was sent.
+
+    Attributes:
+        path: the file.
+        problems: what is wrong with it, one line each.
+    """
+
+    def __init__(self, path: str, problems: Sequence[str], *, what: str = "cannot be used") -> None:
+        self.path = path
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems[:50])
+        more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        super().__init__(f"the saved plan {path} {what}; nothing was sent:\n{lines}{more}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.path, self.problems))
+
+
+class PlanAlteredError(SavedPlanError):
+    """A saved plan's content no longer matches its checksum: it was edited after it was saved.
+
+    Nothing was sent. Plan again and review the new plan; never fix the checksum by hand.
+    """
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        super().__init__(path, problems, what="was altered after it was saved")
+
+
+class PlanOriginError(SavedPlanError):
+    """A saved plan was made against another API (base URL), or with another API key.
+
+    The key is compared by its fingerprint only. Nothing was sent.
+    """
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        super().__init__(path, problems, what="was made for another API or key")
