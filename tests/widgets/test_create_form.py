@@ -10,6 +10,7 @@ from .conftest import (
     ORGS,
     XSS,
     dangerous_elements,
+    hint_marks,
     html_values,
     org_names,
     post_count,
@@ -58,9 +59,10 @@ def test_validation_disables_create_and_sends_nothing(wclient, sync, name, descr
     form.name_input.value = name
     form.description_input.value = description
     assert form.submit.disabled
-    assert problem in form.hint.value
     form.submit.click()  # a click reaching the kernel anyway (stale front-end): still refused
-    assert form.status_kind == "error"
+    assert form.status_kind == "error" and form.status_text.startswith("not sent: ")
+    assert problem in form.hint.value  # the refused submit marks the fields: their hints are errors
+    assert any(problem in line for line in hint_marks(form.hint)["error"])
     assert len(wclient.local_sandbox.log) == 0
 
 

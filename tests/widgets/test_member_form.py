@@ -85,17 +85,20 @@ def test_remove_needs_the_box_and_warns_about_spaces(wclient, form, people):
     assert form.remove_button.disabled
     assert "every space" in form.remove_confirm.description
     form.remove_button.click()
-    assert form.status_text.startswith("not removed")
+    assert form.remove_line.status_text.startswith("not removed")
     assert roles_in(wclient, org.id) == {member["id"]: "MEMBER"}
     form.remove_confirm.value = True
     assert not form.remove_button.disabled
     form.remove_button.click()
-    assert form.status_text == "robin.quill@example.com was removed from “Members Org” and all of its spaces"
+    assert form.remove_line.status_text == (
+        "robin.quill@example.com was removed from “Members Org” and all of its spaces"
+    )
+    assert form.role_line.status_kind == "idle"  # Remove's result is under Remove
     assert roles_in(wclient, org.id) == {}
     assert not form.remove_confirm.value and form.remove_button.disabled
     form.remove_confirm.value = True
     form.remove_button.click()  # not a member any more
-    assert form.status_text.startswith("not found: it may have been deleted (404)")
+    assert form.remove_line.status_text.startswith("not found: it may have been deleted (404)")
 
 
 def test_changing_the_pick_unticks_the_remove_box(form, people):

@@ -4,7 +4,9 @@ import pytest
 
 from arize_orgs_nb.widgets import Snapshot, UpdateOrgForm
 
-from .conftest import ORGS, XSS, dangerous_elements, html_values, org_names, visible_text
+from arize_orgs_nb.widgets.update_org import NOTHING_TO_CHANGE
+
+from .conftest import ORGS, XSS, dangerous_elements, hint_marks, html_values, org_names, visible_text
 
 
 @pytest.fixture
@@ -25,11 +27,12 @@ def patches(client):
 
 def test_search_picks_the_single_match_and_prefills(form, target):
     assert form.picker.value == target.id
-    assert form.picker.dropdown.options == (("Target Org", target.id),)
+    assert form.picker.search.options == ("Target Org",)
     assert form.name_input.value == "Target Org"
     assert form.description_input.value == "old description"
     assert target.id in form.id_label.value
-    assert form.submit.disabled and "nothing to change" in form.hint.value
+    assert form.submit.disabled
+    assert hint_marks(form.hint) == {"error": [], "warn": [], "todo": [NOTHING_TO_CHANGE]}  # neutral
 
 
 def test_only_the_changed_field_is_sent(wclient, form, target):
@@ -44,7 +47,7 @@ def test_only_the_changed_field_is_sent(wclient, form, target):
     state = next(o for o in wclient.local_sandbox.state.orgs() if o["id"] == target.id)
     assert (state["name"], state["description"]) == ("Target Org Renamed", "new description")
     # the picker's label follows the rename; the form is prefilled with the new values
-    assert form.picker.dropdown.options == (("Target Org Renamed", target.id),)
+    assert form.picker.label == "Target Org Renamed" and form.picker.value == target.id
     assert form.name_input.value == "Target Org Renamed" and form.submit.disabled
 
 
@@ -93,13 +96,14 @@ def test_delete_needs_the_exact_name_and_shows_id_and_cascade(wclient, form, tar
         form.delete_confirm.value = typed
         assert form.delete_button.disabled, typed
         form.delete_button.click()
-        assert form.status_text.startswith("not deleted")
+        assert form.delete_line.status_text.startswith("not deleted")
     assert "Target Org" in org_names(wclient)
     assert not any(r.method == "DELETE" for r in wclient.local_sandbox.log)
     form.delete_confirm.value = "Target Org"
     assert not form.delete_button.disabled
     form.delete_button.click()
-    assert form.status_text == "deleted “Target Org” and all of its spaces"
+    assert form.delete_line.status_text == "deleted “Target Org” and all of its spaces"
+    assert form.save_line.status_kind == "idle"  # the result is Delete's, under Delete
     assert "Target Org" not in org_names(wclient)
     assert form.picker.value is None and form.name_input.disabled
     assert form.snapshot.find_org(target.id) is None
@@ -155,7 +159,8 @@ def test_a_change_made_elsewhere_since_the_list_was_loaded_is_not_overwritten(wc
     form.description_input.value = "mine"
     form.submit.click()
     assert form.status_kind == "error"
-    assert form.status_text.startswith("changed on the server since the list was loaded: refresh")
+    assert form.save_line.status_text.startswith("not saved: “Target Org” was changed on the server since")
+    assert "nothing was sent" in form.save_line.status_text
     assert patches(wclient) == []
     assert form.description_input.value == "mine"  # kept
     state = next(o for o in wclient.local_sandbox.state.orgs() if o["id"] == target.id)
@@ -166,7 +171,9 @@ def test_a_delete_is_refused_when_the_org_changed_since_the_list_was_loaded(wcli
     wclient.organizations.update(organization=target.id, description="changed meanwhile")
     form.delete_confirm.value = "Target Org"
     form.delete_button.click()
-    assert form.status_text.startswith("changed on the server since the list was loaded: refresh")
+    assert form.delete_line.status_text.startswith("not deleted: “Target Org” was changed on the server")
+    assert form.description_input.value == "changed meanwhile"  # the current values are shown now
+    assert form.delete_confirm.value == "" and form.delete_button.disabled  # confirm again
     assert "Target Org" in org_names(wclient)
     assert not any(r.method == "DELETE" for r in wclient.local_sandbox.log)
 
