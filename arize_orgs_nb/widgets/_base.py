@@ -8,8 +8,9 @@ Inputs are never touched on failure.
 
 Status that tells the truth about now (docs/DESIGN.md, R36): each action has its own
 :class:`StatusLine`, shown under its button and cleared as soon as one of the action's inputs is
-changed by the user; a Refresh of the shared snapshot clears the errors and warnings (they were
-about the old list). Programmatic changes (a reset after a success, a prefill) happen inside
+changed by the user, or when another action of the form starts (its result may not hold after
+it); a Refresh of the shared snapshot clears the errors and warnings (they were about the old
+list). Programmatic changes (a reset after a success, a prefill) happen inside
 :meth:`FormView.quietly`, so they neither clear a line nor count as the user's edits.
 """
 
@@ -515,6 +516,9 @@ class FormView(widgets.VBox):
             self._busy = True
             self._idle.clear()
         try:
+            for other in self.lines:
+                if other is not target:
+                    other.clear()  # an earlier result of another button may not hold after this one
             self.refresh_controls()
             target.set_status("busy", busy_text)
             target.show_details(None)

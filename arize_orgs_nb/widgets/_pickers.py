@@ -164,9 +164,13 @@ class Picker(widgets.VBox):
         self._entries = entries
         self._labels = {e.id: e.label for e in entries}
         keep = self._selected if self._selected in self._labels else None
-        if keep is not None and old_label is not None and self.search.value == old_label:
-            self._set_text(self._labels[keep])
+        if keep is not None and (self.search.value == old_label or not self._matches(keep)):
+            self._set_text(self._labels[keep])  # renamed: the field follows, the pick stays
         self._update(prefer=keep)
+
+    def _matches(self, item_id: str) -> bool:
+        query = str(self.search.value).strip().casefold()
+        return any(e.id == item_id and query in e.folded for e in self._entries)
 
     def _set_text(self, text: str) -> None:
         self._quiet = True

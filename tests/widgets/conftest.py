@@ -78,7 +78,9 @@ def is_style_sheet(widget) -> bool:
 def html_values(root) -> list[str]:
     """Every HTML string the browser would render as markup under ``root`` (but the constant style sheet)."""
     found = [
-        w.value for w in tree(root) if isinstance(w, widgets.HTML | widgets.HTMLMath) and not is_style_sheet(w)
+        w.value
+        for w in tree(root)
+        if isinstance(w, widgets.HTML | widgets.HTMLMath) and not is_style_sheet(w)
     ]
     for w in tree(root):
         if isinstance(w, widgets.Output):
@@ -143,17 +145,23 @@ def status_history(form) -> list[str]:
 
 
 def press_enter(text) -> None:
-    """What the browser sends when Enter is pressed in a ``Text``: the custom message ``{"event": "submit"}``."""
+    """What the browser sends on Enter in a ``Text``: the custom message ``{"event": "submit"}``."""
     text._handle_custom_msg({"event": "submit"}, [])
 
 
+_MARKS = {"error": "✖ ", "warn": "⚠ ", "todo": ""}
+
+
 def hint_marks(hint) -> dict[str, list[str]]:
-    """The lines of a hint by kind: ``error`` (red ✖), ``warn`` (⚠) and ``todo`` (neutral grey)."""
+    """A hint's lines by kind, marks checked and removed: ``error`` (✖), ``warn`` (⚠), ``todo`` (none)."""
     found: dict[str, list[str]] = {"error": [], "warn": [], "todo": []}
     parser = _Lines()
     parser.feed(hint.value)
     for kind, text in parser.lines:
-        found[kind].append(text)
+        mark = _MARKS[kind]
+        assert text.startswith(mark), text
+        assert kind != "todo" or not text.startswith(("✖", "⚠")), text
+        found[kind].append(text.removeprefix(mark))
     return found
 
 
