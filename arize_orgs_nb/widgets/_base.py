@@ -43,6 +43,7 @@ __all__ = [
     "FormView",
     "Problem",
     "Runner",
+    "SnapshotForm",
     "StatusLine",
     "SyncRunner",
     "ThreadRunner",
@@ -603,6 +604,56 @@ class FormView(widgets.VBox):
                 line.set_status("warn", f"no answer from the service, retrying in {seconds} s")
 
         return self._client.transport.add_listener(listener)
+
+
+class SnapshotForm(FormView):
+    """A form on the shared snapshot: it builds its widgets, then follows the snapshot.
+
+    Subclasses set the class attributes and implement :meth:`_build` (make the widgets, call
+    :meth:`_set_rows`) and :meth:`_snapshot_changed` (also called once when the form is built).
+
+    Args:
+        client: the client.
+        snapshot: the shared organizations (and users): a new one is made, and drained, if None.
+        on_done: called with the outcome after each successful action.
+        runner: how actions run (default: a background thread).
+    """
+
+    TITLE = ""
+    CSS_CLASS = ""
+    STATUS_CLASS = "aonb-main-status"
+    USERS = False
+    """Whether the form needs the users too."""
+    LOADS = "the organizations"
+    """What a failed first load could not load (for the status line)."""
+
+    def __init__(
+        self,
+        client: ArizeOrgs,
+        *,
+        snapshot: Snapshot | None = None,
+        on_done: OnDone | None = None,
+        runner: Runner | None = None,
+    ) -> None:
+        super().__init__(
+            client,
+            title=self.TITLE,
+            css_class=self.CSS_CLASS,
+            runner=runner,
+            on_done=on_done,
+            status_class=self.STATUS_CLASS,
+        )
+        self.snapshot = snapshot if snapshot is not None else Snapshot(client)
+        self._build()
+        self._follow(self.snapshot, users=self.USERS, what=self.LOADS, changed=self._snapshot_changed)
+        self._snapshot_changed(False)
+
+    def _build(self) -> None:
+        raise NotImplementedError
+
+    def _snapshot_changed(self, refreshed: bool) -> None:
+        """Follow the shared snapshot (``refreshed``: after a new drain, not a local patch)."""
+        raise NotImplementedError
 
 
 def _close_tree(widget: Any) -> None:  # noqa: ANN401

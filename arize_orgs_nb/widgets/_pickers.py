@@ -22,7 +22,7 @@ from arize_orgs_nb.widgets._base import css, label, note_html, wide
 from arize_orgs_nb.widgets._messages import visible
 from arize_orgs_nb.widgets._snapshot import Snapshot
 
-__all__ = ["SUGGESTED", "Choice", "Picker", "org_choices", "user_choices"]
+__all__ = ["SUGGESTED", "Choice", "Picker", "org_choices", "org_picker", "user_choices", "user_picker"]
 
 Choice = tuple[str, str, str]
 """``(label, id, text searched)``."""
@@ -225,3 +225,25 @@ class Picker(widgets.VBox):
         self._selected = item_id
         for callback in list(self._callbacks):
             callback(item_id)
+
+
+def org_picker(snapshot: Snapshot, css_prefix: str) -> Picker:
+    """The organization field of a form (by name or id)."""
+    return Picker(
+        org_choices(snapshot),
+        description="Organization",
+        placeholder="type part of a name (or an id)",
+        css_prefix=css_prefix,
+        noun="organizations",
+    )
+
+
+def user_picker(snapshot: Snapshot, css_prefix: str) -> Picker:
+    """The user field of a form (by email, name or id)."""
+    return Picker(
+        user_choices(snapshot),
+        description="User",
+        placeholder="type part of an email or a name",
+        css_prefix=css_prefix,
+        noun="users",
+    )

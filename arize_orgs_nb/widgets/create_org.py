@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.models import Organization
 from arize_orgs_nb.widgets import _actions
 from arize_orgs_nb.widgets._actions import ActionOutcome
-from arize_orgs_nb.widgets._base import (
-    FormView,
-    OnDone,
-    Problem,
-    Runner,
-    action_button,
-    css,
-    on_enter,
-    text_input,
-)
-from arize_orgs_nb.widgets._snapshot import Snapshot
+from arize_orgs_nb.widgets._base import Problem, SnapshotForm, action_button, css, on_enter, text_input
 from arize_orgs_nb.widgets._validation import check_description, check_name
 
 __all__ = ["NAME_REQUIRED", "CreateOrgForm"]
@@ -27,7 +16,7 @@ NAME_REQUIRED = "a name is required (unique in the account)"
 """The to-do shown while the name field is untouched and empty."""
 
 
-class CreateOrgForm(FormView):
+class CreateOrgForm(SnapshotForm):
     """Create an organization.
 
     The Create button stays disabled while the name is blank, too long, holds invisible
@@ -43,22 +32,11 @@ class CreateOrgForm(FormView):
         runner: how the action runs (default: a background thread).
     """
 
-    def __init__(
-        self,
-        client: ArizeOrgs,
-        *,
-        snapshot: Snapshot | None = None,
-        on_done: OnDone | None = None,
-        runner: Runner | None = None,
-    ) -> None:
-        super().__init__(
-            client,
-            title="Create an organization",
-            css_class="aonb-create",
-            runner=runner,
-            on_done=on_done,
-            status_class="aonb-create-status",
-        )
+    TITLE = "Create an organization"
+    CSS_CLASS = "aonb-create"
+    STATUS_CLASS = "aonb-create-status"
+
+    def _build(self) -> None:
         self.name_input = self._control(
             text_input("Name", "aonb-create-name", placeholder="unique in the account")
         )
@@ -78,9 +56,8 @@ class CreateOrgForm(FormView):
         on_enter(self.name_input, self.create)
         self._watch([self.name_input, self.description_input], clears=[self.line], then=self._validate)
         self._set_rows([self.name_input, self.description_input, self.hint, self.submit])
-        self.snapshot = self._follow(
-            snapshot, users=False, what="the organizations", changed=lambda _refreshed: self._validate()
-        )
+
+    def _snapshot_changed(self, refreshed: bool) -> None:
         self._validate()
 
     def problems(self) -> tuple[list[Problem], list[str]]:

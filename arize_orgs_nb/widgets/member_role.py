@@ -11,10 +11,10 @@ from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.rules import ROLES, annotator_problem
 from arize_orgs_nb.widgets import _actions
 from arize_orgs_nb.widgets._base import (
-    FormView,
     OnDone,
     Problem,
     Runner,
+    SnapshotForm,
     action_button,
     css,
     fit,
@@ -24,7 +24,7 @@ from arize_orgs_nb.widgets._base import (
     wide,
 )
 from arize_orgs_nb.widgets._messages import describe_error
-from arize_orgs_nb.widgets._pickers import Picker, org_choices, user_choices
+from arize_orgs_nb.widgets._pickers import org_picker, user_picker
 from arize_orgs_nb.widgets._snapshot import Snapshot
 
 __all__ = ["JOURNAL_PROVENANCE", "REMOVE_WARNING", "KnownRoles", "MemberRoleForm", "journal_known_roles"]
@@ -80,7 +80,7 @@ REMOVE_WARNING = (
 )
 
 
-class MemberRoleForm(FormView):
+class MemberRoleForm(SnapshotForm):
     """Set a user's role in an organization (an upsert), or remove them from it.
 
     One search-as-you-type field picks the organization (by name or id), one the user (by email,
@@ -113,37 +113,21 @@ class MemberRoleForm(FormView):
         runner: Runner | None = None,
         known_roles: KnownRoles | None = None,
     ) -> None:
-        super().__init__(
-            client,
-            title="Members",
-            css_class="aonb-members",
-            runner=runner,
-            on_done=on_done,
-            status_class="aonb-role-status",
-        )
-        self.snapshot = snapshot if snapshot is not None else Snapshot(client)
         self.known_roles: KnownRoles = known_roles if known_roles is not None else journal_known_roles(client)
+        super().__init__(client, snapshot=snapshot, on_done=on_done, runner=runner)
+
+    TITLE = "Members"
+    CSS_CLASS = "aonb-members"
+    STATUS_CLASS = "aonb-role-status"
+    USERS = True
+    LOADS = "organizations and users"
+
+    def _build(self) -> None:
         self.role_line = self.line
         self.remove_line = self._line("aonb-remove-status")
         self._pair: tuple[str | None, str | None] = (None, None)
-        self.org_picker = self._control(
-            Picker(
-                org_choices(self.snapshot),
-                description="Organization",
-                placeholder="type part of a name (or an id)",
-                css_prefix="aonb-members-org",
-                noun="organizations",
-            )
-        )
-        self.user_picker = self._control(
-            Picker(
-                user_choices(self.snapshot),
-                description="User",
-                placeholder="type part of an email or a name",
-                css_prefix="aonb-members-user",
-                noun="users",
-            )
-        )
+        self.org_picker = self._control(org_picker(self.snapshot, "aonb-members-org"))
+        self.user_picker = self._control(user_picker(self.snapshot, "aonb-members-user"))
         self.account_label = css(widgets.HTML(), "aonb-members-account")
         # The last role this tool recorded for (org, user) in the local journal; see known_roles.
         self.last_known_role = css(widgets.HTML(), "aonb-members-last-known")
@@ -203,8 +187,6 @@ class MemberRoleForm(FormView):
             ],
             status_below=False,
         )
-        self._follow(self.snapshot, users=True, what="organizations and users", changed=self._reload)
-        self._reload(False)
 
     # -- state -----------------------------------------------------------------------------
 
@@ -264,7 +246,7 @@ class MemberRoleForm(FormView):
             found.append((self.role, rule))
         return found
 
-    def _reload(self, _refreshed: bool) -> None:
+    def _snapshot_changed(self, refreshed: bool) -> None:
         with self.quietly():
             self.org_picker.reload()
             self.user_picker.reload()

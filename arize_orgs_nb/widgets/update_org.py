@@ -12,17 +12,14 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.errors import StalePlanError
 from arize_orgs_nb.models import Organization
 from arize_orgs_nb.visible import LEGEND
 from arize_orgs_nb.widgets import _actions
 from arize_orgs_nb.widgets._actions import ActionOutcome
 from arize_orgs_nb.widgets._base import (
-    FormView,
-    OnDone,
     Problem,
-    Runner,
+    SnapshotForm,
     action_button,
     css,
     fit,
@@ -32,8 +29,8 @@ from arize_orgs_nb.widgets._base import (
     text_input,
 )
 from arize_orgs_nb.widgets._messages import esc, name_taken_only, visible
-from arize_orgs_nb.widgets._pickers import Picker, org_choices
-from arize_orgs_nb.widgets._snapshot import OrgEntry, Snapshot
+from arize_orgs_nb.widgets._pickers import org_picker
+from arize_orgs_nb.widgets._snapshot import OrgEntry
 from arize_orgs_nb.widgets._validation import check_description, check_name
 
 __all__ = ["CASCADE_WARNING", "NOTHING_TO_CHANGE", "UpdateOrgForm"]
@@ -48,7 +45,7 @@ NOTHING_TO_CHANGE = "edit the name or the description, then Save"
 _FIELDS = ("name", "description")
 
 
-class UpdateOrgForm(FormView):
+class UpdateOrgForm(SnapshotForm):
     """Rename an organization, change or clear its description, or delete it.
 
     The fields are prefilled with the picked organization's current values and only the changed
@@ -71,38 +68,18 @@ class UpdateOrgForm(FormView):
         runner: how actions run (default: a background thread).
     """
 
-    def __init__(
-        self,
-        client: ArizeOrgs,
-        *,
-        snapshot: Snapshot | None = None,
-        on_done: OnDone | None = None,
-        runner: Runner | None = None,
-    ) -> None:
-        super().__init__(
-            client,
-            title="Update an organization",
-            css_class="aonb-update",
-            runner=runner,
-            on_done=on_done,
-            status_class="aonb-save-status",
-        )
+    TITLE = "Update an organization"
+    CSS_CLASS = "aonb-update"
+    STATUS_CLASS = "aonb-save-status"
+
+    def _build(self) -> None:
         self._base: OrgEntry | None = None
         self._conflicts: set[str] = set()  # fields the server changed under an edit
         self._followed: list[str] = []  # fields the server changed that followed it (no edit)
         self._offer = False  # the last save was stale: Reload / Overwrite are offered
         self.save_line = self.line
         self.delete_line = self._line("aonb-delete-status")
-        self.snapshot = snapshot if snapshot is not None else Snapshot(client)
-        self.picker = self._control(
-            Picker(
-                org_choices(self.snapshot),
-                description="Organization",
-                placeholder="type part of a name (or an id)",
-                css_prefix="aonb-update-org",
-                noun="organizations",
-            )
-        )
+        self.picker = self._control(org_picker(self.snapshot, "aonb-update-org"))
         self.id_label = css(widgets.HTML(), "aonb-update-id")
         picked = lambda: self._base is not None  # noqa: E731
         self.name_input = self._control(text_input("Name", "aonb-update-name"), picked)
@@ -188,10 +165,6 @@ class UpdateOrgForm(FormView):
             ],
             status_below=False,
         )
-        self._follow(self.snapshot, users=False, what="the organizations", changed=self._snapshot_changed)
-        with self.quietly():
-            self.picker.reload()
-        self._load(None)
 
     # -- state -----------------------------------------------------------------------------
 
@@ -299,7 +272,7 @@ class UpdateOrgForm(FormView):
 
     # -- following the picker and the server -----------------------------------------------
 
-    def _snapshot_changed(self, _refreshed: bool) -> None:
+    def _snapshot_changed(self, refreshed: bool) -> None:
         with self.quietly():
             self.picker.reload()
             self._sync_pick()
