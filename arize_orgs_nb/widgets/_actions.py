@@ -166,9 +166,7 @@ def read_org(client: ArizeOrgs, org_id: str) -> ActionOutcome:
         org = client.organizations.get(organization=org_id)
     except _ERRORS as error:
         return _failed(client, error)
-    return ActionOutcome(
-        True, one_line(f"reloaded “{visible(org.name)}” from the server"), f"id: {org.id}", org
-    )
+    return ActionOutcome(True, one_line(f"reloaded “{visible(org.name)}” from the server"), None, org)
 
 
 def update_org(
@@ -252,7 +250,7 @@ def update_org(
         changed.append("renamed")
     if Op.DESCRIBE in ops:
         changed.append("description cleared" if new_description == "" else "description changed")
-    return ActionOutcome(True, one_line(f"updated “{org.name}”: {', '.join(changed)}"), f"id: {org.id}", org)
+    return ActionOutcome(True, one_line(f"updated “{visible(org.name)}”: {', '.join(changed)}"), None, org)
 
 
 def delete_org(
@@ -365,11 +363,8 @@ def _undo_hint(result: ApplyResult) -> str:
             reasons.append(reason or "it cannot be undone")
         elif inverse.op is Op.SET_ROLE:
             previous = inverse.after.get("role")
-            return (
-                f"To undo (back to {previous}, the role this tool last recorded): "
-                f'client.journal.undo("{result.apply_id}").apply(). It is listed in Activity.'
-            )
-    return f"It cannot be undone from here: {'; '.join(reasons)}. It is listed in Activity."
+            return f'To undo (back to {previous}): client.journal.undo("{result.apply_id}").apply()'
+    return f"Cannot be undone from here: {'; '.join(reasons)}."
 
 
 def set_member_role(

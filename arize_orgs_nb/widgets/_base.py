@@ -134,6 +134,22 @@ def heading(text: str) -> widgets.HTML:
     return widgets.HTML(value=f"<b>{esc(text)}</b>")
 
 
+def section(text: str) -> widgets.HTML:
+    """The heading of a second part of a form (Delete, Remove): a rule above sets it apart."""
+    return css(
+        widgets.HTML(
+            value=f"<b>{esc(text)}</b>",
+            layout=widgets.Layout(border_top="1px solid #ddd", margin="14px 0 2px 0"),
+        ),
+        "aonb-section",
+    )
+
+
+def field_note(css_class: str) -> widgets.HTML:
+    """A line about the field above it (a hint, a count), aligned under the inputs, not the labels."""
+    return css(widgets.HTML(layout=widgets.Layout(margin="0 2px 2px 108px")), "aonb-field-note", css_class)
+
+
 def note_html(text: str, css_class: str = "aonb-note") -> str:
     """A grey line of plain text (escaped)."""
     return f'<span class="{esc(css_class)}" style="color:#666">{esc(text)}</span>'

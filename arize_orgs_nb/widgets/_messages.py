@@ -270,9 +270,11 @@ fonts). Its shape is inline, so it shows even without :data:`SPINNER_CSS`; that 
 SPINNER_CSS = (
     "@keyframes aonb-spin{to{transform:rotate(360deg)}}"
     ".aonb-spinner{animation:aonb-spin 0.8s linear infinite}"
+    ".aonb-form .widget-html-content{line-height:1.45}"
     "@media (prefers-reduced-motion: reduce){.aonb-spinner{animation-duration:2.4s}}"
 )
-"""The style sheet of the forms (class-scoped: it styles only ``.aonb-*`` elements)."""
+"""The style sheet of the forms (class-scoped: it styles only elements inside ``.aonb-*`` ones): the
+spinner's turn, and lines of text that wrap at a reading height (not the inputs' 28 px rows)."""
 
 _KINDS: dict[str, tuple[str, str]] = {
     "idle": ("", "inherit"),

@@ -18,7 +18,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from arize_orgs_nb.widgets._base import css, label, note_html, wide
+from arize_orgs_nb.widgets._base import css, field_note, label, note_html, wide
 from arize_orgs_nb.widgets._messages import visible
 from arize_orgs_nb.widgets._snapshot import Snapshot
 
@@ -105,7 +105,7 @@ class Picker(widgets.VBox):
             ),
             css_prefix,
         )
-        self.note = css(widgets.HTML(), f"{css_prefix}-note")
+        self.note = field_note(f"{css_prefix}-note")
         self.search.observe(self._on_text, "value")
         self.children = (self.search, self.note)
         css(self, "aonb-picker")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import ipywidgets as widgets
-
 from arize_orgs_nb.models import Organization
 from arize_orgs_nb.widgets import _actions
 from arize_orgs_nb.widgets._actions import ActionOutcome
-from arize_orgs_nb.widgets._base import Problem, SnapshotForm, action_button, css, on_enter, text_input
+from arize_orgs_nb.widgets._base import Problem, SnapshotForm, action_button, field_note, on_enter, text_input
 from arize_orgs_nb.widgets._validation import check_description, check_name
 
 __all__ = ["NAME_REQUIRED", "CreateOrgForm"]
@@ -48,7 +46,7 @@ class CreateOrgForm(SnapshotForm):
                 rows=3,
             )
         )
-        self.hint = css(widgets.HTML(), "aonb-create-hint")
+        self.hint = field_note("aonb-create-hint")
         self.submit = self._button(
             action_button("Create", "aonb-create-submit", icon="plus"), lambda: not self.problems()[0]
         )

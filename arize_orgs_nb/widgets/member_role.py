@@ -17,10 +17,11 @@ from arize_orgs_nb.widgets._base import (
     SnapshotForm,
     action_button,
     css,
+    field_note,
     fit,
-    heading,
     label,
     note_html,
+    section,
     wide,
 )
 from arize_orgs_nb.widgets._messages import describe_error
@@ -128,9 +129,9 @@ class MemberRoleForm(SnapshotForm):
         self._pair: tuple[str | None, str | None] = (None, None)
         self.org_picker = self._control(org_picker(self.snapshot, "aonb-members-org"))
         self.user_picker = self._control(user_picker(self.snapshot, "aonb-members-user"))
-        self.account_label = css(widgets.HTML(), "aonb-members-account")
+        self.account_label = field_note("aonb-members-account")
         # The last role this tool recorded for (org, user) in the local journal; see known_roles.
-        self.last_known_role = css(widgets.HTML(), "aonb-members-last-known")
+        self.last_known_role = field_note("aonb-members-last-known")
         self.role = self._control(
             css(
                 widgets.Dropdown(
@@ -139,7 +140,7 @@ class MemberRoleForm(SnapshotForm):
                 "aonb-members-role",
             )
         )
-        self.hint = css(widgets.HTML(), "aonb-members-hint")
+        self.hint = field_note("aonb-members-hint")
         self.submit = self._button(
             action_button("Set role", "aonb-members-submit", icon="user-plus"), lambda: not self.problems()
         )
@@ -179,7 +180,7 @@ class MemberRoleForm(SnapshotForm):
                 widgets.HTML(
                     value=note_html("Setting a role is an upsert: an existing member's role is replaced.")
                 ),
-                heading("Remove"),
+                section("Remove"),
                 widgets.HTML(value=note_html(REMOVE_WARNING)),
                 self.remove_confirm,
                 self.remove_button,

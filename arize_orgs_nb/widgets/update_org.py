@@ -22,10 +22,11 @@ from arize_orgs_nb.widgets._base import (
     SnapshotForm,
     action_button,
     css,
+    field_note,
     fit,
-    heading,
     note_html,
     on_enter,
+    section,
     text_input,
 )
 from arize_orgs_nb.widgets._messages import esc, name_taken_only, visible
@@ -80,7 +81,7 @@ class UpdateOrgForm(SnapshotForm):
         self.save_line = self.line
         self.delete_line = self._line("aonb-delete-status")
         self.picker = self._control(org_picker(self.snapshot, "aonb-update-org"))
-        self.id_label = css(widgets.HTML(), "aonb-update-id")
+        self.id_label = field_note("aonb-update-id")
         picked = lambda: self._base is not None  # noqa: E731
         self.name_input = self._control(text_input("Name", "aonb-update-name"), picked)
         self.description_input = self._control(
@@ -94,8 +95,8 @@ class UpdateOrgForm(SnapshotForm):
             ),
             picked,
         )
-        self.server_note = css(widgets.HTML(), "aonb-update-server")
-        self.hint = css(widgets.HTML(), "aonb-update-hint")
+        self.server_note = field_note("aonb-update-server")
+        self.hint = field_note("aonb-update-hint")
         self.submit = self._button(
             action_button("Save changes", "aonb-update-submit", icon="check"),
             lambda: self._base is not None and not self.problems()[0],
@@ -113,7 +114,7 @@ class UpdateOrgForm(SnapshotForm):
                 [
                     widgets.HTML(
                         value=note_html(
-                            "Reload: the server's values become the base, your edits stay in the fields. "
+                            "Reload: its current values become the base and your edits stay in the fields. "
                             "Overwrite: your edits replace what was saved meanwhile."
                         )
                     ),
@@ -157,7 +158,7 @@ class UpdateOrgForm(SnapshotForm):
                 self.submit,
                 *self.save_line.rows,
                 self.conflict_box,
-                heading("Delete"),
+                section("Delete"),
                 self.delete_prompt,
                 self.delete_confirm,
                 self.delete_button,
@@ -349,24 +350,20 @@ class UpdateOrgForm(SnapshotForm):
         self.refresh_controls()
 
     def _server_note(self) -> str:
+        """Fields changed on both sides (amber, marked), then fields that followed the server (grey)."""
         lines = []
         for field, now in self.conflicts().items():
             what = "Name" if field == "name" else "Description"
-            ours = (
-                "you are clearing it"
-                if field == "description" and self.clear_description.value
-                else "yours is kept"
-            )
+            clearing = field == "description" and self.clear_description.value
+            ours = "you are clearing it" if clearing else "yours is kept"
             shown = f"“{visible(now)}”" if now else "empty"
             lines.append(
-                f"{what}: changed on the server to {shown} while you were editing; {ours} (Save replaces it)"
+                f'<div class="aonb-update-server-line" style="color:#9a6700">⚠ {esc(what)}: changed on the '
+                f"server to {esc(shown)} while you were editing; {ours} (Save replaces it)</div>"
             )
         if self._followed:
-            lines.append(f"updated from the server: {' and '.join(self._followed)}")
-        return "".join(
-            f'<div class="aonb-update-server-line" style="color:#9a6700">⚠ {esc(line)}</div>'
-            for line in lines
-        )
+            lines.append(note_html(f"updated from the server: the {' and the '.join(self._followed)}"))
+        return "".join(lines)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -418,8 +415,8 @@ class UpdateOrgForm(SnapshotForm):
         self._offer = True
         self.save_line.set_status(
             "error",
-            f"not saved: “{visible(self._base.name)}” was changed on the server since it was loaded; "
-            "nothing was sent. Reload it (your edits are kept) or overwrite with your edits",
+            f"not saved: someone changed “{visible(self._base.name)}” on the server since it was loaded; "
+            "nothing was sent",
         )
         self.save_line.show_details("\n".join(outcome.value.drifted))
         self._validate()
@@ -438,11 +435,8 @@ class UpdateOrgForm(SnapshotForm):
             if isinstance(outcome.value, Organization):
                 self.snapshot.upsert_org(outcome.value)
             self._offer = False
-            marked = list(self.conflicts())
-            tail = f"; changed on both sides: {' and '.join(marked)} (marked)" if marked else ""
-            self.save_line.set_status(
-                "ok", f"{outcome.message}: your edits are kept{tail}; Save to send them"
-            )
+            tail = "check the marked field, then Save" if self.conflicts() else "Save to send them"
+            self.save_line.set_status("ok", f"{outcome.message}: your edits are kept; {tail}")
             self._validate()
 
         return self._run(

@@ -163,7 +163,7 @@ def test_member_actions(wclient):
     outcome = _actions.set_member_role(wclient, org.id, user["id"], "READ_ONLY")
     assert outcome.ok and outcome.message == "pat@example.com is now READ_ONLY in “Members Org”"
     assert "apply id" not in outcome.detail
-    assert outcome.detail.startswith("It cannot be undone from here: the previous role is unknown")
+    assert outcome.detail.startswith("Cannot be undone from here: the previous role is unknown")
     assert {
         (m["user_id"], m["role"]["name"]) for m in state.memberships() if m["organization_id"] == org.id
     } == {(user["id"], "READ_ONLY")}
@@ -177,7 +177,7 @@ def test_member_actions(wclient):
     removed = _actions.remove_member(wclient, org.id, user["id"])
     assert removed.message == "pat@example.com was removed from “Members Org” and all of its spaces"
     # The journal knows the role it set before: the details say how to undo, and that undo works.
-    assert removed.detail.startswith("To undo (back to READ_ONLY, the role this tool last recorded): ")
+    assert removed.detail.startswith("To undo (back to READ_ONLY): ")
     undo = f'client.journal.undo("{removed.value.apply_id}").apply()'
     assert undo in removed.detail and "journal apply id" not in removed.detail
     eval(undo.replace("apply()", "apply(progress=False)"), {"client": wclient})  # noqa: S307 - the hint, run

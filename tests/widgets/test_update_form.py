@@ -167,7 +167,9 @@ def test_a_change_made_elsewhere_since_the_list_was_loaded_is_not_overwritten(wc
     form.description_input.value = "mine"
     form.submit.click()
     assert form.status_kind == "error"
-    assert form.save_line.status_text.startswith("not saved: “Target Org” was changed on the server since")
+    assert form.save_line.status_text.startswith(
+        "not saved: someone changed “Target Org” on the server since"
+    )
     assert "nothing was sent" in form.save_line.status_text
     assert patches(wclient) == []
     assert form.description_input.value == "mine"  # kept
@@ -271,8 +273,7 @@ def test_reload_takes_the_servers_values_as_base_keeps_the_edits_and_marks_the_c
     form.reload_button.click()
     assert form.save_line.status_kind == "ok"
     assert form.save_line.status_text == (
-        "reloaded “Renamed Elsewhere” from the server: your edits are kept; changed on both sides: "
-        "description (marked); Save to send them"
+        "reloaded “Renamed Elsewhere” from the server: your edits are kept; check the marked field, then Save"
     )
     assert form.conflict_box.layout.display == "none"
     assert form.base.name == "Renamed Elsewhere" and form.base.description == "theirs"
@@ -328,7 +329,7 @@ def test_a_refresh_never_silently_replaces_unsaved_edits(wclient, form, target):
     assert form.description_input.value == "their description"  # ... the untouched field follows
     note = visible_text(form.server_note.value)
     assert "Name: changed on the server to “Their Name” while you were editing; yours is kept" in note
-    assert "updated from the server: description" in note
+    assert "updated from the server: the description" in note
     assert form.changes() == {"name": "My New Name"}
     form.submit.click()
     assert patches(wclient)[-1] == {"name": "My New Name"}
