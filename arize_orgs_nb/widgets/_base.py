@@ -6,7 +6,7 @@ becomes a one-line status on the line of the button that started it, and the con
 re-enabled in ``finally``. A second click while busy is ignored, so a double click sends one write.
 Inputs are never touched on failure.
 
-Status that tells the truth about now (docs/DESIGN.md, R36): each action has its own
+Status that tells the truth about now (docs/DESIGN.md, R37): each action has its own
 :class:`StatusLine`, shown under its button and cleared as soon as one of the action's inputs is
 changed by the user, or when another action of the form starts (its result may not hold after
 it); a Refresh of the shared snapshot clears the errors and warnings (they were about the old

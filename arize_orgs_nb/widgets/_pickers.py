@@ -1,4 +1,4 @@
-"""``Picker``: one search-as-you-type field that picks an id, and the org and user sources.
+"""``Picker``: one search-as-you-type field that picks an id (docs/DESIGN.md, R39), and its sources.
 
 One control per choice: a ``Combobox`` (a text field with suggestions). Typing narrows the
 choices (case-insensitive substring of the searched text: name, email, id); the suggestions are

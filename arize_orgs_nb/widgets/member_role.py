@@ -191,7 +191,7 @@ class MemberRoleForm(SnapshotForm):
 
     # -- state -----------------------------------------------------------------------------
 
-    def select(self, org_id: str | None = None, user_id: str | None = None) -> bool:
+    def open_org(self, org_id: str | None = None, user_id: str | None = None) -> bool:
         """Pick an organization and/or a user (what a click on a row in Browse does).
 
         Not named ``open``: ``ipywidgets.Widget.open`` opens the widget's comm.

@@ -3,7 +3,7 @@
 The form keeps a *base*: the organization's values as the server last gave them. Edits are
 what differs from the base, and only they are sent. When the base moves under unsaved edits (a
 Refresh, a reload, another form's change), the edits are kept, the fields the user did not edit
-follow the server, and a field both sides changed is marked (docs/DESIGN.md, R36).
+follow the server, and a field both sides changed is marked (docs/DESIGN.md, R38).
 """
 
 from __future__ import annotations
@@ -179,12 +179,12 @@ class UpdateOrgForm(SnapshotForm):
         """The picked organization as the server last gave it: edits are relative to it."""
         return self._base
 
-    def select(self, org_id: str) -> bool:
+    def open_org(self, org_id: str) -> bool:
         """Pick an organization and load its values (what a click on its row in Browse does).
 
         Selecting the organization already picked keeps its unsaved edits. Selecting another one
-        discards them, and the Save line says so. (Not named ``open``: ``ipywidgets.Widget.open``
-        opens the widget's comm.)
+        discards them, and the Save line says so. (Not ``open``: ``ipywidgets.Widget.open`` opens
+        the widget's comm.)
 
         Args:
             org_id: the organization's id (from the shared snapshot).

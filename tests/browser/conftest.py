@@ -125,8 +125,8 @@ def page(browser, request):
 
 @pytest.fixture
 def nb(lab, page):
-    """The executed notebook's panel on a fresh kernel; no JavaScript error may happen in the test."""
-    from .helpers import open_notebook
+    """03_widget_forms.ipynb opened in JupyterLab, every cell run, the panel ready; no JS error after."""
+    from .helpers import open_notebook  # helpers imports this module's settings
 
     started = time.monotonic()
     notebook = open_notebook(page, lab)

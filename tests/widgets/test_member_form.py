@@ -269,42 +269,42 @@ def test_the_result_reads_in_an_admins_words_with_how_to_undo(wclient, form, peo
     assert "journal apply id" not in states_json(form)
 
 
-# -- select(): what a row click in Browse calls ------------------------------------------------
+# -- open_org(): what a row click in Browse calls ------------------------------------------------
 
 
-def test_select_picks_an_org_and_a_user(wclient, sync, people):
+def test_open_org_picks_an_org_and_a_user(wclient, sync, people):
     org, _, annotator = people
     form = MemberRoleForm(wclient, runner=sync)
     assert form.model_id  # not Widget.open(): the comm is open
-    assert form.select(org_id=org.id)
+    assert form.open_org(org_id=org.id)
     assert form.org_picker.value == org.id and form.org_picker.search.value == "Members Org"
     assert form.user_picker.value is None
-    assert form.select(user_id=annotator["id"])  # None keeps the organization
+    assert form.open_org(user_id=annotator["id"])  # None keeps the organization
     assert form.org_picker.value == org.id and form.user_picker.value == annotator["id"]
     assert form.role.value == "ANNOTATOR"  # steered, as when picked by hand
     assert not form.submit.disabled
     with pytest.raises(ValueError, match="no user with id"):
-        form.select(user_id="nobody")
+        form.open_org(user_id="nobody")
     with pytest.raises(ValueError, match="no organization with id"):
-        form.select(org_id="nowhere")
+        form.open_org(org_id="nowhere")
 
 
-def test_select_to_another_pair_clears_the_old_results(wclient, sync, people):
+def test_open_org_to_another_pair_clears_the_old_results(wclient, sync, people):
     org, member, annotator = people
     form = MemberRoleForm(wclient, runner=sync)
-    form.select(org.id, member["id"])
+    form.open_org(org.id, member["id"])
     form.submit.click()
     assert form.role_line.status_kind == "ok"
-    form.select(org.id, member["id"])  # the same pair: the result still holds
+    form.open_org(org.id, member["id"])  # the same pair: the result still holds
     assert form.role_line.status_kind == "ok"
-    form.select(user_id=annotator["id"])
+    form.open_org(user_id=annotator["id"])
     assert form.role_line.status_kind == "idle"
 
 
 def test_every_input_is_disabled_while_busy(wclient, deferred, people):
     org, member, _ = people
     form = MemberRoleForm(wclient, runner=deferred)
-    form.select(org.id, member["id"])
+    form.open_org(org.id, member["id"])
     form.submit.click()
     controls = [form.org_picker.search, form.user_picker.search, form.role, form.remove_confirm]
     assert all(c.disabled for c in controls) and form.submit.disabled and form.remove_button.disabled

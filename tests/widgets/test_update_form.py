@@ -352,32 +352,32 @@ def test_an_org_deleted_elsewhere_is_said_at_the_next_refresh(wclient, form, tar
     assert form.save_line.status_text == "“Target Org” is no longer on the server (deleted elsewhere)"
 
 
-# -- select(): what a row click in Browse calls ------------------------------------------------
+# -- open_org(): what a row click in Browse calls ------------------------------------------------
 
 
-def test_select_picks_an_org_and_loads_its_values(wclient, sync, target):
+def test_open_org_picks_an_org_and_loads_its_values(wclient, sync, target):
     other = wclient.organizations.create(name="Second", description="second description")
     form = UpdateOrgForm(wclient, runner=sync)
-    assert form.model_id  # the widget's own comm is open: select() is not Widget.open()
-    assert form.select(target.id)
+    assert form.model_id  # the widget's own comm is open: open_org() is not Widget.open()
+    assert form.open_org(target.id)
     assert form.picker.search.value == "Target Org" and form.org_id == target.id
     assert (form.name_input.value, form.description_input.value) == ("Target Org", "old description")
     form.description_input.value = "typed"
-    assert form.select(target.id)  # the same org: the edit is kept
+    assert form.open_org(target.id)  # the same org: the edit is kept
     assert form.description_input.value == "typed"
-    assert form.select(other.id)
+    assert form.open_org(other.id)
     assert (form.name_input.value, form.description_input.value) == ("Second", "second description")
     assert form.save_line.status_text == "your unsaved edits to “Target Org” were discarded"
     with pytest.raises(ValueError, match="no organization with id"):
-        form.select("org_does_not_exist")
+        form.open_org("org_does_not_exist")
 
 
-def test_select_is_ignored_while_busy(wclient, deferred, target):
+def test_open_org_is_ignored_while_busy(wclient, deferred, target):
     form = UpdateOrgForm(wclient, runner=deferred)
-    form.select(target.id)
+    form.open_org(target.id)
     form.description_input.value = "in flight"
     form.submit.click()
-    assert form.select(target.id) is False
+    assert form.open_org(target.id) is False
     deferred.run_all()
 
 
@@ -403,7 +403,7 @@ def test_enter_in_the_confirmation_deletes_only_when_the_name_matches(wclient, f
 
 def test_every_input_is_disabled_while_busy(wclient, deferred, target):
     form = UpdateOrgForm(wclient, runner=deferred)
-    form.select(target.id)
+    form.open_org(target.id)
     form.description_input.value = "busy"
     form.submit.click()
     controls = [form.picker.search, form.name_input, form.description_input, form.clear_description]
