@@ -376,7 +376,7 @@ class FormView(widgets.VBox):
         self._controls.append((control, enabled or (lambda: True)))
         return control
 
-    def refresh_controls(self) -> None:
+    def refresh_buttons(self) -> None:
         """Enable each button when idle and ready, each input when idle and enabled."""
         for control, enabled in self._controls:
             control.disabled = self._busy or not enabled()
@@ -536,7 +536,7 @@ class FormView(widgets.VBox):
             for other in self.lines:
                 if other is not target:
                     other.clear()  # an earlier result of another button may not hold after this one
-            self.refresh_controls()
+            self.refresh_buttons()
             target.set_status("busy", busy_text)
             target.show_details(None)
             self.runner.submit(lambda: self._job(action, target, on_success, on_failure))
@@ -593,7 +593,7 @@ class FormView(widgets.VBox):
         with self._lock:
             self._busy = False
         try:
-            self.refresh_controls()
+            self.refresh_buttons()
         finally:
             self._idle.set()
 

@@ -72,7 +72,7 @@ class CreateOrgForm(SnapshotForm):
     def _validate(self) -> None:
         problems, warnings = self.problems()
         self._render_hint(self.hint, problems, warnings)
-        self.refresh_controls()
+        self.refresh_buttons()
 
     def create(self) -> bool:
         """Create the organization typed in (what the Create button and Enter do).

@@ -308,7 +308,7 @@ class MemberRoleForm(SnapshotForm):
 
     def _validate(self) -> None:
         self._render_hint(self.hint, self.problems())
-        self.refresh_controls()
+        self.refresh_buttons()
 
     # -- actions ---------------------------------------------------------------------------
 

@@ -347,7 +347,7 @@ class UpdateOrgForm(SnapshotForm):
         if self.save_line.status_kind != "error":
             self._offer = False
         self.conflict_box.layout.display = "flex" if self._offer else "none"
-        self.refresh_controls()
+        self.refresh_buttons()
 
     def _server_note(self) -> str:
         """Fields changed on both sides (amber, marked), then fields that followed the server (grey)."""
