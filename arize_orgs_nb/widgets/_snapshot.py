@@ -8,7 +8,7 @@ form makes, so pickers hold ``(label, id)`` pairs and a form never resolves a na
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -186,6 +186,25 @@ class Snapshot:
         with self._lock:
             frame = self.orgs
             self._orgs = frame[frame["id"] != org_id].reset_index(drop=True)
+            self._changed()
+        self._notify()
+
+    def patch_orgs(self, rows: list[dict[str, Any]], *, drop: Collection[str] = ()) -> None:
+        """Replace or add many organizations and remove others in one step (no request), then notify.
+
+        One rebuild of the frame however many rows change (a reviewed plan's outcome), where
+        :meth:`upsert_org` rebuilds it per organization.
+
+        Args:
+            rows: ``ORG_SCHEMA`` rows (an existing id is replaced, a new one added).
+            drop: ids of deleted organizations.
+        """
+        gone = {str(row["id"]) for row in rows} | set(drop)
+        with self._lock:
+            frame = self.orgs
+            kept = frame[~frame["id"].isin(gone)]
+            parts = [part for part in (kept, ORG_SCHEMA.from_rows(rows)) if len(part)]
+            self._orgs = pd.concat(parts, ignore_index=True) if parts else ORG_SCHEMA.empty()
             self._changed()
         self._notify()
 

@@ -181,6 +181,17 @@ class MemberRoleForm(FormView):
         self._report_load_error(self.snapshot.load(users=True), "organizations and users")
         self._reload()
 
+    def open_org(self, org_id: str | None = None, user_id: str | None = None) -> None:
+        """Pick an organization and/or a user by id (what the Members action of a Browse row does).
+
+        Raises:
+            ValueError: no such organization or user.
+        """
+        for picker, item_id in ((self.org_picker, org_id), (self.user_picker, user_id)):
+            if item_id is not None:
+                picker.search.value = item_id  # narrows the list to it, even past the options shown
+                picker.select(item_id)
+
     # -- state -----------------------------------------------------------------------------
 
     def _targets(self) -> tuple[str, str] | None:

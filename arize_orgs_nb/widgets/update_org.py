@@ -129,6 +129,15 @@ class UpdateOrgForm(FormView):
         self.picker.reload()
         self._prefill()
 
+    def open_org(self, org_id: str) -> None:
+        """Pick one organization by id and prefill the form (what a click on a Browse row does).
+
+        Raises:
+            ValueError: no such organization.
+        """
+        self.picker.search.value = org_id  # narrows the list to it, even past the options shown
+        self.picker.select(org_id)
+
     # -- state -----------------------------------------------------------------------------
 
     @property
