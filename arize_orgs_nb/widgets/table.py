@@ -10,6 +10,7 @@ new values; *Discard* forgets the edits.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -44,20 +45,29 @@ _SORTABLE = {key for key, _ in COLUMNS}
 
 
 class _ThenRunner:
-    """Runs each job through ``inner``, then ``after()`` in the same thread (after the job's cleanup)."""
+    """Runs each job through ``inner``, then ``after()`` in the same thread; ``idle`` is set when both end."""
 
-    def __init__(self, inner: Runner, after: Callable[[], None]) -> None:
+    def __init__(self, inner: Runner, after: Callable[[], None], idle: threading.Event) -> None:
         self._inner = inner
         self._after = after
+        self._idle = idle
 
     def submit(self, job: Callable[[], None]) -> None:
         def run() -> None:
             try:
                 job()
             finally:
-                self._after()
+                try:
+                    self._after()
+                finally:
+                    self._idle.set()
 
-        self._inner.submit(run)
+        self._idle.clear()
+        try:
+            self._inner.submit(run)
+        except BaseException:
+            self._idle.set()
+            raise
 
 
 class OrgTable(FormView):
@@ -116,6 +126,9 @@ class OrgTable(FormView):
         self._rendering = False
         self._view_lock = threading.RLock()
         self._folded: set[str] = set()
+        self._dropped = 0
+        self._review_idle = threading.Event()
+        self._review_idle.set()
         self._review_keys: list[str] = []
 
         self.filter_input = css(
@@ -359,6 +372,21 @@ class OrgTable(FormView):
     def _applying(self) -> bool:
         return self.review_widget is not None and self.review_widget.busy
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no Refresh and no apply of the review runs, and the grid has followed (for scripts).
+
+        Args:
+            timeout: seconds, or None to wait as long as needed.
+
+        Returns:
+            True when idle, False on timeout.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not super().wait(timeout):
+            return False
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return self._review_idle.wait(left)
+
     def _refuse_while_applying(self) -> bool:
         if self._applying():
             self.set_status("error", "an apply is running: edit again when it has finished")
@@ -517,7 +545,7 @@ class OrgTable(FormView):
             if review is not None:
                 self._after_apply(review, keys)
 
-        review = PlanReview(plan, runner=_ThenRunner(self.runner, after))
+        review = PlanReview(plan, runner=_ThenRunner(self.runner, after, self._review_idle))
         self.review_widget = review
         self._review_keys = keys
         self._folded = set()
@@ -630,9 +658,8 @@ class OrgTable(FormView):
     def _snapshot_changed(self) -> None:
         gone = self.edits.prune(self.index())
         if gone:
-            self.set_status(
-                "warn", f"{gone} edited organization(s) are gone from the list: their edits were dropped"
-            )
+            self._dropped += gone
+            self.set_status("warn", _dropped_text(gone))
         self.render()
 
     def refresh(self) -> bool:
@@ -643,23 +670,32 @@ class OrgTable(FormView):
         """
 
         def action() -> ActionOutcome:
+            self._dropped = 0
             try:
                 self.snapshot.refresh()
             except OrgsNbError as error:
                 message, detail = describe_error(error, host=self._client.settings.host)
                 return ActionOutcome(False, f"refresh failed: {message}", detail, error)
-            return ActionOutcome(True, f"refreshed: {len(self.snapshot.orgs):,} organizations")
+            message = f"refreshed: {len(self.snapshot.orgs):,} organizations"
+            return ActionOutcome(
+                True, message + (f"; {_dropped_text(self._dropped)}" if self._dropped else "")
+            )
 
         return self._run(action, busy_text="refreshing…")
 
     def close(self) -> None:
         """Close the review, stop listening to the snapshot and close the widgets."""
-        self._close_review()
+        if hasattr(self, "review_box"):  # close() also runs from __del__ of a failed __init__
+            self._close_review()
         super().close()
 
 
 def _row() -> widgets.Layout:
     return widgets.Layout(align_items="center", flex_flow="row wrap", grid_gap="0 8px")
+
+
+def _dropped_text(gone: int) -> str:
+    return f"{gone} edited organization{' is' if gone == 1 else 's are'} gone from the list: edits dropped"
 
 
 def _key_of(row: str | None, keys: list[str]) -> str | None:
