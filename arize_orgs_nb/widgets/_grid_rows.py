@@ -74,9 +74,13 @@ def short_id(org_id: str) -> str:
     return core if len(core) <= SHORT_ID else "…" + core[-SHORT_ID:]
 
 
+def _lines(value: str) -> list[str]:
+    return [visible(part) for part in _BREAKS.split(value)]
+
+
 def text_html(value: str) -> str:
     """A value as one line of escaped HTML: made visible, escaped, line breaks as :data:`LINE_BREAK`."""
-    return LINE_BREAK.join(esc(visible(part)) for part in _BREAKS.split(value))
+    return LINE_BREAK.join(esc(line) for line in _lines(value))
 
 
 def text_title(value: str) -> str:
@@ -84,7 +88,7 @@ def text_title(value: str) -> str:
 
     Each line is made visible; the line breaks are kept, so the tooltip shows the lines.
     """
-    return "\n".join(visible(part) for part in _BREAKS.split(value))
+    return "\n".join(_lines(value))
 
 
 def cell(value: str, *, before: str | None = None, problem: str = "") -> dict[str, Any]:
@@ -98,13 +102,14 @@ def cell(value: str, *, before: str | None = None, problem: str = "") -> dict[st
     Returns:
         ``{"html", "title", "value", "edited", "problem"}``.
     """
-    title = text_title(value) if value else "(empty)"
+    lines = _lines(value)
+    title = "\n".join(lines) if value else "(empty)"
     if before is not None:
         title += f"\n(was: {text_title(before) if before else 'empty'})"
     if problem:
         title = f"{problem}\n{title}"
     return {
-        "html": text_html(value),
+        "html": LINE_BREAK.join(esc(line) for line in lines),
         "title": title,
         "value": value,
         "edited": before is not None,
@@ -142,6 +147,7 @@ class RowIndex:
         self.names: list[str] = [_text(v) for v in frame["name"]]
         self.descriptions: list[str] = [_text(v) for v in frame["description"]]
         self._created = frame["created_at"]
+        self._seconds = pd.DatetimeIndex(self._created).tz_convert(None).to_numpy(dtype="datetime64[s]")
         self.position: dict[str, int] = {org_id: i for i, org_id in enumerate(self.ids)}
         self._haystack: list[str] | None = None
         self._orders: dict[str, np.ndarray] = {}
@@ -158,12 +164,21 @@ class RowIndex:
         created = self._created.iloc[i]
         return Loaded(org_id, self.names[i], self.descriptions[i], None if pd.isna(created) else created)
 
-    def created_text(self, i: int) -> tuple[str, str]:
-        """Row ``i``'s creation day and time: ``("2024-05-01", "2024-05-01 13:22:52 UTC")``."""
-        moment = self._created.iloc[i]
-        if pd.isna(moment):
-            return "", "creation time unknown"
-        return str(moment.strftime("%Y-%m-%d")), str(moment.strftime("%Y-%m-%d %H:%M:%S UTC"))
+    def created_texts(self, positions: np.ndarray) -> list[tuple[str, str]]:
+        """The creation day and time of each row: ``("2024-05-01", "2024-05-01 13:22:52 UTC")``.
+
+        Args:
+            positions: rows of the frame (one page).
+
+        Returns:
+            One pair per position; ``("", "creation time unknown")`` when the time is missing.
+        """
+        moments = self._seconds[positions]
+        texts = np.datetime_as_string(moments, unit="s").tolist()
+        return [
+            ("", "creation time unknown") if missing else (text[:10], text.replace("T", " ") + " UTC")
+            for text, missing in zip(texts, np.isnat(moments).tolist(), strict=True)
+        ]
 
     def select(self, query: str, column: str = "name", descending: bool = False) -> np.ndarray:
         """Positions of the organizations matching ``query``, sorted by ``column``.

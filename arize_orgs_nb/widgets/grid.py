@@ -18,6 +18,7 @@ value as text or as an attribute, never as HTML.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from importlib.resources import files
 from typing import Any
@@ -64,8 +65,8 @@ class OrgGrid(anywidget.AnyWidget):
     _esm = _asset("grid.js")
     _css = _asset("grid.css")
 
-    rows = traitlets.List(traitlets.Dict()).tag(sync=True)
-    """The page shown: one dict per row (see ``OrgTable``)."""
+    rows = traitlets.List(traitlets.Dict()).tag(sync=True, to_json=lambda rows, _widget: _encoded(rows))
+    """The page shown: one dict per row (see ``OrgTable``), sent as one JSON text."""
     columns = traitlets.List(traitlets.Dict(), default_value=list(GRID_COLUMNS)).tag(sync=True)
     sort = traitlets.Dict(default_value={"column": "name", "descending": False}).tag(sync=True)
     page = traitlets.Int(0).tag(sync=True)
@@ -105,6 +106,11 @@ class OrgGrid(anywidget.AnyWidget):
     def focus_cell(self, key: str, field: str = "name") -> None:
         """Open the editor of one cell of the page in the browser (once)."""
         self.focus = {"key": key, "field": field, "n": int(self.focus.get("n", 0)) + 1}
+
+
+def _encoded(rows: list[dict[str, Any]]) -> str:
+    """The page as one JSON text: a kernel encodes it as a single string, not node by node."""
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
 
 
 def _checked(content: object) -> GridEvent | None:

@@ -129,7 +129,6 @@ class OrgTable(FormView):
         self._dropped = 0
         self._review_idle = threading.Event()
         self._review_idle.set()
-        self._review_keys: list[str] = []
 
         self.filter_input = css(
             widgets.Text(
@@ -208,8 +207,7 @@ class OrgTable(FormView):
 
     def go(self, page: int) -> None:
         """Show page ``page`` (0-based; clamped)."""
-        self.grid.page = page
-        self.render()
+        self.render(page=page)
 
     def set_page_size(self, size: int) -> None:
         """Show ``size`` rows per page, keeping the first row shown on the page shown."""
@@ -237,8 +235,7 @@ class OrgTable(FormView):
         return index.select(self.filter_input.value, sort["column"], bool(sort["descending"]))
 
     def _filter_changed(self, _change: Any) -> None:  # noqa: ANN401
-        self.grid.page = 0
-        self.render()
+        self.render(page=0)
 
     def _view_changed(self, change: Any) -> None:  # noqa: ANN401
         if self._rendering:
@@ -256,17 +253,22 @@ class OrgTable(FormView):
             self.grid.page = (self.grid.page * change["old"]) // size
         self.render()
 
-    def render(self) -> None:
-        """Re-render the count, the pager and the page shown from the snapshot and the edits."""
+    def render(self, page: int | None = None) -> None:
+        """Re-render the count, the pager and the page shown from the snapshot and the edits.
+
+        Args:
+            page: the page to show (0-based, clamped); None keeps the page shown.
+        """
         with self._view_lock:
             index = self.index()
             order = self._select(index)
             size = self.page_size
             pages = max(1, -(-len(order) // size))
-            page = min(max(self.page, 0), pages - 1)
+            page = min(max(self.page if page is None else page, 0), pages - 1)
             shown = order[page * size : (page + 1) * size]
             rows = [self._new_row(key) for key in self.edits.new]
-            rows += [self._row(index, int(i)) for i in shown]
+            times = index.created_texts(shown)
+            rows += [self._row(index, int(i), created) for i, created in zip(shown, times, strict=True)]
             self._rendering = True
             try:
                 with self.grid.hold_sync():
@@ -288,18 +290,17 @@ class OrgTable(FormView):
             self.review_button.description = f"Review {n} change{'' if n == 1 else 's'}"
             self.refresh_buttons()
 
-    def _row(self, index: RowIndex, i: int) -> dict[str, Any]:
+    def _row(self, index: RowIndex, i: int, created: tuple[str, str]) -> dict[str, Any]:
         org_id = index.ids[i]
         loaded = {"name": index.names[i], "description": index.descriptions[i]}
-        created, created_title = index.created_text(i)
         return {
             "key": org_id,
             "id": org_id,
             "short_id": short_id(org_id),
             "new": False,
             "deleted": org_id in self.edits.deletes,
-            "created": created,
-            "created_title": created_title,
+            "created": created[0],
+            "created_title": created[1],
             "cells": {name: self._cell(org_id, name, loaded[name]) for name in FIELDS},
         }
 
@@ -547,7 +548,6 @@ class OrgTable(FormView):
 
         review = PlanReview(plan, runner=_ThenRunner(self.runner, after, self._review_idle))
         self.review_widget = review
-        self._review_keys = keys
         self._folded = set()
         self.review_box.children = (review,)
         self.set_status("idle", "")

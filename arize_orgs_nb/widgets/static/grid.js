@@ -125,6 +125,7 @@ function render({ model, el }) {
   scroll.appendChild(table);
   el.append(pager, scroll);
 
+  let rows = []; // the page shown, parsed once per change of the "rows" trait (one JSON text)
   let editing = null; // {key, field, input, td}
   let redrawPending = false;
   let clickTimer = null;
@@ -280,7 +281,6 @@ function render({ model, el }) {
       return;
     }
     redrawPending = false;
-    const rows = model.get("rows");
     if (!rows.length) {
       const empty = node("td", "aonb-grid-empty", model.get("empty_text"));
       empty.colSpan = model.get("columns").length;
@@ -299,7 +299,12 @@ function render({ model, el }) {
   }
 
   function rowOf(key) {
-    return model.get("rows").find((row) => row.key === key);
+    return rows.find((row) => row.key === key);
+  }
+
+  function readRows() {
+    rows = JSON.parse(model.get("rows") || "[]");
+    drawRows();
   }
 
   function startEdit(td) {
@@ -412,8 +417,9 @@ function render({ model, el }) {
     drawHeader();
     drawRows();
   };
+  rows = JSON.parse(model.get("rows") || "[]");
   const handlers = [
-    ["change:rows", drawRows],
+    ["change:rows", readRows],
     ["change:focus", drawRows],
     ["change:page change:pages change:total change:page_size change:page_sizes", drawPager],
     ["change:columns change:sort change:editable", drawAll],
