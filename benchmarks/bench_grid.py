@@ -57,11 +57,11 @@ class Wire:
     def __init__(self) -> None:
         self.sent_bytes = 0
 
-    def send(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:  # noqa: ANN401
+    def send(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
         self.sent_bytes += len(json.dumps(data, default=str))
 
 
-def widgets_of(root: Any) -> Iterator[Any]:  # noqa: ANN401
+def widgets_of(root: Any) -> Iterator[Any]:
     yield root
     for child in getattr(root, "children", ()) or ():
         yield from widgets_of(child)
@@ -70,8 +70,8 @@ def widgets_of(root: Any) -> Iterator[Any]:  # noqa: ANN401
             yield getattr(root, part)
 
 
-def wire(panel: Any) -> Wire:  # noqa: ANN401
-    """Route every message of the panel's widgets through one :class:`Wire` (outside a kernel they go nowhere)."""
+def wire(panel: Any) -> Wire:
+    """Route every message of the panel's widgets through one :class:`Wire` (outside a kernel: nowhere)."""
     sink = Wire()
     for widget in widgets_of(panel):
         widget.comm.send = sink.send
@@ -157,7 +157,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             pages = table.grid.pages
             key = f"page change ({size} rows)"
             samples[key] = [
-                timed(lambda i=i: setattr(table.grid, "page", (i * 7 + 1) % pages)) for i in range(args.runs)
+                timed(lambda i=i, pages=pages: setattr(table.grid, "page", (i * 7 + 1) % pages))
+                for i in range(args.runs)
             ]
         table.grid.page_size = 25
 
@@ -219,8 +220,8 @@ def main() -> int:
     args = parser.parse_args()
     result = run(args)
     print(
-        f"bench_grid: {args.orgs:,} organizations (seeded in {result['seed_seconds']} s), {args.runs} runs each, "
-        f"load {result['environment']['loadavg']}"
+        f"bench_grid: {args.orgs:,} organizations (seeded in {result['seed_seconds']} s), "
+        f"{args.runs} runs each, load {result['environment']['loadavg']}"
     )
     rows = []
     for name, row in result["figures"].items():
@@ -230,7 +231,7 @@ def main() -> int:
     print(common.table(["figure", "median ms", "p95 ms", "max ms", "target ms", "verdict"], rows))
     print(f"sent to the browser per keystroke (median): {result['bytes_per_keystroke_median']:,} bytes")
     common.write_json(args.output, result)
-    print(f"written {args.output.relative_to(ROOT)}")
+    print(f"written {args.output}")
     return 0 if all(result["met"].values()) else 1
 
 

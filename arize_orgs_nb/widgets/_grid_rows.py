@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from arize_orgs_nb.rules import is_missing
 from arize_orgs_nb.widgets._messages import esc, visible
+from arize_orgs_nb.widgets._snapshot import texts
 
 __all__ = [
     "COLUMNS",
@@ -117,10 +117,6 @@ def cell(value: str, *, before: str | None = None, problem: str = "") -> dict[st
     }
 
 
-def _text(value: object) -> str:
-    return "" if is_missing(value) else str(value)
-
-
 @dataclass(frozen=True)
 class Loaded:
     """One organization as loaded (the base of the grid's edits)."""
@@ -143,9 +139,9 @@ class RowIndex:
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
-        self.ids: list[str] = [str(v) for v in frame["id"]]
-        self.names: list[str] = [_text(v) for v in frame["name"]]
-        self.descriptions: list[str] = [_text(v) for v in frame["description"]]
+        self.ids: list[str] = texts(frame["id"])
+        self.names: list[str] = texts(frame["name"])
+        self.descriptions: list[str] = texts(frame["description"])
         self._created = frame["created_at"]
         self._seconds = pd.DatetimeIndex(self._created).tz_convert(None).to_numpy(dtype="datetime64[s]")
         self.position: dict[str, int] = {org_id: i for i, org_id in enumerate(self.ids)}

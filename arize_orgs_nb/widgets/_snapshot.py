@@ -19,9 +19,8 @@ from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.frames import ORG_SCHEMA, USER_SCHEMA, org_row
 from arize_orgs_nb.models import Organization
-from arize_orgs_nb.rules import is_missing
 
-__all__ = ["OrgEntry", "Snapshot", "UserEntry"]
+__all__ = ["OrgEntry", "Snapshot", "UserEntry", "texts"]
 
 Listener = Callable[["Snapshot"], None]
 
@@ -53,8 +52,9 @@ class UserEntry:
     role_type: str
 
 
-def _text(value: object) -> str:
-    return "" if is_missing(value) else str(value)
+def texts(column: pd.Series) -> list[str]:
+    """A text column as a list of ``str``, missing values as ``""`` (converted at once, not per cell)."""
+    return [str(v) for v in column.astype(object).where(column.notna(), "").tolist()]
 
 
 class Snapshot:
@@ -243,10 +243,8 @@ class Snapshot:
         with self._lock:
             if self._org_entries is None:
                 frame = self.orgs
-                entries = [
-                    OrgEntry(str(i), _text(n), _text(d))
-                    for i, n, d in zip(frame["id"], frame["name"], frame["description"], strict=True)
-                ]
+                columns = [texts(frame[c]) for c in ("id", "name", "description")]
+                entries = [OrgEntry(*row) for row in zip(*columns, strict=True)]
                 self._org_entries = sorted(entries, key=lambda e: (e.name.casefold(), e.name, e.id))
             return self._org_entries
 
@@ -255,8 +253,10 @@ class Snapshot:
         with self._lock:
             if self._user_entries is None:
                 frame = self.users
-                columns = [frame[c] for c in ("id", "name", "email", "status", "role_name", "role_type")]
-                entries = [UserEntry(*(_text(v) for v in row)) for row in zip(*columns, strict=True)]
+                columns = [
+                    texts(frame[c]) for c in ("id", "name", "email", "status", "role_name", "role_type")
+                ]
+                entries = [UserEntry(*row) for row in zip(*columns, strict=True)]
                 self._user_entries = sorted(entries, key=lambda e: (e.email.casefold(), e.id))
             return self._user_entries
 

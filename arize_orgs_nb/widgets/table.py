@@ -4,7 +4,7 @@ Edits made in the grid (names, descriptions, delete marks, new rows) are only ke
 *Review N changes* plans them with ``client.organizations.plan(edited, base=...)``, the engine
 of bulk edits: every rule is checked, the plan review shows exactly those changes, deletes need
 their confirmation there, and nothing is sent until Apply. After the apply the grid shows the
-new values; *Discard* forgets the edits.
+new values; *Discard* forgets the edits (docs/DESIGN.md, R36).
 """
 
 from __future__ import annotations
