@@ -78,21 +78,6 @@ def wire(panel: Any) -> Wire:
     return sink
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    return {
-        "n": len(values),
-        "median_ms": round(statistics.median(values), 2),
-        "p95_ms": round(percentile(values, 0.95), 2),
-        "min_ms": round(min(values), 2),
-        "max_ms": round(max(values), 2),
-    }
-
-
 def timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
@@ -190,7 +175,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         panel.close()
     finally:
         client.close()
-    figures = {name: summary(values) for name, values in samples.items()}
+    figures = {name: common.summary(values, digits=2) for name, values in samples.items()}
     return {
         "benchmark": "Browse grid, kernel side (messages serialized to JSON as a kernel would)",
         "orgs": args.orgs,

@@ -8,12 +8,9 @@ the server side.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
-
-from .helpers import open_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -21,17 +18,10 @@ GRID = ".aonb-table-grid"
 ROWS = f"{GRID} tbody tr.aonb-grid-row"
 
 
-@pytest.fixture
-def nb(lab, page):
+@pytest.fixture(autouse=True)
+def laptop_width(page):
+    """A 1,100 px wide window, before the notebook opens (JupyterLab's file browser stays open)."""
     page.set_viewport_size({"width": 1100, "height": 1000})
-    started = time.monotonic()
-    notebook = open_notebook(page, lab)
-    print(f"open + run all + panel ready: {time.monotonic() - started:.1f}s")
-    try:
-        yield notebook
-    finally:
-        notebook.api.close()
-    assert page.js_errors == [], page.js_errors
 
 
 def row(browse, n):

@@ -7,29 +7,15 @@ sandbox (its URL is printed in the panel header) plays another admin and checks 
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 
 from .conftest import KERNEL_TIMEOUT_MS, SHOT_DIR
-from .helpers import open_notebook, status
+from .helpers import status
 
 pytestmark = pytest.mark.browser
 
 XSS = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture
-def nb(lab, page):
-    started = time.monotonic()
-    notebook = open_notebook(page, lab)
-    print(f"open + run all + panel ready: {time.monotonic() - started:.1f}s")
-    try:
-        yield notebook
-    finally:
-        notebook.api.close()
-    assert page.js_errors == [], page.js_errors
 
 
 def test_create_shows_in_the_table_then_update_its_description(nb):

@@ -15,61 +15,38 @@ function node(tag, className, text) {
   return element;
 }
 
-function copyIcon() {
+// A small line icon (16 x 16 view box) drawn with the text colour; built here, never from data.
+function icon(size, shapes) {
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 16 16");
-  svg.setAttribute("width", "12");
-  svg.setAttribute("height", "12");
-  svg.setAttribute("aria-hidden", "true");
-  for (const [x, y] of [[5, 5], [2, 2]]) {
-    const rect = document.createElementNS(ns, "rect");
-    rect.setAttribute("x", String(x));
-    rect.setAttribute("y", String(y));
-    rect.setAttribute("width", "9");
-    rect.setAttribute("height", "9");
-    rect.setAttribute("rx", "1.5");
-    rect.setAttribute("fill", x === 5 ? "var(--aonb-grid-bg)" : "none");
-    rect.setAttribute("stroke", "currentColor");
-    rect.setAttribute("stroke-width", "1.4");
-    svg.appendChild(rect);
+  for (const [name, value] of [["viewBox", "0 0 16 16"], ["width", size], ["height", size], ["aria-hidden", "true"]]) {
+    svg.setAttribute(name, String(value));
+  }
+  for (const [tag, attributes] of shapes) {
+    const shape = document.createElementNS(ns, tag);
+    const all = { fill: "none", stroke: "currentColor", "stroke-width": "1.4", ...attributes };
+    for (const [name, value] of Object.entries(all)) shape.setAttribute(name, String(value));
+    svg.appendChild(shape);
   }
   return svg;
 }
 
-function peopleIcon() {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 16 16");
-  svg.setAttribute("width", "13");
-  svg.setAttribute("height", "13");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("d", "M6 7.5a2.3 2.3 0 1 0 0-4.6 2.3 2.3 0 0 0 0 4.6zM1.5 13.5c0-2.4 2-4 4.5-4s4.5 1.6 4.5 4M11 7.3a2 2 0 1 0-.6-3.9M12 9.7c1.5.4 2.5 1.7 2.5 3.8");
-  path.setAttribute("fill", "none");
-  path.setAttribute("stroke", "currentColor");
-  path.setAttribute("stroke-width", "1.4");
-  path.setAttribute("stroke-linecap", "round");
-  svg.appendChild(path);
-  return svg;
-}
-
-function trashIcon() {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 16 16");
-  svg.setAttribute("width", "12");
-  svg.setAttribute("height", "12");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("d", "M2.5 4h11M6 4V2.5h4V4M4 4l.7 9.5h6.6L12 4M6.8 6.5v5M9.2 6.5v5");
-  path.setAttribute("fill", "none");
-  path.setAttribute("stroke", "currentColor");
-  path.setAttribute("stroke-width", "1.4");
-  path.setAttribute("stroke-linejoin", "round");
-  svg.appendChild(path);
-  return svg;
-}
+const copyIcon = () =>
+  icon(12, [
+    ["rect", { x: 2, y: 2, width: 9, height: 9, rx: 1.5 }],
+    ["rect", { x: 5, y: 5, width: 9, height: 9, rx: 1.5, fill: "var(--aonb-grid-bg)" }],
+  ]);
+const peopleIcon = () =>
+  icon(13, [
+    ["path", {
+      d: "M6 7.5a2.3 2.3 0 1 0 0-4.6 2.3 2.3 0 0 0 0 4.6zM1.5 13.5c0-2.4 2-4 4.5-4s4.5 1.6 4.5 4M11 7.3a2 2 0 1 0-.6-3.9M12 9.7c1.5.4 2.5 1.7 2.5 3.8",
+      "stroke-linecap": "round",
+    }],
+  ]);
+const trashIcon = () =>
+  icon(12, [
+    ["path", { d: "M2.5 4h11M6 4V2.5h4V4M4 4l.7 9.5h6.6L12 4M6.8 6.5v5M9.2 6.5v5", "stroke-linejoin": "round" }],
+  ]);
 
 // The Clipboard API where the page may use it (JupyterLab, Notebook 7 on localhost or https),
 // else the older execCommand("copy") on a hidden textarea (some embedded views).
