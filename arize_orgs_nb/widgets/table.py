@@ -45,12 +45,15 @@ _SORTABLE = {key for key, _ in COLUMNS}
 
 
 class _ThenRunner:
-    """Runs each job through ``inner``, then ``after()`` in the same thread; ``idle`` is set when both end."""
+    """Runs each job through ``inner``, then ``after()``, sets ``idle``, then ``idle_then()``: one thread."""
 
-    def __init__(self, inner: Runner, after: Callable[[], None], idle: threading.Event) -> None:
+    def __init__(
+        self, inner: Runner, after: Callable[[], None], idle: threading.Event, idle_then: Callable[[], None]
+    ) -> None:
         self._inner = inner
         self._after = after
         self._idle = idle
+        self._idle_then = idle_then
 
     def submit(self, job: Callable[[], None]) -> None:
         def run() -> None:
@@ -61,6 +64,7 @@ class _ThenRunner:
                     self._after()
                 finally:
                     self._idle.set()
+                    self._idle_then()
 
         self._idle.clear()
         try:
@@ -371,7 +375,9 @@ class OrgTable(FormView):
     # -- editing ---------------------------------------------------------------------------
 
     def _applying(self) -> bool:
-        return self.review_widget is not None and self.review_widget.busy
+        """An apply of the review runs, or the grid is still folding its outcome in."""
+        busy = self.review_widget is not None and self.review_widget.busy
+        return busy or not self._review_idle.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until no Refresh and no apply of the review runs, and the grid has followed (for scripts).
@@ -417,11 +423,7 @@ class OrgTable(FormView):
                 self.set_status("error", "that row is not in the grid any more")
                 return False
             self.edits.set(key, field, value, None if loaded is None else getattr(loaded, field))
-            errors = (
-                check_name(value, self.snapshot, except_id=key)[0]
-                if field == "name"
-                else check_description(value)[0]
-            )
+            errors = self._check(key, field, value)
             cells = self.problems.setdefault(key, {})
             cells.pop(field, None)
             if errors and (loaded is None or self.edits.edited(key, field)):
@@ -430,6 +432,17 @@ class OrgTable(FormView):
                 del self.problems[key]
         self._edits_changed()
         return True
+
+    def _check(self, key: str, field: str, value: str) -> list[str]:
+        """The inline check of one edited value (the plan checks everything again)."""
+        if field != "name":
+            return check_description(value)[0]
+        errors = check_name(value, self.snapshot, except_id=key)[0]
+        holder = self.snapshot.name_taken_by(value, except_id=key)
+        if holder is not None and self.edits.edited(holder.id, "name"):
+            # its holder is renamed too (a swap, say): the plan decides whether the names collide
+            errors = [e for e in errors if not e.startswith("name already taken")]
+        return errors
 
     def mark_delete(self, key: str, on: bool = True) -> bool:
         """Mark an organization for deletion, or unmark it; on a new row, remove the row.
@@ -540,13 +553,14 @@ class OrgTable(FormView):
             self._show_issues(error, keys)
             return None
         self._close_review()
+        self.problems.clear()  # every rule holds: inline doubts are settled
         review: PlanReview | None = None
 
         def after() -> None:
             if review is not None:
                 self._after_apply(review, keys)
 
-        review = PlanReview(plan, runner=_ThenRunner(self.runner, after, self._review_idle))
+        review = PlanReview(plan, runner=_ThenRunner(self.runner, after, self._review_idle, self.render))
         self.review_widget = review
         self._folded = set()
         self.review_box.children = (review,)
@@ -590,16 +604,13 @@ class OrgTable(FormView):
         """Fold what the review applied into the snapshot and out of the edits (in the apply's thread)."""
         result = review.result
         if result is None:
-            self.render()  # refused before sending (stale, unconfirmed): nothing changed
-            return
+            return  # refused before sending (stale, unconfirmed): nothing changed
         try:
             applied = self._fold(result, keys)
         except Exception as error:  # the apply went through; only the view could not follow
             self.set_status("warn", f"applied, but the grid could not be updated: {describe_error(error)[0]}")
             self.show_details(traceback.format_exc())
             return
-        finally:
-            self.render()
         if applied:
             n = len(applied)
             self.set_status("ok", f"{n} change{'' if n == 1 else 's'} applied: the grid shows the new values")

@@ -92,7 +92,9 @@ def test_grid_edits_are_reviewed_applied_and_shown(nb):
 
     first.locator(".aonb-grid-name").dblclick()  # edit in place, no tab switch
     editor = first.locator("input.aonb-grid-editor")
-    editor.fill("Renamed In Browser")
+    expect(editor).to_be_focused()
+    editor.press("Control+a")
+    editor.press_sequentially("Renamed In Browser")  # key by key: no notebook shortcut takes one
     editor.press("Enter")
     expect(first.locator(".aonb-grid-name")).to_have_class(re.compile(r"\baonb-grid-edited\b"))
     expect(nb.panel.locator(".aonb-table")).to_be_visible()  # still on Browse
@@ -109,8 +111,8 @@ def test_grid_edits_are_reviewed_applied_and_shown(nb):
     browse.locator(f"{GRID} .aonb-grid-add").click()
     new_editor = browse.locator(f"{GRID} tr.aonb-grid-new input.aonb-grid-editor")
     expect(new_editor).to_be_focused()
-    new_editor.fill("Added In Browser")
-    new_editor.press("Enter")
+    nb.page.keyboard.type("Added In Browser")
+    nb.page.keyboard.press("Enter")
     expect(browse.locator(".aonb-table-edits")).to_contain_text("4 edits")
     review_button = browse.locator("button.aonb-table-review")
     expect(review_button).to_have_text("Review 4 changes")

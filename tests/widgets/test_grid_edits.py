@@ -324,3 +324,18 @@ def test_hostile_edits_and_names_render_as_text(wclient, table):
     markup = grid_html(table.grid)
     assert dangerous_elements(markup) == []
     assert "<script>alert(3)</script>" in visible_text(markup) and XSS in visible_text(markup)
+
+
+def test_two_names_swapped_in_the_grid_are_no_problem_and_apply(wclient, table):
+    a, b = first_rows(table, 2)
+    name_a, name_b = (row_of(table, k)["cells"]["name"]["value"] for k in (a, b))
+    edit(table, a, "name", name_b)
+    assert "already taken" in row_of(table, a)["cells"]["name"]["problem"]  # b still holds it
+    edit(table, b, "name", name_a)
+    edit(table, a, "name", name_b)  # checked again: b is renamed too, the plan decides
+    assert table.problems == {}
+    review = table.review()
+    assert review is not None and review.apply()
+    server = {o["id"]: o["name"] for o in wclient.local_sandbox.state.orgs()}
+    assert (server[a], server[b]) == (name_b, name_a)
+    assert row_of(table, a)["cells"]["name"]["value"] == name_b and table.edits.count() == 0

@@ -6,7 +6,7 @@
 // traits (page, page_size, sort) or as messages ({event: "open" | "edit" | "delete" | "add"}).
 
 const FIELDS = ["name", "description"];
-const CLICK_DELAY_MS = 260; // a second click within this time is a double click (edit, not open)
+const CLICK_DELAY_MS = 350; // a second click within this time is a double click (edit, not open)
 
 function node(tag, className, text) {
   const element = document.createElement(tag);
