@@ -10,6 +10,7 @@ import json
 import logging
 import multiprocessing as mp
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -245,6 +246,23 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
     return str(value)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values``, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def summary(values: Sequence[float], digits: int = 1) -> dict[str, float]:
+    """``n``, median, p95, min and max of millisecond samples, rounded to ``digits``."""
+    return {
+        "n": len(values),
+        "median_ms": round(statistics.median(values), digits),
+        "p95_ms": round(percentile(values, 0.95), digits),
+        "min_ms": round(min(values), digits),
+        "max_ms": round(max(values), digits),
+    }
 
 
 def environment() -> dict[str, Any]:

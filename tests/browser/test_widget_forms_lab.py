@@ -31,7 +31,7 @@ def test_create_shows_in_the_table_then_update_its_description(nb):
     browse = nb.tab("Browse")
     browse.locator(".aonb-table-filter input").fill("browser org")
     expect(browse.locator(".aonb-table-count")).to_have_text("1 of 43 organizations match")
-    expect(browse.locator(".aonb-table-html td").first).to_have_text("Browser Org")
+    expect(browse.locator(".aonb-table-grid .aonb-grid-name").first).to_have_text("Browser Org")
     nb.shot("01-created-org-in-table")
 
     update = nb.tab("Update")
@@ -47,7 +47,9 @@ def test_create_shows_in_the_table_then_update_its_description(nb):
     nb.shot("02-updated-description")
 
     browse = nb.tab("Browse")
-    expect(browse.locator(".aonb-table-html td", has_text="changed in chromium")).to_have_count(1)
+    expect(
+        browse.locator(".aonb-table-grid .aonb-grid-description", has_text="changed in chromium")
+    ).to_have_count(1)
 
 
 def test_set_a_members_role_by_picking_the_user_by_email(nb):
@@ -89,7 +91,7 @@ def test_a_hostile_org_name_renders_as_text_and_runs_nothing(nb):
     page = nb.page
     browse = nb.tab("Browse")
     browse.locator(".aonb-table-filter input").fill("onerror")
-    cell = browse.locator(".aonb-table-html td").first
+    cell = browse.locator(".aonb-table-grid .aonb-grid-name").first
     expect(cell).to_have_text(XSS)
 
     update = nb.tab("Update")

@@ -12,6 +12,7 @@ import pytest
 from arize_orgs_nb import ArizeOrgs
 from arize_orgs_nb.widgets import SyncRunner
 from arize_orgs_nb.widgets._base import STYLE_HTML
+from arize_orgs_nb.widgets.grid import OrgGrid
 from tests.conftest import FakeClock, make_client
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -76,17 +77,23 @@ def is_style_sheet(widget) -> bool:
 
 
 def html_values(root) -> list[str]:
-    """Every HTML string the browser would render as markup under ``root`` (but the constant style sheet)."""
+    """Every HTML string rendered as markup under ``root`` (grid cells too; not the style sheet)."""
     found = [
         w.value
         for w in tree(root)
         if isinstance(w, widgets.HTML | widgets.HTMLMath) and not is_style_sheet(w)
     ]
+    found += [grid_html(w) for w in tree(root) if isinstance(w, OrgGrid)]
     for w in tree(root):
         if isinstance(w, widgets.Output):
             for out in w.outputs:
                 found.extend(str(v) for k, v in out.get("data", {}).items() if k == "text/html")
     return found
+
+
+def grid_html(grid: OrgGrid) -> str:
+    """The markup the grid's page puts into the browser (its cells' ``html``; all else is text)."""
+    return "".join(c["html"] for row in grid.rows for c in row["cells"].values())
 
 
 class _Elements(HTMLParser):
