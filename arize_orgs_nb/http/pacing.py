@@ -115,9 +115,12 @@ class AdaptiveRate:
 
     @property
     def limit(self) -> float | None:
-        """The rate the service allowed before its last 429 (requests per second); ``None`` before any."""
+        """The rate the service allowed before its last 429, requests per second; ``None`` before any.
+
+        Never below ``min_rate``.
+        """
         with self._lock:
-            return self._limit
+            return None if self._limit is None else max(self._min_rate, self._limit)
 
     @property
     def rate(self) -> float | None:

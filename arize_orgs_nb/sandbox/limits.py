@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from arize_orgs_nb.sandbox.faults import WRITE_METHODS, FaultPlan, Knobs
 
+_ROUNDING = 1e-9  # a client that waits exactly the time it was told finds its token
+
 
 class _Allowance:
     """One token bucket: ``rate`` tokens per second, holding at most ``max(1, rate)``."""
@@ -29,7 +31,8 @@ class _Allowance:
         """Refill up to ``now``; the seconds until a token is there (0 when one is)."""
         self._tokens = min(self._burst, self._tokens + (now - self._updated) * self.rate)
         self._updated = now
-        return 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / self.rate
+        missing = 1.0 - self._tokens
+        return 0.0 if missing <= _ROUNDING else missing / self.rate
 
     def take(self) -> None:
         self._tokens -= 1.0

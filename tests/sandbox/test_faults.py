@@ -19,11 +19,6 @@ H = {"Authorization": f"Bearer {KEY}"}
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def clocked(clock: FakeClock) -> Iterator[tuple[Sandbox, Api]]:
     """In-process only: a sandbox that reads and sleeps on a fake clock (its waits are instant and
     recorded, and a log record's ``seconds`` is the time the sandbox spent by that clock)."""
