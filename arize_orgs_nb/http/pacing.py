@@ -9,7 +9,7 @@ Layer: pure (no project imports, the clock injected); it follows ``config.RateLi
   apply paced at 2 writes/s takes at least 500 s whatever the worker count.
 * :class:`AdaptiveRate` learns the service's limit (``AdaptivePacing``, on by default): unlimited
   until the service answers 429, then a schedule of send slots whose rate is cut on every 429 and
-  grows back with time, as the AWS SDKs' "adaptive" retry mode does (docs/DESIGN.md, R14). The
+  grows back with time, as the AWS SDKs' "adaptive" retry mode does (docs/DESIGN.md, R14a). The
   ``Retry-After`` of each 429 is still waited out by the transport, for every thread at once.
 """
 
