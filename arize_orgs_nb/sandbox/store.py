@@ -519,65 +519,96 @@ class Store:
             memberships: ``(org_index, user_index, role)`` indexes into the two lists.
         """
         with self._tx() as conn:
-            org_first = self._allocate(ids.ORGANIZATION, len(orgs)) if orgs else 1
-            user_first = self._allocate(ids.USER, len(users)) if users else 1
-            mem_first = self._allocate(ids.MEMBERSHIP, len(memberships)) if memberships else 1
-            conn.executemany(
-                "INSERT INTO orgs (seq, id, name, name_key, name_fold, description, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            self._insert(conn, orgs, users, memberships)
+
+    def replace_all(
+        self,
+        orgs: Sequence[tuple[str, str, str]],
+        users: Sequence[tuple[str, str, str, str, str, bool]],
+        memberships: Sequence[tuple[int, int, str]],
+    ) -> None:
+        """Delete every organization, user and membership, then insert these, in one transaction.
+
+        Dangerous: everything the store holds is lost. Ids are never reused: the new rows get
+        fresh ids (the counters keep counting), so an id held from before names nothing.
+
+        Args:
+            orgs: ``(name, description, created_at)`` in creation order.
+            users: ``(name, email, created_at, status, role, is_developer)`` in order.
+            memberships: ``(org_index, user_index, role)`` indexes into the two lists.
+        """
+        with self._tx() as conn:
+            for table in ("memberships", "orgs", "users"):
+                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            self._insert(conn, orgs, users, memberships)
+
+    def _insert(
+        self,
+        conn: sqlite3.Connection,
+        orgs: Sequence[tuple[str, str, str]],
+        users: Sequence[tuple[str, str, str, str, str, bool]],
+        memberships: Sequence[tuple[int, int, str]],
+    ) -> None:
+        """Insert seed rows inside the caller's transaction."""
+        org_first = self._allocate(ids.ORGANIZATION, len(orgs)) if orgs else 1
+        user_first = self._allocate(ids.USER, len(users)) if users else 1
+        mem_first = self._allocate(ids.MEMBERSHIP, len(memberships)) if memberships else 1
+        conn.executemany(
+            "INSERT INTO orgs (seq, id, name, name_key, name_fold, description, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
                 (
-                    (
-                        org_first + i,
-                        ids.make_id(ids.ORGANIZATION, org_first + i),
-                        name,
-                        self.name_key(name),
-                        name.casefold(),
-                        desc,
-                        created,
-                    )
-                    for i, (name, desc, created) in enumerate(orgs)
-                ),
-            )
-            conn.executemany(
-                "INSERT INTO users (seq, id, name, email, email_fold, created_at, status, role, "
-                "is_developer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        user_first + i,
-                        ids.make_id(ids.USER, user_first + i),
-                        name,
-                        email,
-                        email.casefold(),
-                        created,
-                        status,
-                        role,
-                        int(dev),
-                    )
-                    for i, (name, email, created, status, role, dev) in enumerate(users)
-                ),
-            )
-            conn.executemany(
-                "INSERT INTO memberships (seq, id, org_seq, user_seq, role) VALUES (?, ?, ?, ?, ?)",
-                (
-                    (
-                        mem_first + i,
-                        ids.make_id(ids.MEMBERSHIP, mem_first + i),
-                        org_first + o,
-                        user_first + u,
-                        role,
-                    )
-                    for i, (o, u, role) in enumerate(memberships)
-                ),
-            )
-            if orgs:
-                self._last_time["orgs"] = max(
-                    parse_time(orgs[-1][2]), self._last_time.get("orgs", parse_time(orgs[-1][2]))
+                    org_first + i,
+                    ids.make_id(ids.ORGANIZATION, org_first + i),
+                    name,
+                    self.name_key(name),
+                    name.casefold(),
+                    desc,
+                    created,
                 )
-            if users:
-                self._last_time["users"] = max(
-                    parse_time(users[-1][2]),
-                    self._last_time.get("users", parse_time(users[-1][2])),
+                for i, (name, desc, created) in enumerate(orgs)
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO users (seq, id, name, email, email_fold, created_at, status, role, "
+            "is_developer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    user_first + i,
+                    ids.make_id(ids.USER, user_first + i),
+                    name,
+                    email,
+                    email.casefold(),
+                    created,
+                    status,
+                    role,
+                    int(dev),
                 )
+                for i, (name, email, created, status, role, dev) in enumerate(users)
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO memberships (seq, id, org_seq, user_seq, role) VALUES (?, ?, ?, ?, ?)",
+            (
+                (
+                    mem_first + i,
+                    ids.make_id(ids.MEMBERSHIP, mem_first + i),
+                    org_first + o,
+                    user_first + u,
+                    role,
+                )
+                for i, (o, u, role) in enumerate(memberships)
+            ),
+        )
+        if orgs:
+            self._last_time["orgs"] = max(
+                parse_time(orgs[-1][2]), self._last_time.get("orgs", parse_time(orgs[-1][2]))
+            )
+        if users:
+            self._last_time["users"] = max(
+                parse_time(users[-1][2]),
+                self._last_time.get("users", parse_time(users[-1][2])),
+            )
 
     # -------------------------------------------------------------------- views
 
