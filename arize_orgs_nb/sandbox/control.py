@@ -137,7 +137,9 @@ class Control:
 
     def _dispatch(self, req: Request, path: str) -> Response:
         if req.peer is not None and not is_loopback(req.peer):
-            raise ProblemError(403, "the sandbox control endpoint only answers requests from this machine")
+            raise ProblemError(
+                403, "the sandbox control endpoint only answers loopback peers (127.0.0.1, ::1)"
+            )
         if not self._app.authenticate(req):
             raise ProblemError(403, "the sandbox control endpoint needs the admin key, not the read-only key")
         methods = self._routes.get(path.rstrip("/") or "/")
