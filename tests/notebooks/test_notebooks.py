@@ -11,8 +11,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -20,6 +18,7 @@ import pytest
 from nbclient import NotebookClient
 
 from arize_orgs_nb import ArizeOrgs
+from tests.sandbox_process import start_sandbox_process
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -121,24 +120,14 @@ def test_notebook_runs_on_its_own_sandbox(path, tmp_path):
 def served(tmp_path_factory):
     """The sandbox as `make run` serves it (seeded 250/60/7, kept in a file), in its own process."""
     folder = tmp_path_factory.mktemp("make-run")
-    command = [sys.executable, "-m", "arize_orgs_nb.sandbox", "--port", "0", "--api-key", CANARY]
-    command += ["--orgs", "250", "--users", "60", "--seed", "7", "--db", str(folder / "sandbox.db")]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sandbox = start_sandbox_process(folder / "sandbox.db", CANARY)
     try:
-        port = re.search(r"http://127\.0\.0\.1:(\d+)", proc.stdout.readline()).group(1)
-        env = {
-            **clean_env(folder / "home"),
-            "ARIZE_API_KEY": CANARY,
-            "ARIZE_API_HOST": "127.0.0.1",
-            "ARIZE_API_PORT": port,
-            "ARIZE_API_SCHEME": "http",
-        }
-        side = ArizeOrgs(api_key=CANARY, api_host=f"127.0.0.1:{port}", api_scheme="http", environ={})
+        env = {**clean_env(folder / "home"), **sandbox.env}
+        side = ArizeOrgs(api_key=CANARY, api_host=f"127.0.0.1:{sandbox.port}", api_scheme="http", environ={})
         with side:
             yield env, side, folder
     finally:
-        proc.terminate()
-        proc.communicate(timeout=15)
+        sandbox.stop()
 
 
 def run_served(served, path: Path, run: str) -> nbformat.NotebookNode:
