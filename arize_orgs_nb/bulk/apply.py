@@ -34,6 +34,7 @@ from arize_orgs_nb.api.organizations import Organizations
 from arize_orgs_nb.bulk.changes import Change, Expectation, Op
 from arize_orgs_nb.bulk.ledger import JournalEntry, Ledger
 from arize_orgs_nb.bulk.plan import Plan
+from arize_orgs_nb.bulk.saved import PlanOrigin
 from arize_orgs_nb.errors import (
     ApiError,
     AuthenticationError,
@@ -345,6 +346,12 @@ class Applier:
         self._orgs = organizations
         self._journal = ledger
         self._clock = clock
+
+    @property
+    def origin(self) -> PlanOrigin:
+        """The API and key fingerprint this applier sends with (what a saved plan records)."""
+        settings = self._transport.settings
+        return PlanOrigin(settings.base_url, settings.api_key.fingerprint)
 
     def __call__(
         self,

@@ -6,10 +6,11 @@ full intent of an apply before anything is sent, and rebuild it after a crash.
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+from arize_orgs_nb.models import TextEnum
 
 __all__ = [
     "CASCADE_DELETE",
@@ -27,7 +28,7 @@ CASCADE_DELETE = (
 CASCADE_REMOVE = "removes the user from the organization AND from every space in it"
 
 
-class Op(str, enum.Enum):
+class Op(TextEnum):
     """The kinds of write a plan can hold, in the order they are applied."""
 
     CREATE = "create"
@@ -36,9 +37,6 @@ class Op(str, enum.Enum):
     SET_ROLE = "set_role"
     REMOVE_MEMBER = "remove_member"
     DELETE = "delete"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def marker(self) -> str:

@@ -19,6 +19,7 @@ import importlib.util
 import json
 import os
 import shutil
+import time
 import urllib.request
 from pathlib import Path
 
@@ -171,3 +172,18 @@ def page(browser, request):
         with contextlib.suppress(Exception):
             pg.screenshot(path=str(SHOT_DIR / f"FAILED-{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def nb(lab, page, frontend):
+    """03_widget_forms.ipynb opened in the front end, every cell run, the panel ready; no JS error after."""
+    from .helpers import js_errors, open_notebook  # helpers imports this module's settings
+
+    started = time.monotonic()
+    notebook = open_notebook(page, lab, frontend)
+    print(f"{frontend.name}: open + run all + panel ready: {time.monotonic() - started:.1f}s")
+    try:
+        yield notebook
+    finally:
+        notebook.api.close()
+    assert js_errors(page, frontend) == []
