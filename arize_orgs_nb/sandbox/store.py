@@ -442,12 +442,8 @@ class Store:
         org_first = self._allocate(ids.ORGANIZATION, len(orgs)) if orgs else 1
         user_first = self._allocate(ids.USER, len(users)) if users else 1
         mem_first = self._allocate(ids.MEMBERSHIP, len(memberships)) if memberships else 1
-        conn.executemany(
-            _INSERT_ORG, (self._org_values(org_first + i, *org) for i, org in enumerate(orgs))
-        )
-        conn.executemany(
-            _INSERT_USER, (_user_values(user_first + i, *user) for i, user in enumerate(users))
-        )
+        conn.executemany(_INSERT_ORG, (self._org_values(org_first + i, *org) for i, org in enumerate(orgs)))
+        conn.executemany(_INSERT_USER, (_user_values(user_first + i, *user) for i, user in enumerate(users)))
         conn.executemany(
             _INSERT_MEMBERSHIP,
             (
