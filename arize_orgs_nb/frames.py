@@ -4,13 +4,19 @@ Layer: pure (models only; no I/O but the file readers). One schema per frame kin
 source of truth for ``to_frame``, for reading frames back from CSV or Parquet, and (later) for
 validating edited frames. Columns, order and dtypes never depend on the data: an empty result and
 an all-empty ``description`` column give the same frame shape as a full one.
+
+Nor do they depend on the pandas version: text is always ``pd.StringDtype("python")`` (pandas 3
+would otherwise give its default ``str`` dtype or Arrow-backed strings, pandas 2 ``object``), times
+are always nanoseconds (pandas 3 parses text to microseconds), so a frame, and a file written from
+it, is the same under pandas 2.2 and 3 (docs/DESIGN.md, R36).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -24,6 +30,7 @@ from arize_orgs_nb.models import CustomRoleAssignment, Organization, User
 from arize_orgs_nb.rules import is_missing
 
 __all__ = [
+    "CSV_TIME_FORMAT",
     "ORG_SCHEMA",
     "USER_SCHEMA",
     "Column",
@@ -40,6 +47,19 @@ __all__ = [
 STRING = "string"
 UTC_TIME = "datetime64[ns, UTC]"
 BOOLEAN = "boolean"
+INTEGER = "Int64"
+FLOAT = "float64"
+
+TEXT = pd.StringDtype("python")
+"""The dtype of every text column, whatever the pandas version: missing is ``pd.NA``."""
+
+CSV_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f+00:00"
+"""How files written by this package show times (all UTC), every one with its microseconds.
+
+``to_csv``'s own form differs between pandas versions: pandas 2 writes each value to its own
+precision (``10:03:00+00:00`` beside ``10:03:00.123456+00:00``), pandas 3 a whole column to the
+finest one. Pass it as ``to_csv(..., date_format=CSV_TIME_FORMAT)`` for the same bytes under both.
+"""
 
 
 @dataclass(frozen=True)
@@ -48,7 +68,8 @@ class Column:
 
     Attributes:
         name: column name.
-        dtype: pandas dtype: ``"string"``, ``"boolean"`` or ``"datetime64[ns, UTC]"``.
+        dtype: pandas dtype: ``"string"`` (held as :data:`TEXT`), ``"boolean"``,
+            ``"datetime64[ns, UTC]"``, ``"Int64"`` (missing allowed) or ``"float64"``.
         nullable: whether a missing value is meaningful. Non-nullable text columns keep ``""``
             as ``""`` (never NaN), in memory and through CSV.
         doc: what the column holds.
@@ -153,7 +174,7 @@ class FrameSchema:
         )
         for extra in frame.columns:
             if extra not in out.columns:
-                out[extra] = frame[extra].to_numpy()
+                out[extra] = _extra(frame[extra])
         return out
 
 
@@ -163,11 +184,28 @@ def _series(values: list[Any], column: Column, *, text_na_is_empty: bool = False
     if column.dtype == BOOLEAN:
         cleaned = [None if is_missing(v) else _to_bool(v) for v in values]
         return pd.Series(cleaned, dtype=BOOLEAN)
+    if column.dtype == INTEGER:
+        return pd.Series([None if is_missing(v) else int(v) for v in values], dtype=INTEGER)
+    if column.dtype == FLOAT:
+        return pd.Series([np.nan if is_missing(v) else float(v) for v in values], dtype=FLOAT)
     if all(type(v) is str for v in values):  # rows from wire models: nothing to clean
-        return pd.Series(values, dtype=pd.StringDtype())
+        return pd.Series(values, dtype=TEXT)
     if text_na_is_empty:
         values = ["" if is_missing(v) else v for v in values]
-    return pd.Series([None if is_missing(v) else str(v) for v in values], dtype=pd.StringDtype())
+    return pd.Series([None if is_missing(v) else str(v) for v in values], dtype=TEXT)
+
+
+def _extra(values: pd.Series) -> pd.Series | np.ndarray:
+    """A column a file holds beyond the schema, text as :data:`TEXT` (not ``object`` or ``str``).
+
+    Other columns (a ``delete`` marker read as booleans, numbers) keep what the file gave them.
+    """
+    if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+        return values.to_numpy()
+    cells = values.tolist()
+    if all(isinstance(v, str) or is_missing(v) for v in cells):
+        return pd.Series([None if is_missing(v) else v for v in cells], dtype=TEXT)
+    return values.to_numpy()
 
 
 def _utc_times(values: list[Any], name: str) -> pd.Series:
@@ -208,7 +246,7 @@ def _converted(values: list[Any], column: Column) -> np.ndarray | None:
 def _from_converted(array: np.ndarray, column: Column) -> pd.Series:
     if column.dtype == UTC_TIME:
         return _utc_from_micros(array)
-    return pd.Series(array, dtype=pd.StringDtype())
+    return pd.Series(array, dtype=TEXT)
 
 
 def _as_values(part: list[Any] | np.ndarray, column: Column) -> list[Any]:
@@ -319,25 +357,37 @@ def read_csv_cells(path: str | Path, *, dtype: Any) -> pd.DataFrame:  # noqa: AN
     """Read a CSV file's cells as written: blanks as ``""``, no value taken as missing, no index.
 
     Args:
-        path: the file.
+        path: the file (UTF-8, with or without a byte order mark).
         dtype: as for :func:`pandas.read_csv`.
 
     Returns:
         The frame, one column per header cell.
 
     Raises:
-        ValueError: the file cannot be parsed, or a row has more cells than the header (pandas
-            would silently turn the extra leading cells into an index, shifting every value).
+        UnicodeDecodeError: the file is not UTF-8.
+        ValueError: the file cannot be parsed, or rows have more cells than the header, each
+            named by its line (pandas would turn extra leading cells into an index, shifting every
+            value, or, in pandas 2, drop a trailing empty cell without a word).
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", pd.errors.ParserWarning)
-        try:
-            return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[], index_col=False)
-        except pd.errors.ParserWarning:
-            raise ValueError(
-                "a row has more cells than the header (a trailing comma?): fix the row, or name the extra "
-                "column"
-            ) from None
+    text = Path(path).read_bytes().decode("utf-8")
+    longer = _lines_longer_than_header(text)
+    if longer:
+        more = f" and {len(longer) - 10} more" if len(longer) > 10 else ""
+        lines = ", ".join(str(n) for n in longer[:10]) + more
+        raise ValueError(
+            f"a row has more cells than the header (a trailing comma?), on line(s) {lines}: fix the row, or "
+            "name the extra column"
+        )
+    return pd.read_csv(io.StringIO(text), dtype=dtype, keep_default_na=False, na_values=[], index_col=False)
+
+
+def _lines_longer_than_header(text: str) -> list[int]:
+    """The line numbers of the rows with more cells than the header (the first non-blank row)."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    header = next((row for row in reader if row), None)
+    if header is None:
+        return []
+    return [reader.line_num for row in reader if len(row) > len(header)]
 
 
 def _nullable_blanks(frame: pd.DataFrame, schema: FrameSchema) -> pd.DataFrame:

@@ -45,12 +45,21 @@ from arize_orgs_nb.errors import (
     OrgsNbError,
     StalePlanError,
 )
+from arize_orgs_nb.frames import BOOLEAN, FLOAT, INTEGER, STRING, Column, FrameSchema
 from arize_orgs_nb.http.transport import Transport, TransportEvent
 from arize_orgs_nb.progress import Bar, progress_bar
 from arize_orgs_nb.rules import unconfirmed
 from arize_orgs_nb.visible import fields_note, quoted, show
 
-__all__ = ["TEMP_PREFIX", "Applier", "ApplyProgress", "ApplyResult", "ChangeOutcome", "carry_forward"]
+__all__ = [
+    "RESULT_SCHEMA",
+    "TEMP_PREFIX",
+    "Applier",
+    "ApplyProgress",
+    "ApplyResult",
+    "ChangeOutcome",
+    "carry_forward",
+]
 
 logger = logging.getLogger("arize_orgs_nb.bulk.apply")
 
@@ -58,6 +67,27 @@ TEMP_PREFIX = "~aonb-tmp-"
 _PAGE = 100  # organizations per request of the stale check's drain
 _LATER_PHASES = (Op.DESCRIBE, Op.SET_ROLE, Op.REMOVE_MEMBER, Op.DELETE)
 _ORG_OPS = (Op.CREATE, Op.RENAME, Op.DESCRIBE, Op.DELETE)
+RESULT_SCHEMA = FrameSchema(
+    "apply results",
+    (
+        Column("op", STRING),
+        Column("organization", STRING, nullable=True),
+        Column("organization_id", STRING, nullable=True, doc="missing for a create that did not land"),
+        Column("user", STRING, nullable=True, doc="the member's email; missing for organization changes"),
+        Column("after", STRING),
+        Column("invisible", STRING, nullable=True),
+        Column("status", STRING, doc="applied, failed, skipped or refused"),
+        Column("reconciled", BOOLEAN, doc="confirmed on the server rather than by its own answer"),
+        Column("http_status", INTEGER, doc="the last HTTP status, 0 when no answer came"),
+        Column("error", STRING, nullable=True),
+        Column("temporary_name", STRING, nullable=True),
+        Column("attempts", INTEGER),
+        Column("seconds", FLOAT),
+        Column("row", STRING, nullable=True, doc="the label of the frame row the change came from"),
+    ),
+)
+"""The columns of :meth:`ApplyResult.to_frame`."""
+
 # How a change ended, for what the server should show after it (see carry_forward).
 _HOW = {
     "applied": "applied",
@@ -168,7 +198,8 @@ class ApplyResult:
 
         ``organization`` and ``user`` are raw; ``after`` is the change as text, its values in the
         :mod:`~arize_orgs_nb.visible` notation (``name=“Team␠”``); ``invisible`` says how a field
-        differs from its value before when they look alike, else it is missing.
+        differs from its value before when they look alike, else it is missing. The dtypes are
+        :data:`RESULT_SCHEMA`'s, whatever the rows and the pandas version.
         """
         rows = [
             {
@@ -189,23 +220,7 @@ class ApplyResult:
             }
             for o in self.outcomes
         ]
-        columns = [
-            "op",
-            "organization",
-            "organization_id",
-            "user",
-            "after",
-            "invisible",
-            "status",
-            "reconciled",
-            "http_status",
-            "error",
-            "temporary_name",
-            "attempts",
-            "seconds",
-            "row",
-        ]
-        return pd.DataFrame(rows, columns=columns)
+        return RESULT_SCHEMA.from_rows(rows)
 
     def _repr_html_(self) -> str:
         frame = self.to_frame()

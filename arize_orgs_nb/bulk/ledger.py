@@ -22,8 +22,9 @@ from typing import Any
 import pandas as pd
 
 from arize_orgs_nb.bulk.changes import Change, Expectation, Op
+from arize_orgs_nb.frames import FLOAT, INTEGER, STRING, UTC_TIME, Column, FrameSchema
 
-__all__ = ["JournalEntry", "Ledger", "default_journal_path"]
+__all__ = ["JOURNAL_SCHEMA", "JournalEntry", "Ledger", "default_journal_path"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS applies (
@@ -59,6 +60,28 @@ CREATE INDEX IF NOT EXISTS entries_member ON entries (org_id, user_id);
 _ADDED_COLUMNS = (("applies", "targets", "TEXT"), ("entries", "temp_name", "TEXT"))
 
 FINAL = ("applied", "failed", "skipped")
+
+JOURNAL_SCHEMA = FrameSchema(
+    "journal",
+    (
+        Column("apply_id", STRING),
+        Column("when", UTC_TIME, doc="when the change was sent (else when its apply started)"),
+        Column("op", STRING),
+        Column("organization", STRING, nullable=True),
+        Column("organization_id", STRING, nullable=True),
+        Column("user", STRING, nullable=True),
+        Column("user_id", STRING, nullable=True),
+        Column("before", STRING),
+        Column("after", STRING),
+        Column("status", STRING, doc="pending, started, applied, failed or skipped"),
+        Column("http_status", INTEGER, nullable=True, doc="missing until an answer is recorded"),
+        Column("error", STRING, nullable=True),
+        Column("temporary_name", STRING, nullable=True),
+        Column("attempts", INTEGER),
+        Column("seconds", FLOAT, nullable=True),
+    ),
+)
+"""The columns of :meth:`Ledger.to_frame` (``client.journal.to_frame()``)."""
 
 
 def default_journal_path(home: str | Path, host: str, key_fingerprint: str) -> Path:
@@ -239,7 +262,10 @@ class Ledger:
         return [r[0] for r in rows]
 
     def to_frame(self) -> pd.DataFrame:
-        """Every journaled change, newest apply first: what was asked, what happened, when."""
+        """Every journaled change, newest apply first: what was asked, what happened, when.
+
+        The dtypes are :data:`JOURNAL_SCHEMA`'s, whatever the rows and the pandas version.
+        """
         query = (
             'SELECT a.apply_id, COALESCE(e.started_at, a.started_at) AS "when", e.op, e.change, '
             "COALESCE(e.org_id, e.result_id) AS organization_id, e.user_id, e.status, e.http_status, "
@@ -248,17 +274,17 @@ class Ledger:
         )
         with self._lock:
             cursor = self._db.execute(query)
-            frame = pd.DataFrame(cursor.fetchall(), columns=[d[0] for d in cursor.description])
-        changes = [Change.from_json(text) for text in frame.pop("change")]
-        for at, column, values in (
-            (3, "organization", [c.org_name for c in changes]),
-            (5, "user", [c.user_email for c in changes]),
-            (7, "before", [_fields(c.before) for c in changes]),
-            (8, "after", [_fields(c.after) for c in changes]),
-        ):
-            frame.insert(at, column, pd.Series(values))
-        frame["when"] = pd.to_datetime(frame["when"], utc=True)
-        return frame
+            names = [d[0] for d in cursor.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        for row in rows:
+            change = Change.from_json(row.pop("change"))
+            row.update(
+                organization=change.org_name,
+                user=change.user_email,
+                before=_fields(change.before),
+                after=_fields(change.after),
+            )
+        return JOURNAL_SCHEMA.from_rows(rows)
 
     def known_roles(self) -> dict[tuple[str, str], tuple[str | None, str, str]]:
         """Last applied role per (org id, user id): ``(role or None if removed, when, apply id)``."""

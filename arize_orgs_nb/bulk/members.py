@@ -18,10 +18,24 @@ from arize_orgs_nb.api.users import Users
 from arize_orgs_nb.bulk.apply import Applier, ApplyResult
 from arize_orgs_nb.bulk.ledger import Ledger
 from arize_orgs_nb.bulk.plan import Plan, plan_member_changes
+from arize_orgs_nb.frames import STRING, UTC_TIME, Column, FrameSchema
 
-__all__ = ["Memberships"]
+__all__ = ["KNOWN_SCHEMA", "Memberships"]
 
 PROVENANCE = "local journal: last change applied by this tool (the API cannot list members)"
+
+KNOWN_SCHEMA = FrameSchema(
+    "known members",
+    (
+        Column("organization_id", STRING),
+        Column("user_id", STRING),
+        Column("role", STRING),
+        Column("recorded_at", UTC_TIME),
+        Column("apply_id", STRING),
+        Column("provenance", STRING),
+    ),
+)
+"""The columns of :meth:`Memberships.known`."""
 
 
 class Memberships:
@@ -108,8 +122,6 @@ class Memberships:
             for (org_id, user_id), (role, when, apply_id) in self._journal.known_roles().items()
             if role is not None
         ]
-        columns = ["organization_id", "user_id", "role", "recorded_at", "apply_id", "provenance"]
-        frame = pd.DataFrame(rows, columns=columns)
-        frame["recorded_at"] = pd.to_datetime(frame["recorded_at"], utc=True)
+        frame = KNOWN_SCHEMA.from_rows([dict(zip(KNOWN_SCHEMA.names, row, strict=True)) for row in rows])
         frame.attrs["provenance"] = PROVENANCE
         return frame

@@ -26,7 +26,7 @@ from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, E
 from arize_orgs_nb.bulk.estimate import Estimate
 from arize_orgs_nb.bulk.saved import PlanOrigin, SavedPlan, write_plan
 from arize_orgs_nb.errors import Issue, PlanValidationError
-from arize_orgs_nb.frames import ORG_SCHEMA, shown_time_matches
+from arize_orgs_nb.frames import ORG_SCHEMA, TEXT, shown_time_matches
 from arize_orgs_nb.models import DESCRIPTION_MAX, NAME_MAX
 from arize_orgs_nb.rules import annotator_problem, is_missing, read_flag, role_problem, text_problems
 from arize_orgs_nb.visible import invisible_difference, show
@@ -595,7 +595,7 @@ class Plan(Generic[R]):
             "row",
             "key",
         ]
-        return pd.DataFrame(rows, columns=columns).astype("string")
+        return pd.DataFrame(rows, columns=columns).astype(TEXT)
 
     def _repr_html_(self) -> str:
         esc = _escape

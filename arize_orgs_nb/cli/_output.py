@@ -19,6 +19,7 @@ from typing import TextIO
 
 import pandas as pd
 
+from arize_orgs_nb.frames import CSV_TIME_FORMAT
 from arize_orgs_nb.rules import is_missing
 from arize_orgs_nb.visible import show
 
@@ -129,7 +130,8 @@ def write_frame(frame: pd.DataFrame, path: Path) -> None:
     if suffix_of(path) in PARQUET:
         _replace(path, lambda partial: frame.to_parquet(partial, index=False))
     else:
-        _replace(path, lambda partial: frame.to_csv(partial, index=False))
+        # Every time with its microseconds: the same bytes under pandas 2 and 3.
+        _replace(path, lambda partial: frame.to_csv(partial, index=False, date_format=CSV_TIME_FORMAT))
 
 
 def write_text(text: str, path: Path) -> None:

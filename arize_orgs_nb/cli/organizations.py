@@ -60,7 +60,7 @@ from arize_orgs_nb.errors import (
     ResolutionError,
     TransportError,
 )
-from arize_orgs_nb.frames import ORG_SCHEMA, org_row, user_row
+from arize_orgs_nb.frames import CSV_TIME_FORMAT, ORG_SCHEMA, TEXT, org_row, user_row
 from arize_orgs_nb.rules import ROLES, annotator_problem, role_problem
 
 if TYPE_CHECKING:
@@ -255,7 +255,7 @@ def _render(shown: _Shown, output: str) -> str:
         data: object = shown.records[0] if shown.single else shown.records
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if output == "csv":
-        return str(shown.frame.to_csv(index=False))
+        return str(shown.frame.to_csv(index=False, date_format=CSV_TIME_FORMAT))
     headers = [str(c) for c in shown.frame.columns]
     rows = [[cell(_text(v)) for v in row] for row in shown.frame.itertuples(index=False)]
     return table(headers, rows) + "\n"
@@ -269,8 +269,8 @@ def _orgs(orgs: Sequence[Organization], *, single: bool) -> _Shown:
     return _Shown([o.to_dict() for o in orgs], ORG_SCHEMA.from_rows([org_row(o) for o in orgs]), single)
 
 
-def _one(record: dict[str, Any]) -> _Shown:
-    return _Shown([record], pd.DataFrame([record]), True)
+def _one(record: dict[str, str]) -> _Shown:
+    return _Shown([record], pd.DataFrame([record], dtype=TEXT), True)  # not left to pandas' version
 
 
 def _refuse_without_terminal(ns: argparse.Namespace, verb: str) -> None:
@@ -357,7 +357,8 @@ def run_add_user(ns: argparse.Namespace) -> int:
                 "user": user.email,
                 "role": str(membership.role),
             }
-        ]
+        ],
+        dtype=TEXT,
     )
     _emit(_Shown([record], frame, True), output, path, "the membership")
     return EXIT_OK

@@ -56,7 +56,9 @@ def test_changes_are_classified_with_only_changed_fields():
     edited.loc[1, "description"] = ""
     edited.loc[2, ["name", "description"]] = ["C2", "c2"]
     edited["delete"] = [False, False, False, True]
-    edited = pd.concat([edited, pd.DataFrame([{"name": "E", "description": None}])], ignore_index=True)
+    # A new row with no description (typed, so pandas 2 does not warn about an all-missing column).
+    new = pd.DataFrame({"name": ["E"], "description": pd.Series([None], dtype="string")})
+    edited = pd.concat([edited, new], ignore_index=True)
     changes, targets = plan_org_changes(base, edited)
     summary = [(c.op, c.org_name, c.after) for c in changes]
     assert summary == [

@@ -250,6 +250,15 @@ def test_fuzzed_files_never_print_a_traceback(cli, tmp_path, file):
         assert_no_traceback(cli(*command))
 
 
+def test_export_writes_every_time_with_its_microseconds_under_any_pandas(cli, sb, tmp_path):
+    # pandas 2 would write a whole second as 10:03:00+00:00 beside .123456 ones; pandas 3 not.
+    sb._store.bulk_insert([("Whole Second", "", "2026-11-28T10:03:00.000000Z")], [], [])
+    orgs = exported(cli, tmp_path)
+    assert orgs["created_at"].str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\+00:00").all()
+    assert orgs.set_index("name").loc["Whole Second", "created_at"] == "2026-11-28 10:03:00.000000+00:00"
+    assert (tmp_path / ".orgs.csv.base.csv").read_bytes() == (tmp_path / "orgs.csv").read_bytes()
+
+
 def test_rows_longer_than_the_header_are_refused_not_shifted_into_an_index(cli, sb, tmp_path):
     (tmp_path / "new.csv").write_text("name,description\nTrailing Comma,kept,\nAnother,row,\n")
     sent = writes(sb)

@@ -160,7 +160,7 @@ def test_b4_random_failures_end_every_row_terminal_and_retries_converge(figures)
                     edited.loc[i, "delete"] = True
             new = pd.DataFrame([{"name": f"New {run}-{j}", "description": "n"} for j in range(6)])
             edited = pd.concat([edited, new], ignore_index=True)
-            edited["delete"] = edited["delete"].fillna(False).astype(bool)
+            edited["delete"] = edited["delete"].eq(True)  # the new rows' NaN is False
             plan = client.organizations.plan(edited, base=base)
             server.set_knobs(rate_limit_share=0.03, error_share=0.04, drop_share=0.03, retry_after=1)
             for status in (409, 422):

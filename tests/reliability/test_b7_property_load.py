@@ -237,7 +237,7 @@ class AccountMachine(RuleBasedStateMachine):
         if creates:
             edited = pd.concat([edited, pd.DataFrame([{"name": n, "description": "new"} for n in creates])])
             edited = edited.reset_index(drop=True)
-            edited["delete"] = edited["delete"].fillna(False).astype(bool)
+            edited["delete"] = edited["delete"].eq(True)  # the new rows' NaN is False
         final = [n.casefold() for n, d in zip(edited["name"], edited["delete"], strict=True)]
         # Deleted orgs keep their name until deletes run (last): they still count.
         writes_before = sum(self.server.log.count(method=m) for m in ("POST", "PATCH", "DELETE"))
