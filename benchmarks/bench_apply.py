@@ -22,10 +22,10 @@ figures, say where the time goes: the same run with an in-memory journal, with t
 this process (its CPU inside this interpreter), with no latency, and two profiles of every
 thread (wall clock, and CPU via ``time.thread_time``).
 
-Run with the conformance virtualenv (it has the official SDK)::
+Run with the pandas 2 virtualenv (it has the official SDK; ``make install-pandas2``)::
 
-    .venv-conformance/bin/python benchmarks/bench_apply.py            # N = 1000
-    .venv-conformance/bin/python benchmarks/bench_apply.py --quick    # N = 200, a smoke run
+    .venv-pandas2/bin/python benchmarks/bench_apply.py            # N = 1000
+    .venv-pandas2/bin/python benchmarks/bench_apply.py --quick    # N = 200, a smoke run
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ times after a warm-up; the figure is the process CPU divided by the calls, in mi
 Best of ``--repeats`` rounds (the least disturbed by other work on the machine). Figures are
 printed and written to ``benchmarks/results/call_cpu.json``::
 
-    .venv-conformance/bin/python benchmarks/bench_call_cpu.py           # seconds
-    .venv-conformance/bin/python benchmarks/bench_call_cpu.py --calls 200 --repeats 2
+    .venv-pandas2/bin/python benchmarks/bench_call_cpu.py           # seconds
+    .venv-pandas2/bin/python benchmarks/bench_call_cpu.py --calls 200 --repeats 2
 
 Only 127.0.0.1 is contacted; the sandbox started is stopped.
 """

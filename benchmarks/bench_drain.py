@@ -33,11 +33,11 @@ What is measured, all in one run, side by side:
 Figures are printed as tables and written to ``benchmarks/results/drain.json``.
 
 Run it with the interpreter that has both our package and the official ``arize`` SDK (see
-``scripts/conformance.sh``, which creates ``.venv-conformance``)::
+``make install-pandas2``, which creates ``.venv-pandas2``)::
 
-    .venv-conformance/bin/python benchmarks/bench_drain.py           # about 2-3 minutes
-    .venv-conformance/bin/python benchmarks/bench_drain.py --quick   # smoke test, seconds
-    .venv-conformance/bin/python benchmarks/bench_drain.py --profile # plus cProfile of ours
+    .venv-pandas2/bin/python benchmarks/bench_drain.py           # about 2-3 minutes
+    .venv-pandas2/bin/python benchmarks/bench_drain.py --quick   # smoke test, seconds
+    .venv-pandas2/bin/python benchmarks/bench_drain.py --profile # plus cProfile of ours
 
 Only 127.0.0.1 is contacted; every sandbox started is stopped.
 """

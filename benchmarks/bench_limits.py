@@ -21,7 +21,7 @@ per request (20 by default), each part on a fresh sandbox:
 
 Run with the conformance virtualenv (it has the official SDK)::
 
-    .venv-conformance/bin/python benchmarks/bench_limits.py      # about a minute and a half
+    .venv-pandas2/bin/python benchmarks/bench_limits.py      # about a minute and a half
 
 Results go to ``benchmarks/results/limits.json``.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,19 @@ import requests
 from arize_orgs_nb import ArizeOrgs
 from arize_orgs_nb.http.transport import TransportEvent
 from arize_orgs_nb.sandbox import Sandbox
+
+
+def pytest_report_header() -> str:
+    """Which environment this run is (the suite runs under pandas 3, and pandas 2.2 with the SDK)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("pandas", "numpy", "pyarrow", "arize"):
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} not installed")
+    return f"python {sys.version.split()[0]}; " + ", ".join(found)
 
 
 class FakeClock:

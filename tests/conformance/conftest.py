@@ -1,9 +1,10 @@
 """Fixtures for the conformance suite: the official ``arize`` SDK against the sandbox.
 
-These tests run only in ``.venv-conformance`` (see ``scripts/conformance.sh``), which
-has the pinned ``arize`` SDK. In any environment without it the test modules are not
-collected at all; the script turns "nothing collected" into a failure, so a broken
-conformance venv can never pass silently.
+These tests run only in ``.venv-pandas2`` (``make pytest-pandas2``, ``make conformance``),
+which has the pinned ``arize`` SDK (it needs pandas < 3, so it cannot sit beside pandas 3 in
+``.venv``). In any environment without it the test modules are not collected at all, unless
+``AONB_REQUIRE_SDK=1`` (set by those make targets): then a missing SDK stops the run, so a
+broken SDK environment can never pass silently.
 
 One sandbox is served over real HTTP for the whole session. Every test gets a fresh
 ``ArizeClient`` pointed at it and an empty request log, and names the data it creates
@@ -25,7 +26,9 @@ from _conformance_helpers import API_KEY, READ_ONLY_KEY, make_client
 HAVE_ARIZE = importlib.util.find_spec("arize") is not None
 
 if not HAVE_ARIZE:
-    # Not the conformance virtualenv (e.g. the main test run): nothing to collect here.
+    if os.environ.get("AONB_REQUIRE_SDK") == "1":
+        raise pytest.UsageError("AONB_REQUIRE_SDK=1 but the official arize SDK is not installed here")
+    # Not the SDK's virtualenv (e.g. the pandas 3 run): nothing to collect here.
     collect_ignore_glob = ["test_*.py"]
 
 ARIZE_VERSION = "8.61.0"
