@@ -19,7 +19,7 @@ per request (20 by default), each part on a fresh sandbox:
   (medians of wall and process CPU time): the cost of the pacing when the service never says 429
   (target <= 5%).
 
-Run with the conformance virtualenv (it has the official SDK)::
+Run with the pandas 2 virtualenv (it has the official SDK; ``make install-pandas2``)::
 
     .venv-pandas2/bin/python benchmarks/bench_limits.py      # about a minute and a half
 

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from arize_orgs_nb.bulk.changes import Change, Op
+from arize_orgs_nb.frames import BOOLEAN, ORG_SCHEMA, Column, FrameSchema
 from arize_orgs_nb.widgets._grid_rows import FIELDS, RowIndex
 
 __all__ = ["NEW_PREFIX", "GridEdits", "NewOrg"]
@@ -23,13 +24,8 @@ __all__ = ["NEW_PREFIX", "GridEdits", "NewOrg"]
 NEW_PREFIX = "new:"
 """How the keys of new rows start (other keys are organization ids)."""
 
-FRAME_DTYPES = {
-    "id": "string",
-    "name": "string",
-    "description": "string",
-    "created_at": "datetime64[ns, UTC]",
-    "delete": "boolean",
-}
+_EDITS_SCHEMA = FrameSchema("grid edits", (*ORG_SCHEMA.columns, Column("delete", BOOLEAN)))
+FRAME_DTYPES = _EDITS_SCHEMA.dtypes
 """The columns of :meth:`GridEdits.to_frame`: the organizations frame plus the ``delete`` marker."""
 
 
@@ -205,9 +201,7 @@ class GridEdits:
                     "delete": key in self.deletes,
                 }
             )
-        frame = pd.DataFrame(rows, columns=list(FRAME_DTYPES))
-        frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
-        return frame.astype(FRAME_DTYPES)
+        return _EDITS_SCHEMA.from_rows(rows)  # the same dtypes under pandas 2 and 3
 
     @classmethod
     def from_changes(cls, changes: Iterable[Change]) -> GridEdits:
