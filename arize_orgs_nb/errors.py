@@ -41,7 +41,7 @@ the request headers is chained to them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -502,10 +502,13 @@ class StalePlanError(OrgsNbError):
 
     Attributes:
         drifted: one line per drifted target.
+        conflicts: the plan's changes each line concerns, by change key (the line), so a review
+            can point at its rows; empty when the refusal was not made by a plan's apply.
     """
 
-    def __init__(self, drifted: list[str]) -> None:
+    def __init__(self, drifted: list[str], *, conflicts: Mapping[str, str] | None = None) -> None:
         self.drifted = drifted
+        self.conflicts: dict[str, str] = dict(conflicts or {})
         lines = "\n".join(f"  - {d}" for d in drifted[:50])
         super().__init__(
             f"the plan is stale: {len(drifted)} target(s) changed on the server since it was made; "

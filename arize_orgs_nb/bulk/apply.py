@@ -18,7 +18,6 @@ left; ``result.failed().apply()`` finishes it.
 from __future__ import annotations
 
 import functools
-import html
 import logging
 import secrets
 import threading
@@ -31,9 +30,9 @@ from typing import Any
 import pandas as pd
 
 from arize_orgs_nb.api.organizations import Organizations
-from arize_orgs_nb.bulk.changes import Change, Expectation, Op
+from arize_orgs_nb.bulk.changes import Change, Expectation, Op, change_lines
 from arize_orgs_nb.bulk.ledger import JournalEntry, Ledger
-from arize_orgs_nb.bulk.plan import Plan
+from arize_orgs_nb.bulk.plan import TEXT_ROWS, TEXT_VALUE, Plan
 from arize_orgs_nb.errors import (
     ApiError,
     AuthenticationError,
@@ -45,13 +44,24 @@ from arize_orgs_nb.errors import (
 from arize_orgs_nb.http.transport import Transport, TransportEvent
 from arize_orgs_nb.progress import Bar, progress_bar
 from arize_orgs_nb.rules import unconfirmed
+from arize_orgs_nb.tables import Markup, esc, html_table, id_html, short_id, text_cell, text_table
 from arize_orgs_nb.visible import fields_note, quoted, show
 
-__all__ = ["TEMP_PREFIX", "Applier", "ApplyProgress", "ApplyResult", "ChangeOutcome", "carry_forward"]
+__all__ = [
+    "TEMP_PREFIX",
+    "Applier",
+    "ApplyProgress",
+    "ApplyResult",
+    "ChangeOutcome",
+    "carry_forward",
+    "outcome_text",
+]
 
 logger = logging.getLogger("arize_orgs_nb.bulk.apply")
 
 TEMP_PREFIX = "~aonb-tmp-"
+ERROR_TEXT = 80
+"""Longest error in the plain-text form of a result (the frame holds the whole text)."""
 _LATER_PHASES = (Op.DESCRIBE, Op.SET_ROLE, Op.REMOVE_MEMBER, Op.DELETE)
 _ORG_OPS = (Op.CREATE, Op.RENAME, Op.DESCRIBE, Op.DELETE)
 # How a change ended, for what the server should show after it (see carry_forward).
@@ -203,12 +213,86 @@ class ApplyResult:
         ]
         return pd.DataFrame(rows, columns=columns)
 
+    def __str__(self) -> str:
+        """The outcome as a plain-text table, one row per change (the ``text/plain`` of a notebook)."""
+        lines = [f"ApplyResult {self.summary()} (apply {self.apply_id})"]
+        if self.outcomes:
+            users = any(o.change.user_id or o.change.user_email for o in self.outcomes)
+            headers = ["status", "op", "organization", "id", *(["user"] if users else []), "change", "result"]
+            rows = [_text_row(o, users) for o in self.outcomes[:TEXT_ROWS]]
+            lines += ["", text_table([*headers, "error"], rows)]
+            if len(self.outcomes) > TEXT_ROWS:
+                lines.append(
+                    f"... and {len(self.outcomes) - TEXT_ROWS} more (result.to_frame() lists them all)"
+                )
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # noqa: ANN401 - IPython's printer
+        printer.text(repr(self) if cycle else str(self))
+
     def _repr_html_(self) -> str:
-        frame = self.to_frame()
-        for column in ("organization", "user"):  # rendered visibly first, escaped by pandas
-            frame[column] = [show(v) if isinstance(v, str) else v for v in frame[column]]
-        table = frame.to_html(index=False, escape=True, na_rep="")
-        return f"<p><b>{html.escape(self.summary(), quote=True)}</b></p>{table}"
+        users = any(o.change.user_id or o.change.user_email for o in self.outcomes)
+        headers = ["status", "op", "organization", *(["user"] if users else []), "change", "result", "error"]
+        table = html_table(
+            headers, (_html_row(o, users) for o in self.outcomes), css_class="aonb-result-table"
+        )
+        heading = esc(f"{self.summary()} (apply {short_id(self.apply_id)})")
+        return f"<div class='aonb-result'><p><b>{heading}</b></p>{table}</div>"
+
+
+_STATUS_COLORS = {"applied": "#1b7f3a", "failed": "#b3261e", "skipped": "#9a6700", "refused": "#b3261e"}
+
+
+def outcome_text(outcome: ChangeOutcome) -> str:
+    """How a change ended besides its status: ``HTTP 200 · 1 attempt · reconciled`` (plain text)."""
+    bits = [f"HTTP {outcome.http_status}"] if outcome.http_status else []
+    if outcome.attempts:
+        bits.append(f"{outcome.attempts} attempt{'' if outcome.attempts == 1 else 's'}")
+    if outcome.reconciled:
+        bits.append("reconciled")
+    if outcome.temporary_name:
+        bits.append(f"left as {quoted(outcome.temporary_name)}")
+    return " · ".join(bits)
+
+
+def _organization(outcome: ChangeOutcome) -> tuple[str, str | None]:
+    return outcome.change.org_name, outcome.change.org_id or outcome.result_id
+
+
+def _text_row(outcome: ChangeOutcome, users: bool) -> list[str]:
+    name, org_id = _organization(outcome)
+    change = outcome.change
+    user = [text_cell(change.user_email or change.user_id)] if users else []
+    return [
+        outcome.status,
+        change.op.value,
+        text_cell(name),
+        short_id(org_id),
+        *user,
+        "; ".join(change_lines(change, limit=TEXT_VALUE)),
+        outcome_text(outcome),
+        text_cell(outcome.error, ERROR_TEXT),
+    ]
+
+
+def _html_row(outcome: ChangeOutcome, users: bool) -> list[object]:
+    name, org_id = _organization(outcome)
+    change = outcome.change
+    color = _STATUS_COLORS.get(outcome.status, "inherit")
+    organization = esc(show(name)) + (f"<br>{id_html(org_id)}" if org_id else "")
+    warning = fields_note(change.before, change.after)
+    lines = [esc(line) for line in change_lines(change)]
+    lines += [f"<span style='color:#8a6d00'>⚠ {esc(warning)}</span>"] if warning else []
+    user = [show(change.user_email or change.user_id or "")] if users else []
+    return [
+        Markup(f"<span style='color:{color}'>{esc(outcome.status)}</span>"),
+        change.op.value,
+        Markup(organization),
+        *user,
+        Markup("<br>".join(lines)),
+        outcome_text(outcome),
+        outcome.error,
+    ]
 
 
 def carry_forward(
@@ -346,6 +430,19 @@ class Applier:
         self._journal = ledger
         self._clock = clock
 
+    def __repr__(self) -> str:
+        return f"<Applier journal={self._journal.path}>"
+
+    @property
+    def transport(self) -> Transport:
+        """The transport every write goes through (listen to it for waits and answers)."""
+        return self._transport
+
+    @property
+    def ledger(self) -> Ledger:
+        """The journal's store this applier writes to."""
+        return self._journal
+
     def __call__(
         self,
         plan: Plan[ApplyResult],
@@ -434,11 +531,13 @@ class Applier:
                 for i, n, d in zip(current["id"], current["name"], current["description"], strict=True)
             }
         )
-        drifted = [
-            f"{expected.label!r} ({org_id}) {why}"
-            for org_id, expected in plan.targets.items()
-            if (why := expected.drift(account.orgs.get(org_id))) is not None
-        ]
+        drifted: list[str] = []
+        conflicts: dict[str, str] = {}
+        for org_id, expected in plan.targets.items():
+            why = expected.drift(account.orgs.get(org_id))
+            if why is not None:
+                drifted.append(f"{expected.label!r} ({org_id}) {why}")
+                conflicts.update((c.key, drifted[-1]) for c in plan.changes if c.org_id == org_id)
         leaving = {c.org_id for c in plan.changes if c.op is Op.RENAME}
         for change in plan.changes:
             new_name = change.after.get("name") if change.op in (Op.CREATE, Op.RENAME) else None
@@ -450,8 +549,9 @@ class Applier:
             drifted.append(
                 f"{new_name!r} is now taken by organization {account.name_of(holder)!r} ({holder})"
             )
+            conflicts.setdefault(change.key, drifted[-1])
         if drifted and not force:
-            raise StalePlanError(drifted)
+            raise StalePlanError(drifted, conflicts=conflicts)
         return account
 
     # -- running ---------------------------------------------------------------------------

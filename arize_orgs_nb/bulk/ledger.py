@@ -21,7 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from arize_orgs_nb.bulk.changes import Change, Expectation, Op
+from arize_orgs_nb.bulk.changes import FIELD_ORDER, Change, Expectation, Op, change_lines
+from arize_orgs_nb.visible import quoted
 
 __all__ = ["JournalEntry", "Ledger", "default_journal_path"]
 
@@ -239,11 +240,18 @@ class Ledger:
         return [r[0] for r in rows]
 
     def to_frame(self) -> pd.DataFrame:
-        """Every journaled change, newest apply first: what was asked, what happened, when."""
+        """Every journaled change, newest apply first, in plan order: what was asked, what happened, when.
+
+        ``change`` says what the change does in words (``description: “old” → “new”``, in the
+        :mod:`~arize_orgs_nb.visible` notation); ``before``/``after`` list the fields it read and
+        set (``name: “Team”``; a value not recorded is left out); ``plan`` is its apply's summary
+        and ``apply_started`` when that apply began.
+        """
         query = (
             "SELECT a.apply_id, a.started_at AS apply_started_at, e.seq, e.op, e.org_id, e.user_id, "
             "e.change, e.status, e.http_status, e.error, e.attempts, e.seconds, e.result_id, "
-            "e.started_at, e.finished_at, e.temp_name FROM entries e JOIN applies a USING (apply_id) "
+            "e.started_at, e.finished_at, e.temp_name, a.summary "
+            "FROM entries e JOIN applies a USING (apply_id) "
             "ORDER BY a.started_at DESC, e.seq"
         )
         with self._lock:
@@ -260,6 +268,7 @@ class Ledger:
                     "organization_id": row[4] or row[12],
                     "user": change.user_email,
                     "user_id": row[5],
+                    "change": "; ".join(change_lines(change)),
                     "before": _fields(change.before),
                     "after": _fields(change.after),
                     "status": row[7],
@@ -268,6 +277,8 @@ class Ledger:
                     "temporary_name": row[15],
                     "attempts": row[10],
                     "seconds": row[11],
+                    "apply_started": row[1],
+                    "plan": row[16],
                 }
             )
         columns = [
@@ -278,6 +289,7 @@ class Ledger:
             "organization_id",
             "user",
             "user_id",
+            "change",
             "before",
             "after",
             "status",
@@ -286,9 +298,12 @@ class Ledger:
             "temporary_name",
             "attempts",
             "seconds",
+            "apply_started",
+            "plan",
         ]
         frame = pd.DataFrame(records, columns=columns)
-        frame["when"] = pd.to_datetime(frame["when"], utc=True)
+        for column in ("when", "apply_started"):
+            frame[column] = pd.to_datetime(frame[column], utc=True)
         return frame
 
     def known_roles(self) -> dict[tuple[str, str], tuple[str | None, str, str]]:
@@ -307,4 +322,8 @@ class Ledger:
 
 
 def _fields(values: dict[str, str | None]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in sorted(values.items()))
+    """``name: “Team”; description: “”`` in :data:`FIELD_ORDER`; values not recorded are left out."""
+    ordered = [f for f in FIELD_ORDER if f in values] + sorted(set(values) - set(FIELD_ORDER))
+    return "; ".join(
+        f"{k}: {values[k] if k == 'role' else quoted(values[k])}" for k in ordered if values[k] is not None
+    )

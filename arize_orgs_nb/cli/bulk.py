@@ -44,7 +44,6 @@ import signal
 import sqlite3
 import sys
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
@@ -62,7 +61,9 @@ from arize_orgs_nb.errors import (
 )
 from arize_orgs_nb.frames import ORG_SCHEMA, read_csv_cells, read_orgs_frame
 from arize_orgs_nb.rules import is_missing, read_flag, unconfirmed
-from arize_orgs_nb.visible import invisible_difference, show
+from arize_orgs_nb.tables import text_cell as _cell
+from arize_orgs_nb.tables import text_table as table
+from arize_orgs_nb.visible import invisible_difference
 
 if TYPE_CHECKING:
     from arize_orgs_nb.bulk.apply import ApplyResult
@@ -79,7 +80,6 @@ EXIT_INTERRUPTED = 130
 
 PARQUET = (".parquet", ".pq")
 CSV = (".csv",)
-CELL_WIDTH = 48
 ERROR_WIDTH = 100
 CREATED_COLUMNS = ("row", "name", "id")
 
@@ -735,42 +735,6 @@ def _ask(count: int, target: str, out: TextIO) -> bool:
 
 
 # -- printing ------------------------------------------------------------------------------
-
-
-def _width(text: str) -> int:
-    """Terminal columns: wide characters take 2, combining marks (an NFD accent) none."""
-    return sum(
-        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-        for ch in text
-    )
-
-
-def _cell(value: object, limit: int = CELL_WIDTH) -> str:
-    """A value for a table cell: in the :mod:`~arize_orgs_nb.visible` notation, cut to ``limit``."""
-    if is_missing(value):
-        return ""
-    text = show(str(value))
-    if isinstance(value, str) and value == "":
-        return '""'
-    if _width(text) > limit:
-        cut = ""
-        for ch in text:
-            if _width(cut + ch) > limit - 1:
-                break
-            cut += ch
-        text = cut + "…"
-    return text
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A plain text table: a header, a rule, one line per row, columns padded by display width."""
-    body = [list(r) for r in rows]
-    widths = [max([_width(h)] + [_width(r[i]) for r in body]) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in body)])
 
 
 def _where(source: Path, row: str | None) -> str:
