@@ -502,8 +502,9 @@ class StalePlanError(OrgsNbError):
 
     Attributes:
         drifted: one line per drifted target.
-        conflicts: the plan's changes each line concerns, by change key (the line), so a review
-            can point at its rows; empty when the refusal was not made by a plan's apply.
+        conflicts: what changed under each of the plan's changes, by change key ("was renamed
+            to 'X'", "'X' is now taken by organization 'X' (id)"), so a review can point at its
+            rows; empty when the refusal did not come from a plan's apply.
     """
 
     def __init__(self, drifted: list[str], *, conflicts: Mapping[str, str] | None = None) -> None:

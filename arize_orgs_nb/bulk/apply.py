@@ -537,7 +537,7 @@ class Applier:
             why = expected.drift(account.orgs.get(org_id))
             if why is not None:
                 drifted.append(f"{expected.label!r} ({org_id}) {why}")
-                conflicts.update((c.key, drifted[-1]) for c in plan.changes if c.org_id == org_id)
+                conflicts.update((c.key, why) for c in plan.changes if c.org_id == org_id)
         leaving = {c.org_id for c in plan.changes if c.op is Op.RENAME}
         for change in plan.changes:
             new_name = change.after.get("name") if change.op in (Op.CREATE, Op.RENAME) else None
@@ -546,10 +546,9 @@ class Applier:
                 continue
             if change.key in plan.maybe_done and _is_created(change, account, holder):
                 continue  # our own create, answered too late: adopted, not stale
-            drifted.append(
-                f"{new_name!r} is now taken by organization {account.name_of(holder)!r} ({holder})"
-            )
-            conflicts.setdefault(change.key, drifted[-1])
+            why = f"{new_name!r} is now taken by organization {account.name_of(holder)!r} ({holder})"
+            drifted.append(why)
+            conflicts.setdefault(change.key, why)
         if drifted and not force:
             raise StalePlanError(drifted, conflicts=conflicts)
         return account

@@ -488,6 +488,11 @@ class Plan(Generic[R]):
     def __len__(self) -> int:
         return len(self.changes)
 
+    @property
+    def runner(self) -> PlanRunner[R] | None:
+        """What sends this plan (the client's applier), or None for a read-only plan."""
+        return self._runner
+
     def __iter__(self) -> Iterator[Change]:
         return iter(self.changes)
 
