@@ -44,8 +44,8 @@ from arize_orgs_nb.errors import (
 from arize_orgs_nb.http.transport import Transport, TransportEvent
 from arize_orgs_nb.progress import Bar, progress_bar
 from arize_orgs_nb.rules import unconfirmed
-from arize_orgs_nb.tables import Markup, esc, html_table, id_html, short_id, text_cell, text_table
-from arize_orgs_nb.visible import fields_note, quoted, show
+from arize_orgs_nb.tables import Markup, cut, esc, html_table, id_html, short_id, text_cell, text_table
+from arize_orgs_nb.visible import fields_note, quoted, show, show_controls
 
 __all__ = [
     "TEMP_PREFIX",
@@ -271,7 +271,7 @@ def _text_row(outcome: ChangeOutcome, users: bool) -> list[str]:
         *user,
         "; ".join(change_lines(change, limit=TEXT_VALUE)),
         outcome_text(outcome),
-        text_cell(outcome.error, ERROR_TEXT),
+        cut(_message(outcome.error), ERROR_TEXT),
     ]
 
 
@@ -291,8 +291,13 @@ def _html_row(outcome: ChangeOutcome, users: bool) -> list[object]:
         *user,
         Markup("<br>".join(lines)),
         outcome_text(outcome),
-        outcome.error,
+        _message(outcome.error),
     ]
+
+
+def _message(error: str | None) -> str:
+    """An error as one line, hidden characters marked (its line breaks too: it is one cell)."""
+    return " ".join(show_controls(error or "").split())
 
 
 def carry_forward(

@@ -274,9 +274,9 @@ class ApplyGroup:
         ]
         return " · ".join(b for b in [*bits, f"apply {short_id(self.apply_id)}"] if b)
 
-    def _cells(self, users: bool) -> list[dict[str, str]]:
+    def _cells(self, users: bool, rows: pd.DataFrame | None) -> list[dict[str, str]]:
         out = []
-        for row in self.rows.to_dict("records"):
+        for row in (self.rows if rows is None else rows).to_dict("records"):
             bits = [_text(row.get("status"))]
             if not is_missing(row.get("http_status")):
                 bits.append(f"HTTP {_text(row['http_status'])}")
@@ -303,12 +303,17 @@ class ApplyGroup:
     def _users(self) -> bool:
         return "user" in self.rows.columns and bool(self.rows["user"].notna().any())
 
-    def html(self) -> str:
-        """Its rows as an escaped, left-aligned HTML table with fixed columns (:data:`ACTIVITY_WIDTHS`)."""
-        users = self._users()
+    def html(self, rows: pd.DataFrame | None = None, *, users: bool | None = None) -> str:
+        """Its rows as an escaped, left-aligned HTML table with fixed columns (:data:`ACTIVITY_WIDTHS`).
+
+        Args:
+            rows: the rows to show (some of its rows: a filter, a page); default: all of them.
+            users: show the user column (default: when any of its rows names a user).
+        """
+        users = self._users() if users is None else users
         columns = [c for c in ACTIVITY_WIDTHS if users or c != "user"]
-        rows = []
-        for cells in self._cells(users):
+        body = []
+        for cells in self._cells(users, rows):
             color = _STATUS_COLORS.get(cells["status"], "inherit")
             error = cells["error"]
             result = f"<span class='aonb-activity-status' style='color:{color}'>{esc(cells['result'])}</span>"
@@ -323,10 +328,10 @@ class ApplyGroup:
                 "organization": Markup(organization),
                 "result": Markup(result),
             }
-            rows.append([values[c] for c in columns])
+            body.append([values[c] for c in columns])
         return html_table(
             ["time (UTC)" if c == "time" else c for c in columns],
-            rows,
+            body,
             css_class="aonb-activity-table",
             widths=[ACTIVITY_WIDTHS[c] for c in columns],
         )
@@ -355,7 +360,7 @@ class ApplyGroup:
                 c["result"],
                 cut(c["error"], 60),
             ]
-            for c in self._cells(users)[:limit]
+            for c in self._cells(users, None)[:limit]
         ]
         more = len(self.rows) - limit
         return text_table(headers, rows) + (f"\n... and {more} more rows" if more > 0 else "")

@@ -36,7 +36,17 @@ from arize_orgs_nb.errors import OrgsNbError, PlanValidationError, StalePlanErro
 from arize_orgs_nb.http.transport import Transport
 from arize_orgs_nb.tables import id_html
 from arize_orgs_nb.visible import LEGEND, invisible_difference, quoted
-from arize_orgs_nb.widgets._base import Runner, StatusArea, ThreadRunner, css, fit, heading, label, wide
+from arize_orgs_nb.widgets._base import (
+    Runner,
+    StatusArea,
+    ThreadRunner,
+    _close_tree,
+    css,
+    fit,
+    heading,
+    label,
+    wide,
+)
 from arize_orgs_nb.widgets._messages import (
     describe_error,
     describe_outcome,
@@ -988,9 +998,3 @@ class PlanReview(StatusArea, widgets.VBox):
         for child in self.children:
             _close_tree(child)
         super().close()
-
-
-def _close_tree(widget: Any) -> None:  # noqa: ANN401
-    for child in getattr(widget, "children", ()):
-        _close_tree(child)
-    widget.close()
