@@ -173,6 +173,6 @@ def html_table(
         body.append(f"<tr>{cells}</tr>")
     colgroup = f"<colgroup>{columns}</colgroup>" if columns else ""
     return Markup(
-        f'<table class="{esc(css_class)}" style="border-collapse:collapse;{layout}">'
+        f'<table class="{esc(css_class)}" style="border-collapse:collapse;line-height:1.4;{layout}">'
         f"{colgroup}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     )

@@ -199,10 +199,11 @@ SHOWN_APPLIES = 10
 """Applies the reprs of the journal show (the newest; ``to_frame()`` has them all)."""
 SHOWN_ROWS = 20
 """Rows per apply in the plain-text form of the journal."""
-ACTIVITY_WIDTHS = {"time": 72, "op": 96, "organization": 190, "user": 170, "change": 300, "result": 240}
-"""Column widths of an apply's table, in pixels: every apply's table lines up under the previous."""
+ACTIVITY_WIDTHS = {"op": 84, "organization": 180, "user": 160, "change": 290, "result": 230}
+"""Column widths of an apply's table, in pixels: every apply's table lines up under the previous,
+and without the user column (organization applies) it fits an 800 px notebook output."""
 _STATUS_COLORS = {"applied": "#1b7f3a", "failed": "#b3261e", "skipped": "#9a6700"}
-_ERROR_SHOWN = 200
+_ERROR_SHOWN = 110
 
 
 def _applies(count: int) -> str:
@@ -253,12 +254,8 @@ class ApplyGroup:
         """True when at least one of its changes was applied (the rest is never reverted)."""
         return self.count("applied") > 0
 
-    def headline(self) -> str:
-        """One line: when, the plan, how many changes and how they ended, the apply's short id.
-
-        ``2026-05-01 14:03:12 UTC · organizations: 3 to rename · 3 changes: 2 applied, 1 failed ·
-        apply …0f3e9a1c``.
-        """
+    def headline_parts(self) -> tuple[str, str, str, str]:
+        """When it began (UTC), its plan's summary, how its changes ended, ``apply …<short id>``."""
         total = len(self.rows)
         counts = [(n, label) for label in ("applied", "failed", "skipped") if (n := self.count(label))]
         unfinished = self.count("pending", "started")
@@ -267,12 +264,16 @@ class ApplyGroup:
         outcome = ", ".join(f"{n} {label}" for n, label in counts)
         started = _utc(self.started, "%Y-%m-%d %H:%M:%S UTC") if self.started is not None else ""
         plan = _text(self.rows["plan"].iloc[0]) if "plan" in self.rows.columns and total else ""
-        bits = [
-            started,
-            plan,
-            f"{total} change{'' if total == 1 else 's'}" + (f": {outcome}" if outcome else ""),
-        ]
-        return " · ".join(b for b in [*bits, f"apply {short_id(self.apply_id)}"] if b)
+        changes = f"{total} change{'' if total == 1 else 's'}" + (f": {outcome}" if outcome else "")
+        return started, plan, changes, f"apply {short_id(self.apply_id)}"
+
+    def headline(self) -> str:
+        """One line: when, the plan, how many changes and how they ended, the apply's short id.
+
+        ``2026-05-01 14:03:12 UTC · organizations: 3 to rename · 3 changes: 2 applied, 1 failed ·
+        apply …0f3e9a1c``.
+        """
+        return " · ".join(part for part in self.headline_parts() if part)
 
     def _cells(self, users: bool, rows: pd.DataFrame | None) -> list[dict[str, str]]:
         out = []
@@ -330,7 +331,7 @@ class ApplyGroup:
             }
             body.append([values[c] for c in columns])
         return html_table(
-            ["time (UTC)" if c == "time" else c for c in columns],
+            columns,
             body,
             css_class="aonb-activity-table",
             widths=[ACTIVITY_WIDTHS[c] for c in columns],

@@ -26,7 +26,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from arize_orgs_nb.bulk.apply import ApplyResult
-from arize_orgs_nb.bulk.journal import ApplyGroup, Journal, apply_groups
+from arize_orgs_nb.bulk.journal import ACTIVITY_WIDTHS, ApplyGroup, Journal, apply_groups
 from arize_orgs_nb.tables import short_id
 from arize_orgs_nb.widgets._base import Runner, _close_tree, css, fit, heading
 from arize_orgs_nb.widgets._messages import describe_error, esc, status_html
@@ -300,32 +300,31 @@ class ActivityView(widgets.VBox):
         self._pager(len(rows))
 
     def _block(self, group: ApplyGroup, rows: pd.DataFrame, users: bool) -> Any:  # noqa: ANN401
-        headline = group.headline()
-        if len(rows) < len(group.rows):
-            headline += f" · showing {len(rows)} of its {len(group.rows)} rows"
         button = css(
             widgets.Button(
                 description="Undo this apply",
                 icon="undo",
                 tooltip=f"review the plan that reverts apply {group.apply_id}, then apply it",
                 disabled=self.journal is None or not group.undoable,
-                layout=widgets.Layout(width="max-content", display=None if self.journal else "none"),
+                layout=widgets.Layout(
+                    width="max-content", flex="0 0 auto", display=None if self.journal else "none"
+                ),
             ),
             "aonb-activity-undo",
         )
         button.on_click(lambda _button, apply_id=group.apply_id: self.undo(apply_id))
         self.undo_buttons[group.apply_id] = button
-        failed = group.count("failed")
-        color = "#b3261e" if failed else "inherit"
+        when, plan, changes, apply_id = group.headline_parts()
+        color = "#b3261e" if group.count("failed") else "inherit"
+        shown = f" · showing {len(rows)} of its {len(group.rows)} rows" if len(rows) < len(group.rows) else ""
+        markup = (
+            f'<div style="line-height:1.4"><b>{esc(when)}</b> · {esc(plan)} · '
+            f'<b style="color:{color}">{esc(changes)}</b>{esc(shown)} · '
+            f'<span style="color:#666" title="{esc(group.apply_id)}">{esc(apply_id)}</span></div>'
+        )
         head = css(
             widgets.HBox(
-                [
-                    widgets.HTML(
-                        value=f'<b style="color:{color}">{esc(headline)}</b>',
-                        layout=widgets.Layout(flex="1 1 auto", width="auto"),
-                    ),
-                    button,
-                ],
+                [widgets.HTML(value=markup, layout=widgets.Layout(flex="1 1 auto", width="auto")), button],
                 layout=widgets.Layout(
                     align_items="center", border_top="1px solid #ddd", margin="8px 0 0 0", width="100%"
                 ),
@@ -333,8 +332,10 @@ class ActivityView(widgets.VBox):
             "aonb-activity-apply",
         )
         table = widgets.HTML(value=group.html(rows, users=users))
-        return css(
-            widgets.VBox([head, table], layout=widgets.Layout(width="max-content")), "aonb-activity-group"
+        width = sum(px for column, px in ACTIVITY_WIDTHS.items() if users or column != "user")
+        return css(  # as wide as its table: the header wraps above it, the list scrolls sideways
+            widgets.VBox([head, table], layout=widgets.Layout(width=f"{width}px", flex="0 0 auto")),
+            "aonb-activity-group",
         )
 
     def _close_groups(self) -> None:

@@ -68,15 +68,15 @@ SHOW_ALL, SHOW_NOT_APPLIED = "all changes", "not applied"
 
 _MARKER_COLORS = {"+": "#1b7f3a", "-": "#b3261e", "~": "#9a6700"}
 _STATUS_COLORS = {"applied": "#1b7f3a", "failed": "#b3261e", "skipped": "#9a6700", "refused": "#b3261e"}
-_COLUMNS = (  # (header, width in px): fixed, so the header grid lines up with the rows' grid
-    ("send", 40),
-    ("op", 104),
-    ("organization", 190),
-    ("user", 170),
-    ("change", 330),
-    ("result", 210),
+_COLUMNS = (  # (header, width in px): fixed, so the header grid lines up with the rows' grid; an
+    ("send", 40),  # organizations plan fits an 800 px notebook output, a members plan scrolls sideways
+    ("op", 92),
+    ("organization", 154),
+    ("user", 150),
+    ("change", 270),
+    ("result", 190),
 )
-_GAP = 10
+_GAP = 8
 _ROWS_HEIGHT = 460
 """Height (px) of the rows' area: longer plans scroll under the header."""
 _SHOWN = 160
@@ -288,16 +288,13 @@ class PlanReview(StatusArea, widgets.VBox):
         )
         self.count = css(widgets.HTML(), "aonb-review-count")
         self.show = css(
-            widgets.ToggleButtons(
+            widgets.Dropdown(
                 options=[SHOW_ALL, SHOW_NOT_APPLIED],
                 value=SHOW_ALL,
                 description="Show",
                 disabled=True,
-                tooltips=[
-                    "every change of the plan",
-                    "only the changes that failed, were skipped or refused",
-                ],
-                style={"description_width": "40px", "button_width": "max-content"},
+                layout=widgets.Layout(width="220px"),
+                style={"description_width": "40px"},
             ),
             "aonb-review-show",
         )
@@ -376,7 +373,10 @@ class PlanReview(StatusArea, widgets.VBox):
         self.children = (
             heading(title),
             self.summary,
-            widgets.HBox([self.include_all, self.exclude_all, self.count, self.show]),
+            widgets.HBox(
+                [self.include_all, self.exclude_all, self.count, self.show],
+                layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
+            ),
             self.table,
             self.confirm_box,
             self.hint,
@@ -442,7 +442,13 @@ class PlanReview(StatusArea, widgets.VBox):
         header = css(
             widgets.GridBox(
                 [_cell(f"<b>{esc(title)}</b>", "aonb-review-header") for title, _ in columns],
-                layout=widgets.Layout(**grid, border_bottom="1px solid #ccc", padding="0 0 2px 0"),
+                layout=widgets.Layout(
+                    **grid,
+                    border_bottom="1px solid #ccc",
+                    padding="0 0 2px 0",
+                    overflow="visible",
+                    flex="0 0 auto",
+                ),
             ),
             "aonb-review-head",
         )
@@ -451,13 +457,19 @@ class PlanReview(StatusArea, widgets.VBox):
             row = self._row(change, users=any(title == "user" for title, _ in columns))
             self.row_cells[change.key] = row
             cells += row
-        self.grid = css(
-            widgets.GridBox(cells, layout=widgets.Layout(**grid, align_items="center")), "aonb-review-rows"
+        self.grid = css(  # its own height (no shrinking, no scrollbar of its own): the box around scrolls
+            widgets.GridBox(
+                cells,
+                layout=widgets.Layout(**grid, align_items="center", overflow="visible", flex="0 0 auto"),
+            ),
+            "aonb-review-rows",
         )
         rows = css(
             widgets.Box(
                 [self.grid],
                 layout=widgets.Layout(
+                    display="flex",
+                    flex_flow="column",
                     max_height=f"{_ROWS_HEIGHT}px",
                     overflow="hidden auto",
                     width=f"{width + 20}px",
@@ -848,6 +860,8 @@ class PlanReview(StatusArea, widgets.VBox):
         self.progress.max = max(1, len(self.sent))
         self.progress.value = self._base_applied + progress.done
         self.progress_label.value = esc(self._progress_text(progress.done, progress.total, progress.failed))
+        if self.waits is not None and self.waits.current is not None:
+            self.render_wait()  # its "N of M done" follows the bar
 
     def _wait_changed(self) -> None:
         """A wait began, grew or ended (in the thread that saw it): show it, and tick while it lasts."""
@@ -880,7 +894,7 @@ class PlanReview(StatusArea, widgets.VBox):
             done = self.last_progress.done if self.last_progress is not None else 0
             where = f"{self._base_applied + done} of {len(self.sent)} done"
             self.wait_line.value = (
-                f'<span class="aonb-review-waiting" style="color:#9a6700">⏸ {esc(text)} · {esc(where)}</span>'
+                f'<span class="aonb-review-waiting" style="color:#9a6700">⚠ {esc(text)} · {esc(where)}</span>'
             )
             return True
         summary = waits.summary()

@@ -15,10 +15,14 @@ from .conftest import KERNEL_TIMEOUT_MS, SHOT_DIR
 SANDBOX_URL = re.compile(r"the embedded sandbox at (http://127\.0\.0\.1:\d+)")
 
 
-def lab_open_and_run_all(page: Page, server, nb_name: str, kernel_timeout_ms: int) -> None:
-    """Open ``nb_name`` in JupyterLab, wait for a live idle kernel, then Run > Run All Cells."""
+def lab_open_and_run_all(page: Page, server, nb_name: str, kernel_timeout_ms: int) -> Locator:
+    """Open ``nb_name`` in JupyterLab, wait for a live idle kernel, then Run > Run All Cells.
+
+    Returns the notebook's panel. Lab reopens the notebooks of earlier tests in hidden tabs (its
+    workspace is kept on the server): only the visible panel is this notebook.
+    """
     page.goto(f"{server.url}/lab/tree/{nb_name}?token={server.token}")
-    panel = page.locator(".jp-NotebookPanel").first
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
     panel.wait_for(state="visible")
     # PITFALL: the execution indicator says 'idle' before any kernel exists; the
     # status bar reads '<kernel> | Idle' only once the kernel really answered.
@@ -32,6 +36,7 @@ def lab_open_and_run_all(page: Page, server, nb_name: str, kernel_timeout_ms: in
     page.locator('#jp-mainmenu-run .lm-Menu-item[data-command="runmenu:run-all"]').click()
     first_prompt = panel.locator(".jp-CodeCell .jp-InputPrompt").first
     expect(first_prompt).to_have_text(re.compile(r"\[(\*|\d+)\]"), timeout=15_000)
+    return panel
 
 
 @dataclass

@@ -367,7 +367,7 @@ def test_a_rate_limit_wait_shows_its_reason_and_when_it_resumes_live():
         (_, start_text), (_, half_text) = clock.seen
         resume = datetime.fromtimestamp(EPOCH + 1000 + 30, tz=timezone.utc).strftime("%H:%M:%S")
         assert start_text == (
-            "⏸ rate limited by the server (HTTP 429): every request waits 30 s, as it asked; "
+            "⚠ rate limited by the server (HTTP 429): every request waits 30 s, as it asked; "
             f"resumes in 30 s, at {resume} UTC · 0 of 6 done"
         )
         assert half_text.endswith(f"resumes in 15 s, at {resume} UTC · 0 of 6 done")  # counting down
@@ -387,7 +387,7 @@ def test_a_backoff_after_a_503_says_what_the_service_answered():
         client.local_sandbox.faults.add(status=503, method="PATCH", times=1)
         review.apply_button.click()
         ((_, text), _) = clock.seen
-        assert text.startswith("⏸ the service answered HTTP 503: trying again after ")
+        assert text.startswith("⚠ the service answered HTTP 503: trying again after ")
         assert "resumes in " in text and text.endswith("· 0 of 3 done")
         assert review.status_text == "3 of 3 applied"
 
