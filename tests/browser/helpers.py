@@ -18,10 +18,11 @@ SANDBOX_URL = re.compile(r"the embedded sandbox at (http://127\.0\.0\.1:\d+)")
 def lab_open_and_run_all(page: Page, server, nb_name: str, kernel_timeout_ms: int) -> Locator:
     """Open ``nb_name`` in JupyterLab, wait for a live idle kernel, then Run > Run All Cells.
 
-    Returns the notebook's panel. Lab reopens the notebooks of earlier tests in hidden tabs (its
-    workspace is kept on the server): only the visible panel is this notebook.
+    Returns the notebook's panel. Lab would reopen the notebooks of earlier tests too (its
+    workspace is kept on the server) and Run All would run whichever is current: ``reset`` starts
+    from an empty workspace, and the Run menu is used only once this notebook's tab is current.
     """
-    page.goto(f"{server.url}/lab/tree/{nb_name}?token={server.token}")
+    page.goto(f"{server.url}/lab/tree/{nb_name}?reset&token={server.token}")
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
     panel.wait_for(state="visible")
     # PITFALL: the execution indicator says 'idle' before any kernel exists; the
@@ -32,6 +33,8 @@ def lab_open_and_run_all(page: Page, server, nb_name: str, kernel_timeout_ms: in
     if dialog_ok.is_visible():
         dialog_ok.click()
         expect(kernel_idle).to_be_visible(timeout=kernel_timeout_ms)
+    current = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")
+    expect(current).to_have_text(nb_name)
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
     page.locator('#jp-mainmenu-run .lm-Menu-item[data-command="runmenu:run-all"]').click()
     first_prompt = panel.locator(".jp-CodeCell .jp-InputPrompt").first
