@@ -25,6 +25,7 @@ from arize_orgs_nb.bulk.journal import Journal
 from arize_orgs_nb.bulk.ledger import Ledger, default_journal_path
 from arize_orgs_nb.bulk.members import Memberships
 from arize_orgs_nb.bulk.plan import Plan, org_planner
+from arize_orgs_nb.bulk.saved import read_plan
 from arize_orgs_nb.config import RateLimit, RetryPolicy, Settings, resolve_settings
 from arize_orgs_nb.http.transport import Transport
 
@@ -140,6 +141,7 @@ class ArizeOrgs:
         self.users = Users(self.transport)
         self.memberships = Memberships(self.organizations, self.users, ledger, applier)
         self.journal = Journal(ledger, applier)
+        self._applier = applier
         self.local_sandbox = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
@@ -205,6 +207,39 @@ class ArizeOrgs:
         client.local_sandbox = server
         client._finalizer = weakref.finalize(client, server.stop)
         return client
+
+    def load_plan(self, path: str | Path, *, allow_other_key: bool = False) -> Plan[ApplyResult]:
+        """A plan saved with ``plan.save(path)``, to apply exactly as it was reviewed.
+
+        Reading sends nothing. The file is refused if its content no longer matches its checksum
+        (it was edited), if it was made against another API (base URL), or with another key
+        (compared by fingerprint; ``allow_other_key=True`` accepts a plan reviewed with one key
+        and applied with another). Applying the plan then checks the account against the
+        expectations it was saved with, like any plan: a target changed since is refused as
+        stale. Deletes and member removals still need ``confirm=``: a saved plan never holds a
+        confirmation. See docs/PLAN_FORMAT.md.
+
+        Args:
+            path: the saved plan (JSON).
+            allow_other_key: accept a plan made with another key of the same API.
+
+        Returns:
+            The plan; ``apply()`` sends it.
+
+        Raises:
+            SavedPlanError: unreadable, not a saved plan, or malformed (every problem listed).
+            PlanAlteredError: edited since it was saved (the checksum does not match).
+            PlanOriginError: made against another API, or with another key.
+        """
+        saved = read_plan(path, origin=self._applier.origin, allow_other_key=allow_other_key)
+        return Plan(
+            saved.kind,
+            saved.changes,
+            targets=saved.targets,
+            runner=self._applier,
+            left_out=saved.left_out,
+            maybe_done=saved.maybe_done,
+        )
 
     @property
     def base_url(self) -> str:

@@ -27,7 +27,10 @@ The hierarchy::
     ├── DrainInterruptedError               a page still failed after retries (resumable)
     ├── PlanValidationError (ValueError)    an edit breaks rules (every Issue, row by row)
     ├── StalePlanError                      the account changed under a plan; nothing sent
-    └── ConfirmationRequiredError           destructive changes not confirmed; nothing sent
+    ├── ConfirmationRequiredError           destructive changes not confirmed; nothing sent
+    └── SavedPlanError (ValueError)         a saved plan file cannot be used; nothing sent
+        ├── PlanAlteredError                its checksum does not match its content
+        └── PlanOriginError                 made for another API, or with another key
     (PagingStoppedError is a PaginationError: the server's paging would loop)
 
 Warnings: DuplicateRowsWarning (an id came twice; kept once), CursorRestartWarning (a refused
@@ -43,6 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -69,10 +73,13 @@ __all__ = [
     "PaginationError",
     "PagingStoppedError",
     "PermissionDeniedError",
+    "PlanAlteredError",
+    "PlanOriginError",
     "PlanValidationError",
     "ProtocolError",
     "RateLimitError",
     "ResolutionError",
+    "SavedPlanError",
     "ServerError",
     "StalePlanError",
     "TransportError",
@@ -200,7 +207,7 @@ class ApiError(OrgsNbError):
         self.status = status
         self.method = method
         self.path = path
-        self.title = title or _REASONS.get(status, "HTTP error")
+        self.title = title or _reason(status)
         self.detail = detail
         self.type = type
         self.instance = instance
@@ -233,6 +240,14 @@ class ApiError(OrgsNbError):
         return (_rebuild_api_error, (type(self), self.__dict__.copy()))
 
 
+def _reason(status: int) -> str:
+    """The standard reason phrase of a status, for an answer without a problem title."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "HTTP error"
+
+
 def _rebuild_api_error(cls: type[ApiError], state: dict[str, object]) -> ApiError:
     error = cls.__new__(cls)
     error.__dict__.update(state)
@@ -261,15 +276,7 @@ class PermissionDeniedError(ApiError):
 
 
 def permission_hint(method: str, path: str) -> str:
-    """What an API key needs for a call that was refused with 403 (docs/API.md#permissions).
-
-    Args:
-        method: HTTP method of the call.
-        path: its path (no query string).
-
-    Returns:
-        One sentence naming the role.
-    """
+    """One sentence naming what a key needs for a call refused with 403 (docs/API.md#permissions)."""
     parts = [p for p in path.split("/") if p]  # v2, organizations, <id>, users, <user id>
     if parts[1:2] == ["users"]:
         return "listing users needs an account admin or member key, or USER_READ at account level"
@@ -336,21 +343,6 @@ class NameNotFoundError(ResolutionError):
         return (type(self), (self.resource_type, self.resource_name, self.available_names))
 
 
-_REASONS: dict[int, str] = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
-
 _BY_STATUS: dict[int, type[ApiError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -363,14 +355,9 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 
 
 def error_for_status(status: int) -> type[ApiError]:
-    """Return the exception class for an HTTP error status (the one mapping in the package).
+    """The exception class of an HTTP error status of 400 or more (the one mapping in the package).
 
-    Args:
-        status: an HTTP status code of 400 or more.
-
-    Returns:
-        The ``ApiError`` subclass for that status; ``ServerError`` for any 5xx, ``ApiError`` for
-        other codes.
+    ``ServerError`` for any 5xx; ``ApiError`` for a status without a class of its own.
     """
     if status >= 500:
         return ServerError
@@ -381,32 +368,21 @@ class _Named(Protocol):
     """A change as an error names it."""
 
     @property
-    def org_name(self) -> str:
-        """The organization it concerns."""
-        ...
+    def org_name(self) -> str: ...
 
 
 class _Partial(Protocol):
-    """A drain as an error hands it back: how far it got, and its rows."""
+    """A drain as an error hands it back: how far it got (``kind``, ``pages``, ``rows``), its rows."""
+
+    kind: str
 
     @property
-    def kind(self) -> str:
-        """``"organizations"`` or ``"users"``."""
-        ...
+    def pages(self) -> int: ...
 
     @property
-    def pages(self) -> int:
-        """Pages read."""
-        ...
+    def rows(self) -> int: ...
 
-    @property
-    def rows(self) -> int:
-        """Rows kept."""
-        ...
-
-    def frame(self) -> pd.DataFrame:
-        """The rows read so far."""
-        ...
+    def frame(self) -> pd.DataFrame: ...
 
 
 class DuplicateRowsWarning(UserWarning):
@@ -531,3 +507,42 @@ class ConfirmationRequiredError(OrgsNbError):
             f"{len(unconfirmed)} destructive change(s) need confirmation ({names}); nothing was sent. "
             "Pass confirm=[<exact organization names>] or confirm=True."
         )
+
+
+class SavedPlanError(OrgsNbError, ValueError):
+    """A saved plan file cannot be used (unreadable, not a plan, an unknown format); nothing was sent.
+
+    Attributes:
+        path: the file.
+        problems: what is wrong with it, one line each.
+    """
+
+    def __init__(self, path: str, problems: Sequence[str], *, what: str = "cannot be used") -> None:
+        self.path = path
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems[:50])
+        more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        super().__init__(f"the saved plan {path} {what}; nothing was sent:\n{lines}{more}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.path, self.problems))
+
+
+class PlanAlteredError(SavedPlanError):
+    """A saved plan's content no longer matches its checksum: it was edited after it was saved.
+
+    Nothing was sent. Plan again and review the new plan; never fix the checksum by hand.
+    """
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        super().__init__(path, problems, what="was altered after it was saved")
+
+
+class PlanOriginError(SavedPlanError):
+    """A saved plan was made against another API (base URL), or with another API key.
+
+    The key is compared by its fingerprint only. Nothing was sent.
+    """
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        super().__init__(path, problems, what="was made for another API or key")

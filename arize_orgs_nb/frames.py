@@ -101,25 +101,14 @@ class FrameSchema:
         return self.from_rows([])
 
     def from_rows(self, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-        """Build the frame from row dicts (keys: the column names).
+        """The frame of row dicts (keys: the column names).
 
-        Args:
-            rows: one mapping per row.
-
-        Returns:
-            A frame with exactly the schema's columns, order and dtypes, and a fresh RangeIndex.
+        It has exactly the schema's columns, order and dtypes, and a fresh RangeIndex.
         """
         return self.from_blocks([self.block(rows)])
 
     def block(self, rows: Sequence[Mapping[str, Any]]) -> RowBlock:
-        """Hold rows column by column, with the costly conversions done now.
-
-        Args:
-            rows: one mapping per row (keys: the column names).
-
-        Returns:
-            The block, for :meth:`from_blocks`.
-        """
+        """Hold row dicts column by column, with the costly conversions done now (for :meth:`from_blocks`)."""
         columns: dict[str, list[Any] | np.ndarray] = {}
         for column in self.columns:
             values = [row.get(column.name) for row in rows]
@@ -128,14 +117,7 @@ class FrameSchema:
         return RowBlock(len(rows), columns)
 
     def from_blocks(self, blocks: Sequence[RowBlock]) -> pd.DataFrame:
-        """Join blocks, in order, into one frame.
-
-        Args:
-            blocks: blocks of this schema (none: an empty frame).
-
-        Returns:
-            A frame with exactly the schema's columns, order and dtypes, and a fresh RangeIndex.
-        """
+        """Join blocks of this schema, in order, into one frame like :meth:`from_rows` (none: empty)."""
         out: dict[str, pd.Series] = {}
         for column in self.columns:
             parts = [block.columns[column.name] for block in blocks]

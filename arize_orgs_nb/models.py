@@ -15,12 +15,12 @@ from enum import Enum
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StrictBool,
     StrictStr,
-    field_validator,
     model_validator,
 )
 
@@ -51,7 +51,14 @@ DESCRIPTION_MAX = 1000
 _M = TypeVar("_M", bound="WireModel")
 
 
-class OrganizationRole(str, Enum):
+class TextEnum(str, Enum):
+    """A string enum whose ``str()`` is its value (``enum.StrEnum`` of Python 3.11)."""
+
+    def __str__(self) -> str:
+        return str.__str__(self)  # the value: the enum is a str
+
+
+class OrganizationRole(TextEnum):
     """Organization-level roles. Values are upper case; lower case is rejected (docs/API.md#roles; U20)."""
 
     ADMIN = "ADMIN"
@@ -59,11 +66,8 @@ class OrganizationRole(str, Enum):
     READ_ONLY = "READ_ONLY"
     ANNOTATOR = "ANNOTATOR"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class UserRole(str, Enum):
+class UserRole(TextEnum):
     """Account-level roles of a user (``MEMBER_UI_ONLY`` exists since SDK 8.61)."""
 
     ADMIN = "ADMIN"
@@ -71,19 +75,13 @@ class UserRole(str, Enum):
     ANNOTATOR = "ANNOTATOR"
     MEMBER_UI_ONLY = "MEMBER_UI_ONLY"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class UserStatus(str, Enum):
+class UserStatus(TextEnum):
     """Listing status of a user: verified, invited, or invitation lapsed."""
 
     ACTIVE = "ACTIVE"
     INVITED = "INVITED"
     EXPIRED = "EXPIRED"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class WireModel(BaseModel):
@@ -246,8 +244,8 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, hide_input_in_errors=False)
 
     def to_body(self) -> dict[str, Any]:
-        """Return the JSON body: only the fields that were set."""
-        return self.model_dump(mode="json", exclude_unset=True)
+        """Return the JSON body, in the wire form the SDK sends: ``None`` fields left out."""
+        return self.model_dump(mode="json", exclude_none=True)
 
 
 def _check_name(value: str) -> str:
@@ -256,32 +254,22 @@ def _check_name(value: str) -> str:
     return value
 
 
+_Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX), AfterValidator(_check_name)]
+_Description = Annotated[str, Field(max_length=DESCRIPTION_MAX)]
+
+
 class CreateOrganizationRequest(_Request):
-    """Body of ``POST /v2/organizations``."""
+    """Body of ``POST /v2/organizations``; a ``None`` description is left out."""
 
-    name: Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
-    description: Annotated[str, Field(max_length=DESCRIPTION_MAX)] | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _name_not_blank(cls, value: str) -> str:
-        return _check_name(value)
-
-    def to_body(self) -> dict[str, Any]:
-        """Return the JSON body; a ``None`` description is left out."""
-        return self.model_dump(mode="json", exclude_none=True)
+    name: _Name
+    description: _Description | None = None
 
 
 class UpdateOrganizationRequest(_Request):
     """Body of ``PATCH /v2/organizations/{id}``: at least one field; ``""`` clears."""
 
-    name: Annotated[str, Field(min_length=1, max_length=NAME_MAX)] | None = None
-    description: Annotated[str, Field(max_length=DESCRIPTION_MAX)] | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _name_not_blank(cls, value: str | None) -> str | None:
-        return None if value is None else _check_name(value)
+    name: _Name | None = None
+    description: _Description | None = None
 
     @model_validator(mode="after")
     def _at_least_one(self) -> UpdateOrganizationRequest:
@@ -289,25 +277,15 @@ class UpdateOrganizationRequest(_Request):
             raise ValueError("at least one of name or description must be provided")
         return self
 
-    def to_body(self) -> dict[str, Any]:
-        """Return the JSON body with only the fields that change."""
-        return self.model_dump(mode="json", exclude_none=True)
-
 
 class _PredefinedRoleRequest(_Request):
     type: Literal["PREDEFINED"] = "PREDEFINED"
     name: OrganizationRole
 
-    def to_body(self) -> dict[str, Any]:
-        return {"type": "PREDEFINED", "name": self.name.value}
-
 
 class _CustomRoleRequest(_Request):
     type: Literal["CUSTOM"] = "CUSTOM"
     id: str
-
-    def to_body(self) -> dict[str, Any]:
-        return {"type": "CUSTOM", "id": self.id}
 
 
 class AddOrganizationUserRequest(_Request):
@@ -315,10 +293,6 @@ class AddOrganizationUserRequest(_Request):
 
     user_id: str
     role: _PredefinedRoleRequest | _CustomRoleRequest
-
-    def to_body(self) -> dict[str, Any]:
-        """Return the JSON body in the wire form the SDK sends."""
-        return {"user_id": self.user_id, "role": self.role.to_body()}
 
     @classmethod
     def build(

@@ -78,26 +78,15 @@ _UNNAMED = {
 
 
 def marker(char: str) -> str:
-    """The marker of one character: ``⟨U+200B⟩``.
-
-    Args:
-        char: one character.
-
-    Returns:
-        Its code point between angle brackets.
-    """
+    """The marker of one character, its code point between angle brackets: ``⟨U+200B⟩``."""
     return f"⟨U+{ord(char):04X}⟩"
 
 
 def is_hidden(char: str) -> bool:
     """Whether a character does not show by itself (and :func:`show` writes it as a marker).
 
-    Args:
-        char: one character.
-
-    Returns:
-        True for controls, format characters, separators other than the plain space,
-        private-use, surrogate and unassigned code points, and the blank letters and marks.
+    True for controls, format characters, separators other than the plain space, private-use,
+    surrogate and unassigned code points, and the blank letters and marks.
     """
     return char in _BLANK or (char != " " and unicodedata.category(char) in _HIDDEN_CATEGORIES)
 
@@ -140,14 +129,7 @@ def show_controls(text: str) -> str:
 
 
 def quoted(value: str | None) -> str:
-    """A value shown between quotes, or ``(none)``: ``“Team␠”``.
-
-    Args:
-        value: a value, or None for "no value".
-
-    Returns:
-        The rendered value in curly quotes.
-    """
+    """A value shown (:func:`show`) between curly quotes, ``“Team␠”``, or ``(none)`` for None."""
     return "(none)" if value is None else f"“{show(value)}”"
 
 
@@ -217,13 +199,8 @@ def invisible_difference(before: str | None, after: str | None) -> str | None:
 def fields_note(before: Mapping[str, str | None], after: Mapping[str, str | None]) -> str | None:
     """The :func:`invisible_difference` of every field of a change, in one line, or None.
 
-    Args:
-        before: field -> value before.
-        after: field -> value after.
-
-    Returns:
-        ``"name differs only in invisible characters: trailing space added"`` (fields joined with
-        ``"; "``), or None when no field differs only invisibly.
+    ``"name differs only in invisible characters: trailing space added"`` (fields joined with
+    ``"; "``), or None when no field differs only invisibly.
     """
     notes = []
     for field in sorted(set(before) | set(after)):

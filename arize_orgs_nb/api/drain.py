@@ -75,11 +75,9 @@ class Drain(Generic[T]):
     one and returns its frame.
 
     Args:
-        kind: what is drained, for messages.
+        listing: the endpoint: what is drained, its frame schema, its rows, the client's
+            transport (whose waits show in the progress bar).
         pager: the pager of the query.
-        schema: the frame schema.
-        to_row: converts one item to a row dict.
-        transport: the client's transport (its waits show in the progress bar).
         progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False``, or a callback
             receiving :class:`DrainProgress`.
 
@@ -87,23 +85,14 @@ class Drain(Generic[T]):
         done: True once every page was read.
     """
 
-    def __init__(
-        self,
-        *,
-        kind: str,
-        pager: Pager[Any],
-        schema: FrameSchema,
-        to_row: Callable[[Any], dict[str, Any]],
-        transport: Transport,
-        progress: Progress = None,
-    ) -> None:
-        self.kind = kind
-        self.schema = schema
+    def __init__(self, listing: Listing[Any, Any], pager: Pager[Any], progress: Progress = None) -> None:
+        self.kind = listing.kind
+        self.schema = listing.schema
         self.done = False
         self._blocks: list[RowBlock] = []  # a page each, converted on the pager's worker
         self._pager = pager
-        self._to_row = to_row
-        self._transport = transport
+        self._to_row = listing.to_row
+        self._transport = listing.transport
         self.progress = progress
         self._warned = 0
 
@@ -253,27 +242,14 @@ class ResumableDrains:
         self._lock = threading.Lock()
 
     def run(self, key: Hashable, start: Callable[[], Drain[Any]]) -> pd.DataFrame:
-        """Resume the interrupted drain of this query, or start one; return its frame.
-
-        Args:
-            key: the query (kind and arguments).
-            start: builds a new drain.
-
-        Returns:
-            The whole frame.
-        """
+        """Resume the interrupted drain of the query ``key``, or ``start`` one; return the whole frame."""
         with self._lock:
             drain = self._open.get(key)
             if drain is None:
                 drain = start()
                 self._open[key] = drain
             else:
-                logger.info(
-                    "resuming %s after %d rows and %d pages",
-                    drain.kind,
-                    drain.rows,
-                    drain.pages,
-                )
+                logger.info("resuming %s after %d rows and %d pages", drain.kind, drain.rows, drain.pages)
         try:
             frame = drain.run()
         except DrainInterruptedError:
@@ -344,11 +320,4 @@ class Listing(Generic[Item, M]):
 
     def drain(self, pager: Pager[Item], progress: Progress) -> Drain[Item]:
         """A resumable drain of ``pager`` into this listing's frame."""
-        return Drain(
-            kind=self.kind,
-            pager=pager,
-            schema=self.schema,
-            to_row=self.to_row,
-            transport=self.transport,
-            progress=progress,
-        )
+        return Drain(self, pager, progress)

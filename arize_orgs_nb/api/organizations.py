@@ -147,16 +147,10 @@ class Organizations(Generic[P]):
         max_rows: int | None = None,
         progress: Progress = None,
     ) -> Drain[Organization]:
-        """Prepare a resumable drain of every organization (nothing is sent until ``run()``).
+        """Prepare a resumable drain of what :meth:`to_frame` reads, with the same arguments.
 
-        Args:
-            name: case-insensitive substring filter.
-            page_size: organizations per request, 1 to 100.
-            max_rows: stop after this many rows (the drain's ``truncated`` tells).
-            progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False`` or a callback.
-
-        Returns:
-            The drain; ``run()`` returns the frame and ``resume()`` continues after a failure.
+        Nothing is sent until ``run()``, which returns the frame; ``resume()`` continues after a
+        failure, and ``truncated`` tells whether ``max_rows`` stopped it.
         """
         return self._listing.drain(self.iter(name=name, limit=page_size, max_items=max_rows), progress)
 
@@ -180,9 +174,6 @@ class Organizations(Generic[P]):
             page_size: organizations per request, 1 to 100.
             max_rows: stop after this many rows.
             progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False`` or a callback.
-
-        Returns:
-            The frame.
 
         Raises:
             DrainInterruptedError: a page still failed after retries (resumable).
@@ -362,8 +353,7 @@ class Organizations(Generic[P]):
         """Rename an organization and/or change its description. Only given fields are sent.
 
         Args:
-            organization: its id (no extra request), or its exact name: the organization that
-                bears that name now, looked up afresh just before the write (one request).
+            organization: its id, or its exact name (looked up afresh just before the write).
             name: the new name (unique in the account), or None to keep it.
             description: the new description; ``""`` CLEARS it; None keeps it.
 
@@ -393,8 +383,7 @@ class Organizations(Generic[P]):
         the first attempt deleted it and this returns normally.
 
         Args:
-            organization: its id (no extra request), or its exact name: the organization that
-                bears that name now, looked up afresh just before the write (one request).
+            organization: its id, or its exact name (looked up afresh just before the write).
 
         Raises:
             NotFoundError: no such organization.
@@ -409,8 +398,7 @@ class Organizations(Generic[P]):
         other user may not get ANNOTATOR (the server answers 400).
 
         Args:
-            organization: its id (no extra request), or its exact name: the organization that
-                bears that name now, looked up afresh just before the write (one request).
+            organization: its id, or its exact name (looked up afresh just before the write).
             user_id: the user's id (see ``client.users.find_by_email`` for an email).
             role: ``"ADMIN"``, ``"MEMBER"``, ``"READ_ONLY"``, ``"ANNOTATOR"`` (upper case), an
                 :class:`OrganizationRole`, or a role object.
@@ -438,8 +426,7 @@ class Organizations(Generic[P]):
         not restore their space roles.
 
         Args:
-            organization: its id (no extra request), or its exact name: the organization that
-                bears that name now, looked up afresh just before the write (one request).
+            organization: its id, or its exact name (looked up afresh just before the write).
             user_id: the user's id.
 
         Raises:

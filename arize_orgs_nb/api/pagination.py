@@ -47,15 +47,9 @@ T = TypeVar("T", bound=HasId)
 R = TypeVar("R")
 
 
-class Fetch(Protocol):
-    """Fetches one raw page (decoded JSON) of one query given a cursor (``None``: the first page).
-
-    It must send the same filters every time.
-    """
-
-    def __call__(self, cursor: str | None, /) -> Any:  # noqa: ANN401
-        """Fetch the page at ``cursor``."""
-        ...
+Fetch = Callable[[str | None], Any]
+"""Fetches one raw page (decoded JSON) of one query given a cursor (``None``: the first page);
+it must send the same filters every time."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +97,7 @@ class Pager(Generic[T]):
     server is caught even when its items are malformed.
 
     Args:
-        fetch: fetches one raw page given a cursor (see :class:`Fetch`).
+        fetch: fetches one raw page given a cursor (see :data:`Fetch`).
         parse: validates a raw page into a :class:`Page`.
         on_page: called after each page with a :class:`PageInfo`.
         max_items: stop after this many unique items (``truncated`` tells when it did).

@@ -117,16 +117,10 @@ class Users:
         page_size: int = 100,
         progress: Progress = None,
     ) -> Drain[User]:
-        """Prepare a resumable drain of every user (nothing is sent until ``run()``).
+        """Prepare a resumable drain of what :meth:`to_frame` reads, with the same arguments.
 
-        Args:
-            email: case-insensitive substring filter.
-            status: statuses to include.
-            page_size: users per request, 1 to 100.
-            progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False`` or a callback.
-
-        Returns:
-            The drain.
+        Nothing is sent until ``run()``, which returns the frame; ``resume()`` continues after a
+        failure.
         """
         return self._listing.drain(self.iter(email=email, status=status, limit=page_size), progress)
 
@@ -138,7 +132,7 @@ class Users:
         page_size: int = 100,
         progress: Progress = None,
     ) -> pd.DataFrame:
-        """Every user (all pages) as a DataFrame with a fixed schema.
+        """Every user (all pages) as a DataFrame with a fixed schema, resumable like organizations'.
 
         Columns ``id``, ``name``, ``email``, ``status``, ``role_type``, ``role_name``, ``role_id``,
         ``is_developer``, ``created_at``: enums as plain strings, the role union flattened.
@@ -149,13 +143,9 @@ class Users:
             page_size: users per request, 1 to 100.
             progress: ``None`` (a bar in notebooks and terminals), ``True``, ``False`` or a callback.
 
-        Returns:
-            The frame.
-
         Raises:
-            DrainInterruptedError: a page still failed after retries (resumable).
-            PagingStoppedError: the server's paging would loop; the rows read so far are on its
-                ``partial_frame``.
+            DrainInterruptedError: a page still failed after retries; the same call resumes it.
+            PagingStoppedError: the server's paging would loop (the rows so far: ``partial_frame``).
         """
         statuses = tuple(_statuses(status) or ())
         key = ("users", email, statuses, page_size)

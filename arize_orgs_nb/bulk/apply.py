@@ -33,6 +33,7 @@ from arize_orgs_nb.api.organizations import Organizations
 from arize_orgs_nb.bulk.changes import Change, Expectation, Op, change_lines
 from arize_orgs_nb.bulk.ledger import JournalEntry, Ledger
 from arize_orgs_nb.bulk.plan import TEXT_ROWS, TEXT_VALUE, Plan
+from arize_orgs_nb.bulk.saved import PlanOrigin
 from arize_orgs_nb.errors import (
     ApiError,
     AuthenticationError,
@@ -447,6 +448,12 @@ class Applier:
     def ledger(self) -> Ledger:
         """The journal's store this applier writes to."""
         return self._journal
+
+    @property
+    def origin(self) -> PlanOrigin:
+        """The API and key fingerprint this applier sends with (what a saved plan records)."""
+        settings = self._transport.settings
+        return PlanOrigin(settings.base_url, settings.api_key.fingerprint)
 
     def __call__(
         self,

@@ -6,11 +6,11 @@ full intent of an apply before anything is sent, and rebuild it after a crash.
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from arize_orgs_nb.models import TextEnum
 from arize_orgs_nb.visible import show
 
 __all__ = [
@@ -33,7 +33,7 @@ FIELD_ORDER = ("name", "description", "role")
 """The order fields are shown in: a create reads ``name``, then ``description``."""
 
 
-class Op(str, enum.Enum):
+class Op(TextEnum):
     """The kinds of write a plan can hold, in the order they are applied."""
 
     CREATE = "create"
@@ -42,9 +42,6 @@ class Op(str, enum.Enum):
     SET_ROLE = "set_role"
     REMOVE_MEMBER = "remove_member"
     DELETE = "delete"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def marker(self) -> str:

@@ -5,7 +5,7 @@ Layer: above ``apply`` and ``journal``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -45,33 +45,18 @@ def inverse_change(change: Change, result_id: str | None) -> tuple[Change | None
             note="undo of a create: deletes the organization and anything made in it since",
         ), None
     if change.op in (Op.RENAME, Op.DESCRIBE):
-        return Change(
-            key=key,
-            op=change.op,
-            row=change.row,
-            org_id=change.org_id,
-            org_name=str(change.after.get("name", change.org_name)),
-            before=dict(change.after),
-            after=dict(change.before),
-        ), None
+        name = str(change.after.get("name", change.org_name))
+        before, after = dict(change.after), dict(change.before)
+        return replace(change, key=key, org_name=name, before=before, after=after, note=""), None
     if change.op in (Op.SET_ROLE, Op.REMOVE_MEMBER):
         previous = change.before.get("role")
         if previous is None:
             if change.op is Op.REMOVE_MEMBER:
                 return None, "the member's previous role is unknown"
             return None, "the previous role is unknown (the API cannot list members)"
-        return Change(
-            key=key,
-            op=Op.SET_ROLE,
-            row=change.row,
-            org_id=change.org_id,
-            org_name=change.org_name,
-            user_id=change.user_id,
-            user_email=change.user_email,
-            before=dict(change.after),
-            after={"role": previous},
-            note="undo: restores the role recorded before the change",
-        ), None
+        note = "undo: restores the role recorded before the change"
+        before, after = dict(change.after), {"role": previous}
+        return replace(change, key=key, op=Op.SET_ROLE, before=before, after=after, note=note), None
     return None, "deleting an organization cannot be undone"
 
 

@@ -248,60 +248,24 @@ class Ledger:
         and ``apply_started`` when that apply began.
         """
         query = (
-            "SELECT a.apply_id, a.started_at AS apply_started_at, e.seq, e.op, e.org_id, e.user_id, "
-            "e.change, e.status, e.http_status, e.error, e.attempts, e.seconds, e.result_id, "
-            "e.started_at, e.finished_at, e.temp_name, a.summary "
-            "FROM entries e JOIN applies a USING (apply_id) "
-            "ORDER BY a.started_at DESC, e.seq"
+            'SELECT a.apply_id, COALESCE(e.started_at, a.started_at) AS "when", e.op, e.change, '
+            "COALESCE(e.org_id, e.result_id) AS organization_id, e.user_id, e.status, e.http_status, "
+            "e.error, e.temp_name AS temporary_name, e.attempts, e.seconds, "
+            "a.started_at AS apply_started, a.summary AS plan "
+            "FROM entries e JOIN applies a USING (apply_id) ORDER BY a.started_at DESC, e.seq"
         )
         with self._lock:
-            rows = self._db.execute(query).fetchall()
-        records = []
-        for row in rows:
-            change = Change.from_json(row[6])
-            records.append(
-                {
-                    "apply_id": row[0],
-                    "when": row[13] or row[1],
-                    "op": row[3],
-                    "organization": change.org_name,
-                    "organization_id": row[4] or row[12],
-                    "user": change.user_email,
-                    "user_id": row[5],
-                    "change": "; ".join(change_lines(change)),
-                    "before": _fields(change.before),
-                    "after": _fields(change.after),
-                    "status": row[7],
-                    "http_status": row[8],
-                    "error": row[9],
-                    "temporary_name": row[15],
-                    "attempts": row[10],
-                    "seconds": row[11],
-                    "apply_started": row[1],
-                    "plan": row[16],
-                }
-            )
-        columns = [
-            "apply_id",
-            "when",
-            "op",
-            "organization",
-            "organization_id",
-            "user",
-            "user_id",
-            "change",
-            "before",
-            "after",
-            "status",
-            "http_status",
-            "error",
-            "temporary_name",
-            "attempts",
-            "seconds",
-            "apply_started",
-            "plan",
-        ]
-        frame = pd.DataFrame(records, columns=columns)
+            cursor = self._db.execute(query)
+            frame = pd.DataFrame(cursor.fetchall(), columns=[d[0] for d in cursor.description])
+        changes = [Change.from_json(text) for text in frame.pop("change")]
+        for at, column, values in (
+            (3, "organization", [c.org_name for c in changes]),
+            (5, "user", [c.user_email for c in changes]),
+            (7, "change", ["; ".join(change_lines(c)) for c in changes]),
+            (8, "before", [_fields(c.before) for c in changes]),
+            (9, "after", [_fields(c.after) for c in changes]),
+        ):
+            frame.insert(at, column, pd.Series(values, dtype=object))
         for column in ("when", "apply_started"):
             frame[column] = pd.to_datetime(frame[column], utc=True)
         return frame

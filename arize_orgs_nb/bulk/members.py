@@ -103,20 +103,12 @@ class Memberships:
             ``provenance``.
         """
         rows = [
-            {
-                "organization_id": org_id,
-                "user_id": user_id,
-                "role": role,
-                "recorded_at": when,
-                "apply_id": apply_id,
-                "provenance": PROVENANCE,
-            }
+            (org_id, user_id, role, when, apply_id, PROVENANCE)
             for (org_id, user_id), (role, when, apply_id) in self._journal.known_roles().items()
             if role is not None
         ]
-        frame = pd.DataFrame(
-            rows, columns=["organization_id", "user_id", "role", "recorded_at", "apply_id", "provenance"]
-        )
+        columns = ["organization_id", "user_id", "role", "recorded_at", "apply_id", "provenance"]
+        frame = pd.DataFrame(rows, columns=columns)
         frame["recorded_at"] = pd.to_datetime(frame["recorded_at"], utc=True)
         frame.attrs["provenance"] = PROVENANCE
         return frame

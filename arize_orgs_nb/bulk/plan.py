@@ -4,7 +4,8 @@ Layer: pure (models, frames and changes only; no I/O). :func:`plan_org_changes` 
 edited organizations frame with the frame it started from; :func:`plan_member_changes` reads a
 desired-memberships frame. Both report every broken rule at once, row by row, in one
 :class:`~arize_orgs_nb.bulk.changes.PlanValidationError`. :class:`Plan` is what users read: ``len``,
-iteration, ``to_frame()``, an HTML diff, a summary, and ``apply()`` (wired by the client).
+iteration, ``to_frame()``, an HTML diff, a summary, ``apply()`` (wired by the client) and ``save()``
+(the file is written by :mod:`~arize_orgs_nb.bulk.saved`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from pathlib import Path
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 import pandas as pd
 
 from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Expectation, Op, change_lines
+from arize_orgs_nb.bulk.saved import PlanOrigin, SavedPlan, write_plan
 from arize_orgs_nb.errors import Issue, PlanValidationError
 from arize_orgs_nb.frames import ORG_SCHEMA, shown_time_matches
 from arize_orgs_nb.models import DESCRIPTION_MAX, NAME_MAX
@@ -426,6 +429,11 @@ R = TypeVar("R")
 class PlanRunner(Protocol[R]):
     """What sends a plan: the client's applier (``bulk.apply.Applier``), returning its result type."""
 
+    @property
+    def origin(self) -> PlanOrigin:
+        """The API and key fingerprint plans are applied with (what a saved plan records)."""
+        ...
+
     def __call__(
         self,
         plan: Plan[R],
@@ -664,6 +672,38 @@ class Plan(Generic[R]):
         return self._runner(
             self, confirm=confirm, workers=workers, force=force, progress=progress, cancel=cancel
         )
+
+    def save(self, path: str | Path, *, source: str | None = None) -> Path:
+        """Write this plan to a JSON file, to review or policy-check and apply later exactly as it is.
+
+        The file holds the changes, the expectations they rest on (the stale check), the API's
+        base URL and the key's fingerprint (never the key), the creation time, the destructive
+        changes that applying will ask to confirm (a saved plan never holds a confirmation) and a
+        checksum over the content (docs/PLAN_FORMAT.md). ``client.load_plan(path)`` applies it.
+
+        Args:
+            path: the file to write (``.json``); an existing file is replaced.
+            source: the file the plan was made from, recorded for people reading the plan.
+
+        Returns:
+            The path written.
+
+        Raises:
+            RuntimeError: a read-only plan (it has no client to record the API and key of).
+            OSError: the file cannot be written.
+        """
+        if self._runner is None:
+            raise RuntimeError("this plan is read-only: make plans with client.organizations.plan()")
+        saved = SavedPlan(
+            self.kind,
+            tuple(self.changes),
+            self.targets,
+            self._runner.origin,
+            tuple(self.left_out),
+            self.maybe_done,
+            source,
+        )
+        return write_plan(path, saved)
 
     def review(self) -> Any:  # noqa: ANN401 - an ipywidgets widget
         """A widget to review, select, confirm and apply this plan (needs ipywidgets).

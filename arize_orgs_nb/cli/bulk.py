@@ -28,6 +28,13 @@ did not land, and the same ``apply`` sends just those. Ctrl-C during ``apply`` s
 calls in flight finish and are recorded); a second Ctrl-C stops at once, and what the journal
 records as applied is still folded in (a call that was in flight then is unknown, and shows again).
 
+Saved plans (docs/PLAN_FORMAT.md): ``plan F --out PLAN.json`` also writes the plan it shows;
+``apply PLAN.json`` (a ``.json`` name, or a file that starts with ``{``) applies exactly that plan
+through ``client.load_plan``: refused, with nothing sent, when the file was edited since, was made
+for another API or key (``--allow-other-key`` accepts another key), or its targets changed on the
+server; deletes still need ``--confirm``. What it applies is folded beside the edited file when
+that file is where the plan says (its ``source``, relative to the plan's folder).
+
 Exit codes: ``plan`` 0 no changes, 2 changes, 1 invalid file or error; ``apply`` 0 everything
 applied (or nothing to do), 130 interrupted, 1 otherwise; 2 for a usage error (argparse). Any
 file that cannot be read ends as ``error: ...`` with exit code 1, never a traceback.
@@ -38,7 +45,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import io
+import json
 import os
 import signal
 import sqlite3
@@ -52,17 +59,32 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 import pandas as pd
 
 from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Op
+from arize_orgs_nb.cli._output import (
+    CSV,
+    ERROR_WIDTH,
+    PARQUET,
+    CliError,
+    RefusedError,
+    positive_int,
+    table,
+    yes_or_no,
+)
+from arize_orgs_nb.cli._output import cell as _cell
+from arize_orgs_nb.cli._output import console as _console
+from arize_orgs_nb.cli._output import reason as _reason
+from arize_orgs_nb.cli._output import say as _say
+from arize_orgs_nb.cli._output import suffix_of as _suffix
+from arize_orgs_nb.cli._output import write_frame as _write
 from arize_orgs_nb.errors import (
     ConfirmationRequiredError,
     Issue,
     OrgsNbError,
     PlanValidationError,
+    SavedPlanError,
     StalePlanError,
 )
 from arize_orgs_nb.frames import ORG_SCHEMA, read_csv_cells, read_orgs_frame
 from arize_orgs_nb.rules import is_missing, read_flag, unconfirmed
-from arize_orgs_nb.tables import text_cell as _cell
-from arize_orgs_nb.tables import text_table as table
 from arize_orgs_nb.visible import invisible_difference
 
 if TYPE_CHECKING:
@@ -78,29 +100,7 @@ EXIT_ERROR = 1
 EXIT_CHANGES = 2
 EXIT_INTERRUPTED = 130
 
-PARQUET = (".parquet", ".pq")
-CSV = (".csv",)
-ERROR_WIDTH = 100
 CREATED_COLUMNS = ("row", "name", "id")
-
-
-class CliError(Exception):
-    """A problem to print as ``error: ...`` with exit code 1 (no traceback)."""
-
-    prefix = "error"
-
-
-class RefusedError(CliError):
-    """The command declined to write (unconfirmed, unanswered, stale); nothing was sent."""
-
-    prefix = "refused"
-
-
-def _say(*parts: object, file: TextIO | None = None) -> None:
-    """Write one line to ``file`` (standard output by default)."""
-    stream = sys.stdout if file is None else file
-    stream.write(" ".join(str(p) for p in parts) + "\n")
-    stream.flush()
 
 
 # -- the parser ----------------------------------------------------------------------------
@@ -120,7 +120,8 @@ def _add_inputs(parser: argparse.ArgumentParser) -> None:
         "path",
         nargs="?",
         default=None,
-        help="edited organizations file (.csv or .parquet): rows of 'export', or name/description only",
+        help="edited organizations file (.csv or .parquet): rows of 'export', or name/description only; "
+        "for 'apply', also a saved plan (.json)",
     )
     parser.add_argument(
         "--members",
@@ -153,16 +154,28 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "Exit 0: no changes; 2: changes; 1: the file breaks rules (all are listed) or an error.",
     )
     _add_inputs(plan)
+    plan.add_argument(
+        "--out",
+        default=None,
+        metavar="PLAN.json",
+        help="also save the plan to this file, to review and later 'apply PLAN.json' exactly as shown",
+    )
     _add_journal(plan)
     plan.set_defaults(handler=run_plan)
 
     apply = commands.add_parser(
         "apply",
         help="apply an edited file: shows the plan, asks, writes, prints one outcome per row",
-        description="Plan, confirm and apply an edited file. Exit 0 when every change applied, else 1. "
+        description="Plan, confirm and apply an edited file, or a plan saved by 'plan FILE --out PLAN.json' "
+        "(applied exactly as saved). Exit 0 when every change applied, else 1. "
         "Deletes and member removals need --confirm NAME for each organization, or --yes --confirm-all.",
     )
     _add_inputs(apply)
+    apply.add_argument(
+        "--allow-other-key",
+        action="store_true",
+        help="apply a saved plan that was made with another API key (the API must be the same)",
+    )
     apply.add_argument("-y", "--yes", action="store_true", help="apply without asking")
     apply.add_argument(
         "--confirm",
@@ -174,22 +187,12 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     apply.add_argument(
         "--confirm-all", action="store_true", help="confirm every destructive change (use with --yes)"
     )
-    apply.add_argument("--workers", type=_positive, default=8, help="concurrent requests (default 8)")
+    apply.add_argument("--workers", type=positive_int, default=8, help="concurrent requests (default 8)")
     apply.add_argument(
         "--force", action="store_true", help="apply even if targets changed on the server since the plan"
     )
     _add_journal(apply)
     apply.set_defaults(handler=run_apply)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -204,7 +207,7 @@ def _reports_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argpa
             return run(ns)
         except _InvalidFileError as exc:
             _show_issues(exc)
-        except (StalePlanError, ConfirmationRequiredError) as exc:
+        except (StalePlanError, ConfirmationRequiredError, SavedPlanError) as exc:
             _say(f"refused: {exc}", file=sys.stderr)
         except CliError as exc:
             _say(f"{exc.prefix}: {exc}", file=sys.stderr)
@@ -245,24 +248,55 @@ def run_plan(ns: argparse.Namespace) -> int:
     """``arize-orgs-nb plan [PATH] [--members PATH]``."""
     out = _console()
     _check_inputs(ns)
+    if ns.out is not None and (ns.path is None) == (ns.members is None):
+        raise CliError("--out saves one plan: give either an organizations file or --members FILE")
     with _client(ns) as client:
         _say(f"Talking to {client.target}", file=out)
         plans = _make_plans(client, ns)
         for source, plan in plans:
             _show_plan(plan, source, out, hint_confirm=True)
+        if ns.out is not None:
+            _save_plan(plans[0], Path(ns.out), out)
     return EXIT_CHANGES if any(len(plan) for _, plan in plans) else EXIT_OK
+
+
+def _save_plan(made: tuple[Path, Plan[ApplyResult]], path: Path, out: TextIO) -> None:
+    """Save the plan, recording its edited file relative to the plan's folder (see _edited_file_of)."""
+    source, plan = made
+    try:
+        relative = os.path.relpath(source.resolve(), path.resolve().parent)
+    except ValueError:  # another drive
+        relative = source.name
+    try:
+        plan.save(path, source=Path(relative).as_posix())
+    except OSError as exc:
+        raise CliError(f"{path}: cannot write the plan ({_reason(exc)})") from None
+    _say(f"saved the plan to {path}; apply exactly this plan with: arize-orgs-nb apply {path}", file=out)
 
 
 @_reports_errors
 def run_apply(ns: argparse.Namespace) -> int:
-    """``arize-orgs-nb apply [PATH] [--members PATH] [--yes] [--confirm NAME ...] ...``."""
+    """``arize-orgs-nb apply [PATH | PLAN.json] [--members PATH] [--yes] [--confirm NAME ...] ...``."""
     out = _console()
-    _check_inputs(ns)
+    saved = ns.path is not None and is_saved_plan(Path(ns.path))
+    if saved and ns.members is not None:
+        raise CliError("a saved plan is applied on its own: run a second apply for --members")
+    if not saved:
+        _check_inputs(ns)
+    # A saved plan that was applied is stale for what landed: what is left needs a new plan.
+    again = (
+        "plan the edited file again, save it and apply that plan" if saved else "run the same command again"
+    )
     cancel = threading.Event()
     try:
         with _client(ns) as client:
             _say(f"Talking to {client.target}", file=out)
-            plans = _make_plans(client, ns)
+            if saved:
+                plan = client.load_plan(ns.path, allow_other_key=ns.allow_other_key)
+                edited = _edited_file_of(Path(ns.path))
+                plans, keep = [(edited or Path(ns.path), plan)], edited is not None
+            else:
+                plans, keep = _make_plans(client, ns), True
             for source, plan in plans:
                 _show_plan(plan, source, out, hint_confirm=False)
             todo = [(source, plan) for source, plan in plans if len(plan)]
@@ -275,24 +309,38 @@ def run_apply(ns: argparse.Namespace) -> int:
             for source, plan in todo:
                 if cancel.is_set():
                     break
-                result = _apply_and_remember(client, source, plan, ns, confirm, cancel)
-                _show_result(result, source, client.journal.path, out)
+                result = _apply_and_remember(client, source, plan, ns, confirm, cancel, remember=keep)
+                _show_result(result, source, client.journal.path, out, again=again)
                 ok = ok and result.ok
     except KeyboardInterrupt:
         _say(
             "interrupted: every call sent so far is recorded in the journal, and what was applied is kept "
-            "beside the file: run the same command again to send what is left (a call that was in flight "
+            f"beside the file: {again} to send what is left (a call that was in flight "
             "may have landed: if the re-run is refused as stale for it, look at that organization)",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
     if cancel.is_set():
-        _say(
-            "interrupted: nothing was sent after Ctrl-C; run the same command again to send what is left",
-            file=sys.stderr,
-        )
+        _say(f"interrupted: nothing was sent after Ctrl-C; {again} to send what is left", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK if ok else EXIT_ERROR
+
+
+def _edited_file_of(saved: Path) -> Path | None:
+    """The edited file a saved plan was made from, when it is where the plan says (beside it).
+
+    What a saved plan applies is folded into that file's export base, as after ``apply FILE``,
+    so ``plan FILE`` then shows only what did not land. The plan's ``source`` is relative to the
+    plan's own folder; a plan moved elsewhere (a deployment's checkout) keeps nothing beside it.
+    """
+    try:
+        source = json.loads(saved.read_text(encoding="utf-8")).get("source")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(source, str) or not source:
+        return None
+    edited = saved.parent / source
+    return edited if edited.suffix.lower() in CSV + PARQUET and edited.is_file() else None
 
 
 def _apply_and_remember(
@@ -302,18 +350,24 @@ def _apply_and_remember(
     ns: argparse.Namespace,
     confirm: bool | list[str],
     cancel: threading.Event,
+    *,
+    remember: bool,
 ) -> ApplyResult:
-    """Apply one plan, then keep beside the file what landed, even when a second Ctrl-C stops it."""
+    """Apply one plan, then keep beside the file what landed, even when a second Ctrl-C stops it.
+
+    ``remember=False`` (a saved plan whose edited file is not beside it) keeps nothing.
+    """
+    keep = remember and plan.kind == "organizations"
     try:
         with _ctrl_c_stops(cancel):
             result = plan.apply(
                 confirm=confirm, workers=ns.workers, force=ns.force, progress=None, cancel=cancel
             )
     except KeyboardInterrupt:
-        if plan.kind == "organizations":
+        if keep:
             _remember(source, _journaled(client, plan))
         raise
-    if plan.kind == "organizations":
+    if keep:
         _remember(source, result.outcomes)
     return result
 
@@ -365,15 +419,6 @@ class _InvalidFileError(Exception):
         self.issues: list[Issue] = error.issues
 
 
-def _console() -> TextIO:
-    """Standard output, made safe for names in any script on any terminal encoding."""
-    if isinstance(sys.stdout, io.TextIOWrapper):
-        sys.stdout.reconfigure(errors="replace")
-    if isinstance(sys.stderr, io.TextIOWrapper):
-        sys.stderr.reconfigure(errors="replace")
-    return sys.stdout
-
-
 def _client(ns: argparse.Namespace) -> ArizeOrgs:
     from arize_orgs_nb.client import ArizeOrgs
 
@@ -383,6 +428,25 @@ def _client(ns: argparse.Namespace) -> ArizeOrgs:
         raise CliError(
             f"cannot open the journal {ns.journal or '(the default one)'} ({_reason(exc)})"
         ) from None
+
+
+def is_saved_plan(path: Path) -> bool:
+    """Whether ``path`` is a saved plan rather than an edited file: a ``.json`` name, or JSON inside.
+
+    Any other name that is not ``.csv`` or ``.parquet`` is sniffed: a first character ``{`` is a
+    plan (an edited table never starts so).
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return True
+    if suffix in CSV + PARQUET or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as stream:
+            start = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return False
+    return start.startswith(b"{")
 
 
 def _check_inputs(ns: argparse.Namespace) -> None:
@@ -616,13 +680,6 @@ def _blank(value: object) -> bool:
     return is_missing(value) or not str(value).strip()
 
 
-def _suffix(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix not in CSV + PARQUET:
-        raise CliError(f"{path}: unknown file type {suffix or '(none)'!r}; use .csv or .parquet")
-    return suffix
-
-
 def _read_table(path: Path) -> pd.DataFrame:
     """Read a file as it is: CSV cells as text (blank is ``""``), Parquet with its own types."""
     try:
@@ -639,13 +696,6 @@ def _read_table(path: Path) -> pd.DataFrame:
         ) from None
     except Exception as exc:  # a file fails to parse in many library-specific ways: all are "cannot read"
         raise CliError(f"{path}: cannot read the file ({_reason(exc)})") from None
-
-
-def _reason(exc: BaseException) -> str:
-    """An exception's message on one short line (library errors can run to many)."""
-    lines = str(exc).strip().splitlines()
-    first = lines[0] if lines else type(exc).__name__
-    return first if len(first) <= ERROR_WIDTH else first[: ERROR_WIDTH - 1] + "…"
 
 
 def read_orgs_edit(path: Path) -> pd.DataFrame:
@@ -669,23 +719,6 @@ def read_orgs_edit(path: Path) -> pd.DataFrame:
         except (TypeError, ValueError):
             return raw
     return raw
-
-
-def _write(frame: pd.DataFrame, path: Path) -> None:
-    """Write a frame whole or not at all (a stop half-way leaves the old file)."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        if _suffix(path) in PARQUET:
-            frame.to_parquet(partial, index=False)
-        else:
-            frame.to_csv(partial, index=False)
-        os.replace(partial, path)
-    except ImportError as exc:
-        raise CliError(f"{path}: writing Parquet needs pyarrow ({exc})") from None
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-        raise CliError(f"{path}: cannot write the file ({_reason(exc)})") from None
 
 
 # -- confirming ----------------------------------------------------------------------------
@@ -724,11 +757,7 @@ def _ask(count: int, target: str, out: TextIO) -> bool:
         raise RefusedError(
             "stdin is not a terminal, so nobody can answer y/N: pass --yes to apply; nothing was sent"
         )
-    try:
-        answer = input(f"Apply {count} change(s) to {target}? [y/N] ")
-    except (EOFError, KeyboardInterrupt):
-        answer = ""
-    if answer.strip().lower() not in ("y", "yes"):
+    if not yes_or_no(f"Apply {count} change(s) to {target}? [y/N] "):
         _say("not applied; nothing was sent", file=out)
         return False
     return True
@@ -766,7 +795,7 @@ def _diff_rows(changes: Sequence[Change], source: Path, with_user: bool) -> list
     """One row per changed field; the last cell says how before and after differ if they look alike."""
     rows = []
     for change in changes:
-        fields = sorted(set(change.before) | set(change.after)) or ["-"]
+        fields = change.fields or ["-"]
         for name in fields:
             before, after = change.before.get(name), change.after.get(name)
             cells = [change.op.marker, change.op.value, _cell(change.org_name)]
@@ -811,7 +840,9 @@ def _show_plan(plan: Plan[ApplyResult], source: Path, out: TextIO, *, hint_confi
     _say(plan.summary(), file=out)
 
 
-def _show_result(result: ApplyResult, source: Path, journal: str, out: TextIO) -> None:
+def _show_result(
+    result: ApplyResult, source: Path, journal: str, out: TextIO, *, again: str = "run the same command again"
+) -> None:
     with_user = any(o.change.user_id for o in result.outcomes)
     headers = ["status", "op", "organization", *(["user"] if with_user else []), "change", "http", "error"]
     headers.append("line")
@@ -837,7 +868,7 @@ def _show_result(result: ApplyResult, source: Path, journal: str, out: TextIO) -
     if not result.ok:
         left = len(result.failed())
         _say(
-            f"{left} change(s) did not apply. Run the same command again to retry them: "
+            f"{left} change(s) did not apply. To retry them, {again}: "
             "what was applied no longer shows in the diff.",
             file=out,
         )

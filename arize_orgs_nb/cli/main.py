@@ -7,10 +7,12 @@ Commands:
     lab       the main job: a seeded sandbox plus JupyterLab on ``notebooks/``, both on loopback
     export    every organization (``--users``: every user) to a .csv or .parquet file
     plan      diff an edited organizations (or ``--members``) file against the account; sends nothing
-    apply     the same plan, confirmed, then applied; one outcome per row
+    apply     the same plan, confirmed, then applied; one outcome per row (or a plan saved by
+              ``plan --out PLAN.json``, applied exactly as saved)
+    organizations  list | get | create | update | add-user | remove-user | delete, one call at a time
 
-``export``, ``plan`` and ``apply`` live in :mod:`arize_orgs_nb.cli.main.bulk` and build their client
-from the ``ARIZE_*`` environment.
+``export``, ``plan`` and ``apply`` live in :mod:`arize_orgs_nb.cli.bulk`, ``organizations`` in
+:mod:`arize_orgs_nb.cli.organizations`; all build their client from the ``ARIZE_*`` environment.
 """
 
 from __future__ import annotations
@@ -141,6 +143,7 @@ def _run_lab(ns: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``arize-orgs-nb``."""
     from arize_orgs_nb.cli import bulk as cli_bulk
+    from arize_orgs_nb.cli import organizations as cli_organizations
     from arize_orgs_nb.sandbox import cli as sandbox_cli
 
     parser = argparse.ArgumentParser(
@@ -154,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lab_arguments(lab)
     lab.set_defaults(handler=_run_lab)
     cli_bulk.add_commands(commands)
+    cli_organizations.add_commands(commands)
     return parser
 
 

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlencode
 
 import requests
@@ -35,6 +35,7 @@ import requests.auth
 import urllib3.exceptions
 from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
 from arize_orgs_nb.config import Secret, Settings
 from arize_orgs_nb.errors import (
@@ -141,6 +142,13 @@ def _query(params: Mapping[str, str | int | Sequence[str] | None] | None) -> str
     return "?" + urlencode(query, doseq=True, quote_via=quote) if query else ""
 
 
+def _prepared_base(base_url: str) -> str:
+    """``base_url`` as requests would send it (an international host in IDNA), without a final ``/``."""
+    request = requests.PreparedRequest()
+    request.prepare_url(base_url, None)
+    return (request.url or base_url).rstrip("/")
+
+
 def _mount(session: requests.Session, pool_size: int) -> None:
     """Mount one pooled adapter for ``https://`` and ``http://``, unless the session has its own.
 
@@ -155,16 +163,16 @@ def _mount(session: requests.Session, pool_size: int) -> None:
             session.mount(prefix, adapter)
 
 
-def _proxies(settings: Settings) -> dict[str, str | None] | None:
-    """The proxies given with a request; ``None`` leaves them to requests (the environment).
+def _proxies(settings: Settings) -> dict[str, str | None]:
+    """The proxies every request starts from; empty leaves them to requests (the environment).
 
     ``ARIZE_PROXY_URL`` when set; no proxy at all for a server on this machine, whatever the
-    environment says (requests adds no environment proxy for a scheme given ``None``). A new dict
-    each time: requests adds the environment's proxies to the one it is given.
+    environment says (requests adds no environment proxy for a scheme given ``None``). Copied
+    for each request: requests adds the environment's proxies to the dict it is given.
     """
     if settings.proxy is not None:
         return dict.fromkeys(("https", "http"), settings.proxy.reveal())
-    return dict.fromkeys(("https", "http", "all")) if settings.is_loopback else None
+    return dict.fromkeys(("https", "http", "all")) if settings.is_loopback else {}
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -226,10 +234,6 @@ def _cut_short(response: requests.Response) -> bool:
     return headers.get("Content-Length") is None and "chunked" not in headers.get("Transfer-Encoding", "")
 
 
-def _is_json(content_type: str) -> bool:
-    return bool(_JSON_TYPE.match(content_type))
-
-
 def _snippet(text: str) -> str:
     flat = " ".join(text.split())
     return flat[:_SNIPPET] + ("…" if len(flat) > _SNIPPET else "")
@@ -287,6 +291,8 @@ class Transport:
         self._rng = rng or random.Random()
         self._auth = BearerAuth(settings.api_key)
         self._timeout = (settings.connect_timeout, settings.read_timeout)
+        self._base_url = _prepared_base(settings.base_url)
+        self._proxies = _proxies(settings)
         self.session = session if session is not None else requests.Session()
         if session is None:  # proxies and CA bundles from the process environment, if it is the client's
             self.session.trust_env = settings.trust_env
@@ -374,7 +380,7 @@ class Transport:
                 been applied.
             ProtocolError: an answer the contract does not allow.
         """
-        url = self.settings.base_url + path + _query(params)
+        url = self._base_url + path + _query(params)
         data = json.dumps(body).encode() if body is not None else None
         call = _Call(method, path, mode)
         failure: Failure | None
@@ -408,50 +414,70 @@ class Transport:
             )
             retry, budget_spent = self._may_retry(decision, call)
             if not retry:
-                raise self._give_up(call, answer, retry_after, budget_spent)
+                if isinstance(answer, Failure):
+                    raise self._transport_error(call, answer, budget_spent=budget_spent)
+                raise self._api_error(call, answer, retry_after=retry_after, budget_spent=budget_spent)
             call.waited += self._before_retry(decision, call)
 
     def _attempt(self, call: _Call, url: str, data: bytes | None) -> Answer:
-        """One exchange, reported to the listeners; a failure comes back as plain data."""
+        """One exchange, reported to the listeners (and the debug log); a failure comes back as data."""
+        method, path, attempt = call.method, call.path, call.attempt
         started = self._clock()
         answer: Answer
         try:
-            response = self._send(call.method, url, data)
+            response = self._send(method, url, data)
         except (requests.RequestException, OSError) as exc:  # OSError: a CA bundle path that is missing
             answer = _failure(exc)
         else:
             answer = _CUT_SHORT if _cut_short(response) else response
         # From here on no exception of requests is in flight: whatever the caller raises has no
         # __context__ holding request headers (docs/DESIGN.md, R28; docs/RELIABILITY.md, C7).
-        self._report(call, answer, self._clock() - started)
-        return answer
-
-    def _report(self, call: _Call, answer: Answer, seconds: float) -> None:
-        """Tell the listeners (and the debug log) what one attempt got."""
-        method, path, attempt = call.method, call.path, call.attempt
+        seconds = self._clock() - started
         if isinstance(answer, Failure):
-            reason = answer.reason
-            event = TransportEvent("failure", method, path, attempt=attempt, seconds=seconds, reason=reason)
-            logger.debug("%s %s failed: %s (attempt %d)", method, path, reason, attempt)
+            event = TransportEvent(
+                "failure", method, path, attempt=attempt, seconds=seconds, reason=answer.reason
+            )
+            logger.debug("%s %s failed: %s (attempt %d)", method, path, answer.reason, attempt)
         else:
             status = answer.status_code
             event = TransportEvent("response", method, path, status=status, attempt=attempt, seconds=seconds)
             logger.debug("%s %s -> %d (%.0f ms, attempt %d)", method, path, status, seconds * 1000, attempt)
         self._emit(event)
+        return answer
 
     def _send(self, method: str, url: str, data: bytes | None) -> requests.Response:
-        """One HTTP exchange through the session (the one place a request leaves the client)."""
-        return self.session.request(
-            method,
-            url,
-            data=data,
-            headers=_JSON_BODY if data is not None else None,
-            auth=self._auth,
+        """One HTTP exchange through the session's adapter (the one place a request leaves the client).
+
+        What ``Session.request`` would do, less what this API never uses: the request is built
+        directly (the URL is already encoded, from a base URL that requests prepared once), the
+        session's headers and our auth are applied, proxies and CA bundle come from requests' own
+        environment handling (``merge_environment_settings``), and the adapter mounted for the URL
+        sends it; the body is read in full. Cookies, session hooks, session params and redirects
+        are not used: the API sets no cookie, and redirects are refused anyway.
+        """
+        session = self.session
+        request = requests.PreparedRequest()
+        request.method = method
+        request.url = url
+        request.headers = CaseInsensitiveDict(cast("Mapping[str, str]", session.headers))
+        request.body = data
+        request.hooks = {"response": []}
+        if data is not None:
+            request.headers.update(_JSON_BODY)
+            request.headers["Content-Length"] = str(len(data))
+        self._auth(request)
+        proxies = dict(self._proxies)  # None values: no proxy for that scheme (requests' stubs omit it)
+        env = session.merge_environment_settings(url, proxies, False, self.settings.verify, None)  # type: ignore[arg-type]
+        response = session.get_adapter(url).send(
+            request,
+            stream=False,
             timeout=self._timeout,
-            allow_redirects=False,
-            verify=self.settings.verify,
-            proxies=_proxies(self.settings),  # type: ignore[arg-type] # a new dict: requests adds to it
+            verify=True if env["verify"] is None else env["verify"],
+            cert=env["cert"],
+            proxies=env["proxies"],
         )
+        response.content  # noqa: B018 - read it all: the connection goes back to the pool
+        return response
 
     def _may_retry(self, decision: Decision, call: _Call) -> tuple[bool, bool]:
         """Whether to retry after ``decision``, and whether the retry budget is what refused it."""
@@ -499,7 +525,7 @@ class Transport:
             return None
         content_type = response.headers.get("Content-Type", "")
         try:
-            if content_type and not _is_json(content_type):
+            if content_type and not _JSON_TYPE.match(content_type):
                 raise ValueError(content_type)
             return json.loads(response.content)
         except (ValueError, RecursionError):
@@ -508,14 +534,6 @@ class Transport:
                 f"{method} {path} -> {status}: expected a JSON body, got "
                 f"{content_type or 'no content type'}: {_snippet(text)!r}"
             ) from None
-
-    def _give_up(
-        self, call: _Call, answer: Answer, retry_after: float | None, budget_spent: bool
-    ) -> TransportError | ApiError:
-        """The error a call ends with: its last attempt got no answer, or an error status."""
-        if isinstance(answer, Failure):
-            return self._transport_error(call, answer, budget_spent=budget_spent)
-        return self._api_error(call, answer, retry_after=retry_after, budget_spent=budget_spent)
 
     def _api_error(
         self, call: _Call, response: requests.Response, *, retry_after: float | None, budget_spent: bool

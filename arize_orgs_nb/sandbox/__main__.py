@@ -9,14 +9,7 @@ from arize_orgs_nb.sandbox.cli import add_arguments, run
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse options and run the server.
-
-    Args:
-        argv: Arguments (default: ``sys.argv[1:]``).
-
-    Returns:
-        The exit status.
-    """
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the server, return the exit status."""
     parser = argparse.ArgumentParser(
         prog="python -m arize_orgs_nb.sandbox",
         description="Run a local stand-in of the Arize Organizations REST API.",

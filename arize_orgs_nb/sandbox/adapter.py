@@ -66,18 +66,10 @@ class SandboxAdapter(HTTPAdapter):
         cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        """Send a prepared request to the sandbox.
+        """Answer a prepared request from the sandbox with a real :class:`requests.Response`.
 
-        Args:
-            request: The prepared request.
-            stream: Ignored (the body is always in memory).
-            timeout: A number or ``(connect, read)``; the read part is emulated.
-            verify: Ignored.
-            cert: Ignored.
-            proxies: Ignored.
-
-        Returns:
-            A real :class:`requests.Response`.
+        Only the read part of ``timeout`` is emulated; ``stream``, ``verify``, ``cert`` and
+        ``proxies`` are ignored (the body is always in memory).
 
         Raises:
             requests.exceptions.ConnectionError: When the connection is dropped or the

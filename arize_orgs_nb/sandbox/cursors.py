@@ -42,31 +42,14 @@ class CursorCodec:
         return hmac.new(self._secret, payload, hashlib.sha256).digest()[:16]
 
     def encode(self, kind: str, filters: dict[str, object], after: int) -> str:
-        """Issue a cursor that resumes after row ``after``.
-
-        Args:
-            kind: The list endpoint (``organizations`` or ``users``).
-            filters: The filters of the query, as the server interprets them.
-            after: The sequence number of the last row on the page.
-
-        Returns:
-            The opaque token (URL-safe base64, no padding).
-        """
+        """Issue a cursor that resumes after row ``after`` of the ``kind`` list with these ``filters``."""
         payload = json.dumps(
             {"k": kind, "q": self._bind(kind, filters), "a": after}, separators=(",", ":")
         ).encode("ascii")
         return _b64(payload) + "." + _b64(self._mac(payload))
 
     def decode(self, token: str, kind: str, filters: dict[str, object]) -> int:
-        """Check a cursor and return the sequence number to resume after.
-
-        Args:
-            token: The cursor as received.
-            kind: The endpoint it is used on.
-            filters: The filters of the current query.
-
-        Returns:
-            The sequence number of the last row already served.
+        """The sequence number a cursor resumes after.
 
         Raises:
             ProblemError: 400 when the cursor is malformed, tampered with, or was issued for

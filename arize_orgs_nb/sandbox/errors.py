@@ -8,7 +8,7 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_BASE = "https://arize.com/docs/ax/rest-reference/errors#"
 
 # status -> (slug, title)
-_PROBLEM_KINDS: dict[int, tuple[str, str]] = {
+PROBLEM_KINDS: dict[int, tuple[str, str]] = {
     400: ("invalid-request", "Bad Request"),
     401: ("unauthorized", "Unauthorized"),
     403: ("forbidden", "Forbidden"),
@@ -38,34 +38,10 @@ class ProblemError(Exception):
         self.detail = detail
 
 
-def problem_kind(status: int) -> tuple[str, str]:
-    """Return the ``(slug, title)`` pair for a status code.
-
-    Args:
-        status: An HTTP error status.
-
-    Returns:
-        The slug used in the ``type`` URI and the short title.
-    """
-    if status in _PROBLEM_KINDS:
-        return _PROBLEM_KINDS[status]
-    if status >= 500:
-        return ("internal-error", "Server Error")
-    return ("invalid-request", "Error")
-
-
 def problem_body(status: int, detail: str, instance: str) -> bytes:
-    """Build the JSON bytes of a problem body with exactly the five schema keys.
-
-    Args:
-        status: The HTTP status code.
-        detail: The explanation of this occurrence.
-        instance: The request path the problem belongs to.
-
-    Returns:
-        UTF-8 JSON bytes.
-    """
-    slug, title = problem_kind(status)
+    """The UTF-8 JSON of a problem body with exactly the five schema keys (``instance``: the path)."""
+    fallback = ("internal-error", "Server Error") if status >= 500 else ("invalid-request", "Error")
+    slug, title = PROBLEM_KINDS.get(status, fallback)
     body = {
         "type": TYPE_BASE + slug,
         "title": title,
@@ -77,15 +53,7 @@ def problem_body(status: int, detail: str, instance: str) -> bytes:
 
 
 def quote_value(value: str, limit: int = 60) -> str:
-    """Quote a client-supplied string for a detail message, shortening long ones.
-
-    Args:
-        value: The text to show.
-        limit: Maximum number of characters kept.
-
-    Returns:
-        A ``repr``-style quoted string.
-    """
+    """``repr`` of a client-supplied string for a detail message, cut after ``limit`` characters."""
     if len(value) > limit:
         return repr(value[:limit]) + f"... ({len(value)} characters)"
     return repr(value)

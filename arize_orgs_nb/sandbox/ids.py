@@ -22,30 +22,15 @@ def _suffix(kind: str, n: int) -> str:
 
 
 def make_id(kind: str, n: int) -> str:
-    """Build the global ID of object number ``n`` of a kind.
-
-    The 4-character suffix is derived from kind and number, so IDs are deterministic.
-
-    Args:
-        kind: ``Organization``, ``User`` or ``OrganizationMembership``.
-        n: The object's sequence number.
-
-    Returns:
-        The padded standard base64 ID.
-    """
+    """The global ID of object number ``n`` of a kind: padded standard base64, deterministic."""
     text = f"{kind}:{n}:{_suffix(kind, n)}"
     return base64.b64encode(text.encode("ascii")).decode("ascii")
 
 
 def decode_id(value: str) -> str | None:
-    """Decode a string the way the SDK's ``is_resource_id`` does.
+    """The decoded text of an ID, by the SDK's ``is_resource_id`` rule, or ``None``.
 
-    Args:
-        value: A candidate ID.
-
-    Returns:
-        The decoded text when ``value`` is strict, canonical standard base64 of UTF-8
-        text containing a colon; otherwise ``None``.
+    An ID is strict, canonical standard base64 of UTF-8 text that holds a colon.
     """
     if not value or not value.isascii():
         return None
@@ -63,18 +48,9 @@ def decode_id(value: str) -> str | None:
 
 
 def check_id(value: str, kind: str, what: str = "") -> str:
-    """Validate that ``value`` is a well-formed ID of ``kind``.
+    """Return ``value`` if it is a well-formed ID of ``kind`` (else 400).
 
-    Args:
-        value: The ID as received (already percent-decoded).
-        kind: The expected kind prefix.
-        what: How to name the value in the error (defaults to "<kind> id").
-
-    Returns:
-        ``value`` unchanged.
-
-    Raises:
-        ProblemError: 400 when the ID is malformed or of another kind.
+    ``what`` names the value in the error (default: ``"<kind> id"``).
     """
     label = what or f"{_NOUNS.get(kind, kind)} id"
     text = decode_id(value)
@@ -86,10 +62,6 @@ def check_id(value: str, kind: str, what: str = "") -> str:
         )
     prefix = text.split(":", 1)[0]
     if prefix != kind:
-        raise ProblemError(
-            400,
-            f"{label} {quote_value(value)} is a {prefix!r} ID, not an {kind!r} ID"
-            if kind[0] in "AEIOU"
-            else f"{label} {quote_value(value)} is a {prefix!r} ID, not a {kind!r} ID",
-        )
+        article = "an" if kind[0] in "AEIOU" else "a"
+        raise ProblemError(400, f"{label} {quote_value(value)} is a {prefix!r} ID, not {article} {kind!r} ID")
     return value

@@ -46,11 +46,7 @@ class RequestLog:
         self._records: list[LogRecord] = []
 
     def append(self, record: LogRecord) -> None:
-        """Add a record.
-
-        Args:
-            record: The record.
-        """
+        """Add a record."""
         with self._lock:
             self._records.append(record)
 
@@ -70,16 +66,7 @@ class RequestLog:
         path_prefix: str | None = None,
         status: int | None = None,
     ) -> int:
-        """Count records matching every given criterion.
-
-        Args:
-            method: The verb (case-insensitive).
-            path_prefix: A prefix of the decoded path.
-            status: The status answered (0 for dropped connections).
-
-        Returns:
-            The number of matching records.
-        """
+        """Records matching every criterion given (``method`` case-insensitive; status 0: dropped)."""
         verb = method.upper() if method is not None else None
         return sum(
             1

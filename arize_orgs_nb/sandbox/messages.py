@@ -5,26 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from arize_orgs_nb.sandbox.errors import PROBLEM_CONTENT_TYPE, problem_body
+from arize_orgs_nb.sandbox.errors import PROBLEM_CONTENT_TYPE, PROBLEM_KINDS, problem_body
 
 JSON_CONTENT_TYPE = "application/json"
 
-REASONS = {
-    200: "OK",
-    201: "Created",
-    204: "No Content",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
+REASONS = {200: "OK", 201: "Created", 204: "No Content"} | {
+    status: title for status, (_, title) in PROBLEM_KINDS.items()
 }
 
 
@@ -71,34 +57,15 @@ class Response:
 
 
 def json_response(status: int, payload: object) -> Response:
-    """Build an ``application/json`` response.
-
-    Args:
-        status: The status code.
-        payload: A JSON-serialisable value.
-
-    Returns:
-        The response.
-    """
+    """An ``application/json`` response holding ``payload``."""
     return Response(status, {"Content-Type": JSON_CONTENT_TYPE}, json.dumps(payload).encode("utf-8"))
 
 
 def problem_response(
     status: int, detail: str, instance: str, headers: dict[str, str] | None = None
 ) -> Response:
-    """Build an ``application/problem+json`` response.
-
-    Args:
-        status: The status code.
-        detail: The explanation of this occurrence.
-        instance: The request path.
-        headers: Extra headers (``Retry-After``, ``Allow``).
-
-    Returns:
-        The response.
-    """
-    all_headers = {"Content-Type": PROBLEM_CONTENT_TYPE}
-    all_headers.update(headers or {})
+    """An ``application/problem+json`` response, with extra ``headers`` (``Retry-After``, ``Allow``)."""
+    all_headers = {"Content-Type": PROBLEM_CONTENT_TYPE, **(headers or {})}
     return Response(status, all_headers, problem_body(status, detail, instance))
 
 

@@ -44,14 +44,9 @@ CREATE INDEX IF NOT EXISTS memberships_user ON memberships (user_seq);
 
 
 def connect(path: str | None) -> sqlite3.Connection:
-    """Open (and create if needed) the sandbox database.
+    """Open (creating if needed) the database at ``path`` (``None``: private, in memory).
 
-    Args:
-        path: A file path, or ``None`` for a private in-memory database.
-
-    Returns:
-        A connection in autocommit mode, usable from any thread (callers serialise
-        access with a lock).
+    The connection is in autocommit mode and usable from any thread: callers serialise access with a lock.
     """
     conn = sqlite3.connect(
         ":memory:" if path is None else path,

@@ -189,16 +189,7 @@ def _org_names(rng: random.Random, count: int) -> list[str]:
 
 
 def generate(orgs: int, users: int, seed: int) -> SeedData:
-    """Generate seed data; the same arguments always give the same rows.
-
-    Args:
-        orgs: Number of organizations.
-        users: Number of users.
-        seed: Random seed.
-
-    Returns:
-        The rows.
-    """
+    """Generate ``orgs`` organizations and ``users`` users; the same arguments give the same rows."""
     rng = random.Random(f"arize-sandbox-seed:{seed}")
     org_rows: list[tuple[str, str, str]] = []
     for name, created in zip(_org_names(rng, orgs), _times(rng, orgs), strict=True):

@@ -27,14 +27,7 @@ class StateView:
         return self._store.all_orgs()
 
     def users(self, include_inactive: bool = False) -> list[dict[str, Any]]:
-        """Return users (wire shape), oldest first.
-
-        Args:
-            include_inactive: Also return deleted users (status ``INACTIVE``).
-
-        Returns:
-            The users.
-        """
+        """Users (wire shape), oldest first; ``include_inactive`` adds deleted ones (``INACTIVE``)."""
         return self._store.all_users(include_inactive)
 
     def memberships(self) -> list[dict[str, Any]]:
@@ -42,14 +35,7 @@ class StateView:
         return self._store.all_memberships()
 
     def create_org(self, name: str, description: str = "") -> dict[str, Any]:
-        """Create an organization under the API's rules.
-
-        Args:
-            name: The name (1-255 characters, unique).
-            description: The description (at most 1000 characters).
-
-        Returns:
-            The Organization.
+        """Create an organization under the API's rules (a unique name of 1-255 characters).
 
         Raises:
             ValueError: When a rule is broken (blank, too long, duplicate name).

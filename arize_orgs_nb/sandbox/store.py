@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -23,57 +23,32 @@ _ONE_US = timedelta(microseconds=1)
 
 ORG_COLUMNS = "seq, id, name, description, created_at"
 USER_COLUMNS = "seq, id, name, email, created_at, status, role, is_developer"
+_INSERT_ORG = f"INSERT INTO orgs ({ORG_COLUMNS}, name_key, name_fold) VALUES (?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+_INSERT_USER = f"INSERT INTO users ({USER_COLUMNS}, email_fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+_INSERT_MEMBERSHIP = "INSERT INTO memberships (seq, id, org_seq, user_seq, role) VALUES (?, ?, ?, ?, ?)"
 
 Wire = dict[str, Any]
 
 
 def format_time(moment: datetime) -> str:
-    """Format an aware or UTC datetime as the wire's ``...Z`` text.
-
-    Args:
-        moment: The time (naive values are taken as UTC).
-
-    Returns:
-        Text such as ``2024-01-02T03:04:05.123456Z``.
-    """
+    """The wire's ``...Z`` text of a time (naive: UTC), such as ``2024-01-02T03:04:05.123456Z``."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment.isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:
-    """Parse the stored ``...Z`` text back into an aware UTC datetime.
-
-    Args:
-        text: Text produced by :func:`format_time`.
-
-    Returns:
-        The aware datetime.
-    """
+    """The aware UTC datetime of a :func:`format_time` text."""
     return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=timezone.utc)
 
 
 def org_wire(row: Sequence[Any]) -> Wire:
-    """Turn an ``orgs`` row (``ORG_COLUMNS``) into a wire Organization.
-
-    Args:
-        row: The database row.
-
-    Returns:
-        The Organization dict.
-    """
+    """A wire Organization from an ``orgs`` row (``ORG_COLUMNS``)."""
     return {"id": row[1], "name": row[2], "description": row[3], "created_at": row[4]}
 
 
 def user_wire(row: Sequence[Any]) -> Wire:
-    """Turn a ``users`` row (``USER_COLUMNS``) into a wire User.
-
-    Args:
-        row: The database row.
-
-    Returns:
-        The User dict.
-    """
+    """A wire User from a ``users`` row (``USER_COLUMNS``)."""
     return {
         "id": row[1],
         "name": row[2],
@@ -86,23 +61,24 @@ def user_wire(row: Sequence[Any]) -> Wire:
 
 
 def membership_wire(mem_id: str, org_id: str, user_id: str, role: str) -> Wire:
-    """Build a wire OrganizationMembership.
-
-    Args:
-        mem_id: The membership ID.
-        org_id: The organization ID, as the caller sent it.
-        user_id: The user ID, as the caller sent it.
-        role: The organization role name.
-
-    Returns:
-        The membership dict.
-    """
+    """A wire OrganizationMembership (the org and user IDs as the caller sent them)."""
     return {
         "id": mem_id,
         "user_id": user_id,
         "organization_id": org_id,
         "role": {"type": "PREDEFINED", "name": role},
     }
+
+
+def _user_values(
+    n: int, name: str, email: str, created: str, status: str, role: str, dev: bool
+) -> tuple[Any, ...]:
+    """The ``_INSERT_USER`` values of user number ``n`` (``USER_COLUMNS`` first)."""
+    return (n, ids.make_id(ids.USER, n), name, email, created, status, role, int(dev), email.casefold())
+
+
+def _membership_values(n: int, org_seq: int, user_seq: int, role: str) -> tuple[Any, ...]:
+    return (n, ids.make_id(ids.MEMBERSHIP, n), org_seq, user_seq, role)
 
 
 class Store:
@@ -116,7 +92,7 @@ class Store:
         for table in ("orgs", "users"):
             row = self._conn.execute(f"SELECT MAX(created_at) FROM {table}").fetchone()  # noqa: S608
             if row[0]:
-                self._last_time[table] = parse_time(row[0])
+                self._saw_time(table, row[0])
         self._closed = False
 
     # ----------------------------------------------------------------- plumbing
@@ -164,15 +140,22 @@ class Store:
         self._last_time[table] = now
         return format_time(now)
 
+    def _saw_time(self, table: str, created: str) -> None:
+        """Keep the next :meth:`_stamp` of ``table`` after a stored creation time."""
+        moment = parse_time(created)
+        self._last_time[table] = max(moment, self._last_time.get(table, moment))
+
+    def _page(
+        self, sql: str, params: list[Any], after: int, limit: int, wire: Callable[[Sequence[Any]], Wire]
+    ) -> tuple[list[Wire], int]:
+        """Up to ``limit + 1`` rows after sequence ``after``, and the sequence of the page's last."""
+        with self.lock:
+            rows = self._conn.execute(f"{sql} ORDER BY seq LIMIT ?", [*params, limit + 1]).fetchall()
+        last = rows[min(limit, len(rows)) - 1][0] if rows else after
+        return [wire(r) for r in rows], int(last)
+
     def name_key(self, name: str) -> str:
-        """Return the uniqueness key of an org name.
-
-        Args:
-            name: The name.
-
-        Returns:
-            The casefolded name, or the name itself when names are case-sensitive.
-        """
+        """The uniqueness key of an org name: casefolded, unless names are case-sensitive."""
         return name.casefold() if self.case_insensitive_names else name
 
     def is_empty(self) -> bool:
@@ -191,6 +174,11 @@ class Store:
             raise ProblemError(404, f"organization {org_id!r} not found")
         return tuple(row)
 
+    def _org_values(self, n: int, name: str, description: str, created: str) -> tuple[Any, ...]:
+        """The ``_INSERT_ORG`` values of organization number ``n`` (``ORG_COLUMNS`` first)."""
+        org_id = ids.make_id(ids.ORGANIZATION, n)
+        return (n, org_id, name, description, created, self.name_key(name), name.casefold())
+
     def _conflict(self, name: str) -> ProblemError:
         row = self._conn.execute(
             "SELECT name FROM orgs WHERE name_key = ?", (self.name_key(name),)
@@ -203,10 +191,10 @@ class Store:
         )
 
     def list_orgs(self, after: int, name_fold: str | None, limit: int) -> tuple[list[Wire], int]:
-        """Return up to ``limit + 1`` orgs after sequence ``after``, oldest first.
+        """Up to ``limit + 1`` orgs after sequence ``after`` (0: the first page), oldest first.
 
         Args:
-            after: Sequence number of the last row already served (0 for the first page).
+            after: Sequence number of the last row already served.
             name_fold: Casefolded substring filter, or ``None``.
             limit: The page size.
 
@@ -219,65 +207,25 @@ class Store:
         if name_fold:
             sql += " AND instr(name_fold, ?) > 0"
             params.append(name_fold)
-        sql += " ORDER BY seq LIMIT ?"
-        params.append(limit + 1)
-        with self.lock:
-            rows = self._conn.execute(sql, params).fetchall()
-        last = rows[min(limit, len(rows)) - 1][0] if rows else after
-        return [org_wire(r) for r in rows], int(last)
+        return self._page(sql, params, after, limit, org_wire)
 
     def get_org(self, org_id: str) -> Wire:
-        """Return one organization.
-
-        Args:
-            org_id: Its ID.
-
-        Returns:
-            The Organization.
-
-        Raises:
-            ProblemError: 404 when unknown.
-        """
+        """Return one organization (404 when unknown)."""
         with self.lock:
             return org_wire(self._org_row(org_id))
 
     def create_org(self, name: str, description: str) -> Wire:
-        """Create an organization.
-
-        Args:
-            name: The (validated) name.
-            description: The (validated) description.
-
-        Returns:
-            The new Organization.
-
-        Raises:
-            ProblemError: 409 when the name is taken.
-        """
+        """Create an organization from a validated name and description (409 when the name is taken)."""
         with self._tx() as conn:
-            n = self._allocate(ids.ORGANIZATION)
-            org_id = ids.make_id(ids.ORGANIZATION, n)
-            created = self._stamp("orgs")
+            row = self._org_values(self._allocate(ids.ORGANIZATION), name, description, self._stamp("orgs"))
             try:
-                conn.execute(
-                    "INSERT INTO orgs (seq, id, name, name_key, name_fold, description, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (n, org_id, name, self.name_key(name), name.casefold(), description, created),
-                )
+                conn.execute(_INSERT_ORG, row)
             except sqlite3.IntegrityError:
                 raise self._conflict(name) from None
-            return {"id": org_id, "name": name, "description": description, "created_at": created}
+            return org_wire(row)
 
     def update_org(self, org_id: str, name: str | None, description: str | None) -> Wire:
-        """Rename and/or re-describe an organization.
-
-        Args:
-            org_id: Its ID.
-            name: The new name, or ``None`` to keep it.
-            description: The new description (``""`` clears), or ``None`` to keep it.
-
-        Returns:
-            The updated Organization.
+        """Rename and/or re-describe an organization; ``None`` keeps a field, ``""`` clears the description.
 
         Raises:
             ProblemError: 404 when unknown, 409 when the new name is taken by another org.
@@ -297,14 +245,7 @@ class Store:
             return org_wire(self._org_row(org_id))
 
     def delete_org(self, org_id: str) -> None:
-        """Delete an organization and its memberships.
-
-        Args:
-            org_id: Its ID.
-
-        Raises:
-            ProblemError: 404 when unknown (including already deleted).
-        """
+        """Delete an organization and its memberships (404 when unknown or already deleted)."""
         with self._tx() as conn:
             row = self._org_row(org_id)
             conn.execute("DELETE FROM orgs WHERE seq = ?", (row[0],))
@@ -312,7 +253,7 @@ class Store:
     # -------------------------------------------------------------- memberships
 
     def add_member(self, org_id: str, user_id: str, role: str) -> Wire:
-        """Add a user to an organization, or replace their role (upsert).
+        """Add a user to an organization, or REPLACE their role (upsert).
 
         Args:
             org_id: The organization ID (echoed as sent).
@@ -350,24 +291,13 @@ class Store:
                 mem_id = str(existing[0])
                 conn.execute("UPDATE memberships SET role = ? WHERE id = ?", (role, mem_id))
             else:
-                n = self._allocate(ids.MEMBERSHIP)
-                mem_id = ids.make_id(ids.MEMBERSHIP, n)
-                conn.execute(
-                    "INSERT INTO memberships (seq, id, org_seq, user_seq, role) VALUES (?, ?, ?, ?, ?)",
-                    (n, mem_id, org[0], user[0], role),
-                )
+                values = _membership_values(self._allocate(ids.MEMBERSHIP), org[0], user[0], role)
+                conn.execute(_INSERT_MEMBERSHIP, values)
+                mem_id = values[1]
             return membership_wire(mem_id, org_id, user_id, role)
 
     def remove_member(self, org_id: str, user_id: str) -> None:
-        """Remove a user from an organization.
-
-        Args:
-            org_id: The organization ID.
-            user_id: The user ID.
-
-        Raises:
-            ProblemError: 404 for an unknown org, or when the user is not a member.
-        """
+        """Remove a user from an organization (404 for an unknown org, or when not a member)."""
         with self._tx() as conn:
             org = self._org_row(org_id)
             cur = conn.execute(
@@ -392,16 +322,10 @@ class Store:
     def list_users(
         self, after: int, email_fold: str | None, statuses: Sequence[str], limit: int
     ) -> tuple[list[Wire], int]:
-        """Return up to ``limit + 1`` users after sequence ``after``, oldest first.
+        """Up to ``limit + 1`` users after sequence ``after``, oldest first, as :meth:`list_orgs`.
 
-        Args:
-            after: Sequence number of the last row already served.
-            email_fold: Casefolded substring filter on the email, or ``None``.
-            statuses: The statuses to include (a subset of ACTIVE, INVITED, EXPIRED).
-            limit: The page size.
-
-        Returns:
-            The users and the sequence number of the last user of the page proper.
+        ``email_fold`` is a casefolded substring filter on the email; ``statuses`` a subset of
+        ACTIVE, INVITED and EXPIRED.
         """
         marks = ", ".join("?" for _ in statuses)
         sql = f"SELECT {USER_COLUMNS} FROM users WHERE seq > ? AND status IN ({marks})"  # noqa: S608
@@ -409,25 +333,10 @@ class Store:
         if email_fold:
             sql += " AND instr(email_fold, ?) > 0"
             params.append(email_fold)
-        sql += " ORDER BY seq LIMIT ?"
-        params.append(limit + 1)
-        with self.lock:
-            rows = self._conn.execute(sql, params).fetchall()
-        last = rows[min(limit, len(rows)) - 1][0] if rows else after
-        return [user_wire(r) for r in rows], int(last)
+        return self._page(sql, params, after, limit, user_wire)
 
     def get_user(self, user_id: str) -> Wire:
-        """Return one active (not deleted) user.
-
-        Args:
-            user_id: Its ID.
-
-        Returns:
-            The User.
-
-        Raises:
-            ProblemError: 404 when unknown or deactivated.
-        """
+        """Return one active (not deleted) user (404 when unknown or deactivated)."""
         with self.lock:
             return user_wire(self._user_row(user_id))
 
@@ -466,36 +375,16 @@ class Store:
                         "deactivated users cannot be invited again",
                     )
                 raise ProblemError(409, f"a user with email {quote_value(email)} already exists")
-            n = self._allocate(ids.USER)
-            row = (
-                n,
-                ids.make_id(ids.USER, n),
-                name,
-                email,
-                self._stamp("users"),
-                status,
-                role,
-                int(is_developer),
-            )
+            created = self._stamp("users")
+            row = _user_values(self._allocate(ids.USER), name, email, created, status, role, is_developer)
             try:
-                conn.execute(
-                    "INSERT INTO users (seq, id, name, email, created_at, status, role, "
-                    "is_developer, email_fold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*row, email.casefold()),
-                )
+                conn.execute(_INSERT_USER, row)
             except sqlite3.IntegrityError:
                 raise ProblemError(409, f"a user with email {quote_value(email)} already exists") from None
             return user_wire(row), True
 
     def delete_user(self, user_id: str) -> None:
-        """Deactivate a user and remove their memberships (idempotent).
-
-        Args:
-            user_id: Its ID.
-
-        Raises:
-            ProblemError: 404 when no user ever had that ID.
-        """
+        """Deactivate a user and remove their memberships (idempotent; 404 when no user ever had the ID)."""
         with self._tx() as conn:
             row = conn.execute("SELECT seq FROM users WHERE id = ?", (user_id,)).fetchone()
             if row is None:
@@ -523,61 +412,21 @@ class Store:
             user_first = self._allocate(ids.USER, len(users)) if users else 1
             mem_first = self._allocate(ids.MEMBERSHIP, len(memberships)) if memberships else 1
             conn.executemany(
-                "INSERT INTO orgs (seq, id, name, name_key, name_fold, description, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        org_first + i,
-                        ids.make_id(ids.ORGANIZATION, org_first + i),
-                        name,
-                        self.name_key(name),
-                        name.casefold(),
-                        desc,
-                        created,
-                    )
-                    for i, (name, desc, created) in enumerate(orgs)
-                ),
+                _INSERT_ORG, (self._org_values(org_first + i, *org) for i, org in enumerate(orgs))
             )
             conn.executemany(
-                "INSERT INTO users (seq, id, name, email, email_fold, created_at, status, role, "
-                "is_developer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        user_first + i,
-                        ids.make_id(ids.USER, user_first + i),
-                        name,
-                        email,
-                        email.casefold(),
-                        created,
-                        status,
-                        role,
-                        int(dev),
-                    )
-                    for i, (name, email, created, status, role, dev) in enumerate(users)
-                ),
+                _INSERT_USER, (_user_values(user_first + i, *user) for i, user in enumerate(users))
             )
             conn.executemany(
-                "INSERT INTO memberships (seq, id, org_seq, user_seq, role) VALUES (?, ?, ?, ?, ?)",
+                _INSERT_MEMBERSHIP,
                 (
-                    (
-                        mem_first + i,
-                        ids.make_id(ids.MEMBERSHIP, mem_first + i),
-                        org_first + o,
-                        user_first + u,
-                        role,
-                    )
+                    _membership_values(mem_first + i, org_first + o, user_first + u, role)
                     for i, (o, u, role) in enumerate(memberships)
                 ),
             )
-            if orgs:
-                self._last_time["orgs"] = max(
-                    parse_time(orgs[-1][2]), self._last_time.get("orgs", parse_time(orgs[-1][2]))
-                )
-            if users:
-                self._last_time["users"] = max(
-                    parse_time(users[-1][2]),
-                    self._last_time.get("users", parse_time(users[-1][2])),
-                )
+            for table, rows in (("orgs", orgs), ("users", users)):
+                if rows:
+                    self._saw_time(table, rows[-1][2])
 
     # -------------------------------------------------------------------- views
 
@@ -590,15 +439,7 @@ class Store:
         return [org_wire(r) for r in rows]
 
     def all_users(self, include_inactive: bool = False) -> list[Wire]:
-        """Return every user in list order.
-
-        Args:
-            include_inactive: Also return deactivated users (their status reads
-                ``INACTIVE``, a value the API never emits).
-
-        Returns:
-            The User dicts.
-        """
+        """Every user in list order; ``include_inactive`` adds the deactivated (status ``INACTIVE``)."""
         where = "" if include_inactive else " WHERE status != 'INACTIVE'"
         with self.lock:
             rows = self._conn.execute(

@@ -20,26 +20,15 @@ MAX_NAME = 255
 MAX_DESCRIPTION = 1000
 MAX_FILTER = 255
 DEFAULT_LIMIT = 50
-
-T = TypeVar("T")
 MAX_LIMIT = 100
 
-_JSON_TYPES = {
-    str: "a string",
-    bool: "a boolean",
-    dict: "an object",
-}
+T = TypeVar("T")
+
+_JSON_TYPES = {str: "a string", bool: "a boolean", dict: "an object"}
 
 
 def json_type_name(value: object) -> str:
-    """Name the JSON type of a decoded value for error messages.
-
-    Args:
-        value: A value produced by ``json.loads``.
-
-    Returns:
-        For example ``"null"``, ``"a number"`` or ``"an array"``.
-    """
+    """The JSON type of a decoded value, for messages: ``"null"``, ``"a number"``, ``"an array"``..."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -54,17 +43,7 @@ def json_type_name(value: object) -> str:
 
 
 def parse_object(body: bytes) -> dict[str, Any]:
-    """Decode a request body that must be a JSON object.
-
-    Args:
-        body: The raw body.
-
-    Returns:
-        The decoded object.
-
-    Raises:
-        ProblemError: 400 when the body is missing, not UTF-8 JSON, or not an object.
-    """
+    """Decode a body that must be a JSON object (400 when missing, not UTF-8 JSON, or not an object)."""
     if not body.strip():
         raise ProblemError(400, "request body is required (a JSON object)")
     try:
@@ -79,17 +58,7 @@ def parse_object(body: bytes) -> dict[str, Any]:
 def check_fields(
     obj: dict[str, Any], allowed: Collection[str], unknown_status: int, where: str = "body"
 ) -> None:
-    """Reject fields that are not part of the request schema.
-
-    Args:
-        obj: The decoded object.
-        allowed: The accepted keys.
-        unknown_status: 400 or 422.
-        where: How to name the object in the message.
-
-    Raises:
-        ProblemError: When an unknown or read-only field is present.
-    """
+    """Reject fields that are not in the schema, with ``unknown_status`` (400 or 422)."""
     extra = [k for k in obj if k not in allowed]
     if extra:
         names = ", ".join(repr(k) for k in sorted(extra))
@@ -102,19 +71,9 @@ def check_fields(
 
 
 def require(obj: dict[str, Any], key: str, kind: type[T], where: str = "") -> T:
-    """Return a required field of a given JSON type.
+    """A required field of JSON type ``kind`` (422 when missing, null or of another type).
 
-    Args:
-        obj: The decoded object.
-        key: The field name.
-        kind: ``str``, ``bool`` or ``dict``.
-        where: A prefix for the field name in messages (``"role."``).
-
-    Returns:
-        The value.
-
-    Raises:
-        ProblemError: 422 when missing, null or of another type.
+    ``where`` prefixes the field name in messages (``"role."``).
     """
     if key not in obj:
         raise ProblemError(422, f"{where}{key} is required")
@@ -122,20 +81,7 @@ def require(obj: dict[str, Any], key: str, kind: type[T], where: str = "") -> T:
 
 
 def expect_type(value: object, key: str, kind: type[T], where: str = "") -> T:
-    """Check the JSON type of a value.
-
-    Args:
-        value: The value.
-        key: The field name for messages.
-        kind: ``str``, ``bool`` or ``dict``.
-        where: A prefix for the field name in messages.
-
-    Returns:
-        The value.
-
-    Raises:
-        ProblemError: 422 on a type mismatch (booleans are not numbers and vice versa).
-    """
+    """Check the JSON type of a value (422 on a mismatch: booleans are not numbers, nor numbers booleans)."""
     ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
     if not ok:
         raise ProblemError(422, f"{where}{key} must be {_JSON_TYPES[kind]}, not {json_type_name(value)}")
@@ -145,15 +91,7 @@ def expect_type(value: object, key: str, kind: type[T], where: str = "") -> T:
 
 
 def check_text(value: str, label: str) -> None:
-    """Reject strings that cannot be stored as UTF-8 (lone surrogates).
-
-    Args:
-        value: The text.
-        label: The field name for messages.
-
-    Raises:
-        ProblemError: 400 when the text is not valid Unicode.
-    """
+    """Reject text that cannot be stored as UTF-8: lone surrogates (400)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -161,17 +99,7 @@ def check_text(value: str, label: str) -> None:
 
 
 def check_org_name(name: str) -> str:
-    """Apply the organization name rules (1-255 characters, not blank, stored as sent).
-
-    Args:
-        name: The name as sent.
-
-    Returns:
-        The name unchanged.
-
-    Raises:
-        ProblemError: 400 when empty, whitespace-only or too long.
-    """
+    """Apply the organization name rules: 1-255 characters, not blank, stored as sent (else 400)."""
     if not name:
         raise ProblemError(400, "name must not be empty (1 to 255 characters)")
     if len(name) > MAX_NAME:
@@ -182,17 +110,7 @@ def check_org_name(name: str) -> str:
 
 
 def check_description(description: str) -> str:
-    """Apply the description rule (at most 1000 characters).
-
-    Args:
-        description: The description as sent.
-
-    Returns:
-        The description unchanged.
-
-    Raises:
-        ProblemError: 400 when too long.
-    """
+    """Apply the description rule: at most 1000 characters (else 400)."""
     if len(description) > MAX_DESCRIPTION:
         raise ProblemError(
             400,
@@ -202,19 +120,7 @@ def check_description(description: str) -> str:
 
 
 def check_enum(value: str, allowed: Collection[str], label: str) -> str:
-    """Check a string against an upper-case enum.
-
-    Args:
-        value: The value.
-        allowed: The accepted values, in display order.
-        label: The field name for messages.
-
-    Returns:
-        The value.
-
-    Raises:
-        ProblemError: 400 when not one of ``allowed`` (matching is case-sensitive).
-    """
+    """Check a value against an upper-case enum, ``allowed`` in display order (else 400; case-sensitive)."""
     if value not in allowed:
         hint = " (values are upper-case)" if value.upper() in allowed else ""
         raise ProblemError(
@@ -231,17 +137,7 @@ class Query:
         self.params: dict[str, list[str]] = parse_qs(query, keep_blank_values=True)
 
     def one(self, key: str) -> str | None:
-        """Return a parameter given at most once.
-
-        Args:
-            key: The parameter name.
-
-        Returns:
-            Its value, or ``None`` when absent.
-
-        Raises:
-            ProblemError: 400 when repeated.
-        """
+        """A parameter given at most once, or ``None`` when absent (400 when repeated)."""
         values = self.params.get(key)
         if not values:
             return None
@@ -251,25 +147,11 @@ class Query:
         return values[0]
 
     def many(self, key: str) -> list[str]:
-        """Return every value of a repeated parameter.
-
-        Args:
-            key: The parameter name.
-
-        Returns:
-            The values (empty when absent).
-        """
+        """Every value of a repeated parameter (empty when absent)."""
         return list(self.params.get(key, []))
 
     def limit(self) -> int:
-        """Return ``limit``: default 50, an integer from 1 to 100.
-
-        Returns:
-            The page size.
-
-        Raises:
-            ProblemError: 400 when not an integer in range.
-        """
+        """``limit``: default 50, an integer from 1 to 100 (else 400)."""
         raw = self.one("limit")
         if raw is None:
             return DEFAULT_LIMIT
@@ -283,17 +165,7 @@ class Query:
         return value
 
     def text_filter(self, key: str) -> str | None:
-        """Return a substring filter (empty means no filter; at most 255 characters).
-
-        Args:
-            key: The parameter name.
-
-        Returns:
-            The filter as sent, or ``None`` for no filter.
-
-        Raises:
-            ProblemError: 400 when longer than 255 characters or repeated.
-        """
+        """A substring filter of at most 255 characters, ``None`` when empty (else 400)."""
         raw = self.one(key)
         if not raw:
             return None

@@ -45,9 +45,11 @@ def cli(sb, tmp_path, monkeypatch, capsys):
     journal = tmp_path / "journal.sqlite3"
 
     def run(*args: str, journal_file=journal) -> Run:
+        """Run one command; ``journal_file=None`` for commands that take no ``--journal``."""
         capsys.readouterr()
+        journal_args = [] if journal_file is None else ["--journal", str(journal_file)]
         try:
-            code = main([*args, "--journal", str(journal_file)])
+            code = main([*args, *journal_args])
         except SystemExit as exc:  # argparse usage errors
             code = exc.code if isinstance(exc.code, int) else 1
         out, err = capsys.readouterr()

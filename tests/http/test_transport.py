@@ -155,6 +155,33 @@ def test_an_injected_session_keeps_the_adapters_it_mounted():
         assert client.transport.session is session
 
 
+def test_a_request_carries_the_sessions_headers_our_auth_and_no_session_cookie_or_auth():
+    seen: list[requests.PreparedRequest] = []
+
+    class Recording(HTTPAdapter):
+        def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(request)
+            return super().send(request, **kwargs)
+
+    session = requests.Session()
+    session.headers["X-Team"] = "platform"
+    session.auth = ("someone", "else")  # never sent: the key is set per request
+    session.cookies.set("tracking", "1")
+    with Sandbox(api_key="k", orgs=1) as server:
+        session.mount("http://", Recording())
+        settings = resolve_settings(
+            api_key="k", api_host=f"127.0.0.1:{port_of(server)}", api_scheme="http", environ={}
+        )
+        transport = Transport(settings, session=session)
+        transport.request("GET", "/v2/organizations", params={"limit": 1, "name": "a b"})
+        transport.close()
+    (request,) = seen
+    assert request.url == f"{settings.base_url}/v2/organizations?limit=1&name=a%20b"
+    assert request.headers["X-Team"] == "platform" and request.headers["User-Agent"] == "arize-orgs-nb"
+    assert request.headers["Authorization"] == "Bearer k"
+    assert "Cookie" not in request.headers
+
+
 @pytest.mark.parametrize("given", [False, True])
 def test_the_in_process_sandbox_is_mounted_on_the_clients_session(given):
     session = requests.Session() if given else None

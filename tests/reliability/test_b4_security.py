@@ -33,6 +33,7 @@ import arize_orgs_nb.api.drain
 import arize_orgs_nb.bulk.changes
 import arize_orgs_nb.errors
 from arize_orgs_nb import ArizeOrgs, ConfigError, InsecureTransportError, OrgsNbError, ProtocolError
+from arize_orgs_nb.bulk.saved import canonical_checksum
 from arize_orgs_nb.sandbox import Sandbox
 from tests.conftest import FakeClock
 from tests.reliability._support import ORGS, free_port, host_of, http_client, inproc_client, scripted_client
@@ -134,7 +135,7 @@ def _client_for(server: Sandbox, clock: FakeClock, **options: Any) -> ArizeOrgs:
     return ArizeOrgs(api_host=host_of(server), api_scheme="http", sleep=clock.sleep, clock=clock, **options)
 
 
-def _provoke(client: ArizeOrgs, server: Sandbox, scan: Scan) -> list[BaseException]:
+def _provoke(client: ArizeOrgs, server: Sandbox, scan: Scan, folder: Path) -> list[BaseException]:
     """Run the client through every failure it can report, and scan what comes back."""
     errors: list[BaseException] = []
 
@@ -180,6 +181,20 @@ def _provoke(client: ArizeOrgs, server: Sandbox, scan: Scan) -> list[BaseExcepti
     expect("stale", lambda: stale.apply(progress=False))
     base = orgs.to_frame(progress=False)
     expect("confirm", lambda: orgs.plan(base.assign(delete=True), base=base).apply(progress=False))
+    # saved plans: the file itself, and each refusal of a file that is not what was saved
+    saved = orgs.plan(base.assign(description="saved"), base=base).save(folder / "plan.json")
+    scan.add("saved-plan-file", saved.read_bytes())
+    document = json.loads(saved.read_text())
+    document["changes"][0]["after"]["description"] = "altered"
+    (folder / "altered.json").write_text(json.dumps(document))
+    expect("saved-plan-altered", lambda: client.load_plan(folder / "altered.json"))
+    document = json.loads(saved.read_text())
+    document["base_url"] = "https://api.arize.com"
+    document["checksum"] = canonical_checksum(document)
+    (folder / "elsewhere.json").write_text(json.dumps(document))
+    expect("saved-plan-origin", lambda: client.load_plan(folder / "elsewhere.json"))
+    (folder / "garbage.json").write_text("{not json")
+    expect("saved-plan-invalid", lambda: client.load_plan(folder / "garbage.json"))
     return errors
 
 
@@ -194,7 +209,7 @@ def test_s1_s3_s7_the_canary_key_leaks_nowhere(canary_env, caplog, tmp_path, fig
                 levels.enter_context(caplog.at_level(logging.DEBUG, logger=name))
             client = _client_for(server, clock, journal=journal)
             with client:
-                errors = _provoke(client, server, scan)
+                errors = _provoke(client, server, scan, tmp_path)
                 # bulk paths: plan, apply, result, journal view, memberships, drains, undo
                 base = client.organizations.to_frame(progress=False)
                 edited = base.assign(description="bulk")
