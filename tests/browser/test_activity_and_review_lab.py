@@ -66,12 +66,14 @@ review
 ]
 
 
-def write_notebook(folder, name: str, cells: list[str]) -> str:
+def run_notebook(page, lab, folder, name: str, cells: list[str]):
+    """Write the notebook into the served folder, open it and run all: (its panel, a side channel)."""
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     nbformat.write(notebook, str(folder / name))
-    return name
+    panel = lab_open_and_run_all(page, lab, name, KERNEL_TIMEOUT_MS)
+    return panel, side_channel(panel)
 
 
 def side_channel(notebook) -> ArizeOrgs:
@@ -94,12 +96,9 @@ def shot(locator, name: str) -> None:
 
 
 def test_activity_undo_an_apply(lab, page, nb_dir):
-    lab_open_and_run_all(
-        page, lab, write_notebook(nb_dir, "activity_undo.ipynb", ACTIVITY), KERNEL_TIMEOUT_MS
-    )
-    api = side_channel(page)
+    notebook, api = run_notebook(page, lab, nb_dir, "activity_undo.ipynb", ACTIVITY)
     try:
-        activity = page.locator(".aonb-activity").first
+        activity = notebook.locator(".aonb-activity").first
         activity.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
         groups = activity.locator(".aonb-activity-group")
         expect(groups).to_have_count(2)
@@ -137,10 +136,7 @@ def test_activity_undo_an_apply(lab, page, nb_dir):
 
 
 def test_plan_review_shows_a_rate_limit_wait_with_its_eta(lab, page, nb_dir):
-    notebook = lab_open_and_run_all(
-        page, lab, write_notebook(nb_dir, "review_wait.ipynb", REVIEW), KERNEL_TIMEOUT_MS
-    )
-    api = side_channel(notebook)
+    notebook, api = run_notebook(page, lab, nb_dir, "review_wait.ipynb", REVIEW)
     try:
         review = notebook.locator(".aonb-review").first
         review.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
