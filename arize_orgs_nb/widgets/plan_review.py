@@ -914,15 +914,18 @@ class PlanReview(StatusArea, widgets.VBox):
                     progress=self._on_progress,
                     cancel=cancel,
                 )
-            except Exception as error:  # nothing was sent (stale, unconfirmed) or a bug: shown
-                stop_watching()
+            finally:
+                stop_watching()  # a wait still shown ends with the apply
+        except Exception as error:  # nothing was sent (stale, unconfirmed) or a bug: shown
+            try:
                 self._refused(plan, error)
-                return
-            stop_watching()
+            finally:
+                self._finish()
+            return
+        try:
             self._confirmed = confirm
             self._record(result)
         finally:
-            stop_watching()
             self._finish()
         if self.on_done is not None:
             self.on_done(result)
