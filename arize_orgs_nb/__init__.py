@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from arize_orgs_nb._version import __version__
 from arize_orgs_nb.client import ArizeOrgs
-from arize_orgs_nb.config import RateLimit, RetryPolicy, Secret, Settings
+from arize_orgs_nb.config import AdaptivePacing, RateLimit, RetryPolicy, Secret, Settings
 from arize_orgs_nb.errors import (
     APIConnectionError,
     ApiError,
@@ -60,6 +60,7 @@ from arize_orgs_nb.models import (
 __all__ = [
     "APIConnectionError",
     "APITimeoutError",
+    "AdaptivePacing",
     "ApiError",
     "ArizeOrgs",
     "AuthenticationError",

@@ -26,7 +26,14 @@ from arize_orgs_nb.bulk.ledger import Ledger, default_journal_path
 from arize_orgs_nb.bulk.members import Memberships
 from arize_orgs_nb.bulk.plan import Plan, org_planner
 from arize_orgs_nb.bulk.saved import read_plan
-from arize_orgs_nb.config import RateLimit, RetryPolicy, Settings, resolve_settings
+from arize_orgs_nb.config import (
+    DEFAULT_PACING,
+    AdaptivePacing,
+    RateLimit,
+    RetryPolicy,
+    Settings,
+    resolve_settings,
+)
 from arize_orgs_nb.http.transport import Transport
 
 if TYPE_CHECKING:
@@ -68,9 +75,12 @@ class ArizeOrgs:
         journal: the journal file (``":memory:"`` for none on disk). Default:
             ``$ARIZE_ORGS_NB_HOME/journal/<host>-<key fingerprint>.sqlite3``, with
             ``ARIZE_ORGS_NB_HOME`` defaulting to ``~/.arize_orgs_nb``.
-        rate_limit: client-side pacing shared by all threads, e.g.
+        rate_limit: a fixed client-side rate shared by all threads, e.g.
             ``RateLimit(writes_per_second=2)``; none by default (the service's 429s and their
             ``Retry-After`` are honoured either way).
+        pacing: the rate learnt from the service's 429s, shared by all threads (on by default:
+            nothing waits until a 429; then requests of that kind are paced just under what the
+            service accepted). ``None`` turns it off. See :class:`AdaptivePacing`.
 
     Raises:
         MissingAPIKeyError: no key given or set (use :meth:`sandbox` to work offline).
@@ -108,6 +118,7 @@ class ArizeOrgs:
         environ: Mapping[str, str] | None = None,
         journal: str | Path | None = None,
         rate_limit: RateLimit | None = None,
+        pacing: AdaptivePacing | None = DEFAULT_PACING,
     ) -> None:
         connect, read = timeout if isinstance(timeout, tuple) else (min(5.0, timeout), timeout)
         self.settings: Settings = resolve_settings(
@@ -123,6 +134,7 @@ class ArizeOrgs:
             allow_insecure_http=allow_insecure_http,
             environ=environ,
             rate_limit=rate_limit,
+            pacing=pacing,
         )
         self.transport = Transport(self.settings, session=session, sleep=sleep, clock=clock, rng=rng)
         if journal is None:  # no local holds os.environ (it holds the key): see config.resolve_settings
@@ -155,6 +167,8 @@ class ArizeOrgs:
         latency_ms: float = 0.0,
         rate_limit_share: float = 0.0,
         error_share: float = 0.0,
+        write_rate: float = 0.0,
+        read_rate: float = 0.0,
         db: str | None = None,
         api_key: str = "sandbox-key",
         in_process: bool = False,
@@ -173,6 +187,10 @@ class ArizeOrgs:
             latency_ms: delay added to every request.
             rate_limit_share: share of requests answered 429 with ``Retry-After``.
             error_share: share of requests answered 5xx.
+            write_rate: the stand-in's limit on POST, PATCH and DELETE per second for each key
+                (a token bucket, burst of one second's worth); over it, 429 with the whole seconds
+                until a token is back in ``Retry-After``. 0: no limit.
+            read_rate: the same for GET.
             db: SQLite file to keep the data in (default: memory).
             api_key: the key the stand-in accepts.
             in_process: skip sockets and call the stand-in directly (fast tests).
@@ -194,6 +212,8 @@ class ArizeOrgs:
             latency_ms=latency_ms,
             rate_limit_share=rate_limit_share,
             error_share=error_share,
+            write_rate=write_rate,
+            read_rate=read_rate,
         )
         try:
             url = f"http://{_IN_PROCESS_HOST}" if in_process else server.serve()

@@ -18,7 +18,9 @@ from typing import NoReturn
 from arize_orgs_nb.errors import ConfigError, InsecureTransportError, MissingAPIKeyError
 
 __all__ = [
+    "DEFAULT_PACING",
     "REGIONS",
+    "AdaptivePacing",
     "RateLimit",
     "RetryPolicy",
     "Secret",
@@ -93,6 +95,42 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
+class AdaptivePacing:
+    """Pacing learnt from the service's 429s, one rate per kind (reads, writes) for all threads.
+
+    On by default (``ArizeOrgs(pacing=None)`` turns it off). Nothing is paced until the service
+    answers 429: single calls and applies that meet no 429 never wait. After a 429 (whose
+    ``Retry-After`` is waited out as always), requests of that kind are sent at a rate cut to
+    ``beta`` times what the service accepted, which then grows back with time (CUBIC, as in the
+    AWS SDKs' adaptive retry mode) until the next 429. So a bulk apply against a limit of 20
+    writes/s settles just under it instead of meeting a 429 (and a pause of every worker) every
+    second. See :class:`~arize_orgs_nb.http.pacing.AdaptiveRate`.
+
+    Attributes:
+        beta: the share of the accepted rate the rate drops to on a 429 (between 0 and 1).
+        scale: how fast the rate grows back (CUBIC's constant, requests/s per second cubed).
+        min_rate: the lowest rate, requests per second.
+        window: the shortest span, in seconds, over which the first 429's accepted rate is measured
+            (so the burst a service lets through first is not taken for its rate).
+    """
+
+    beta: float = 0.7
+    scale: float = 0.4
+    min_rate: float = 0.5
+    window: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.beta < 1:
+            raise ConfigError("the pacing's beta must be between 0 and 1")
+        if not (self.scale > 0 and self.min_rate > 0 and self.window > 0):
+            raise ConfigError("the pacing's scale, min_rate and window must be positive")
+
+
+DEFAULT_PACING = AdaptivePacing()
+"""The pacing a client has unless told otherwise."""
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     """When and how long to retry (docs/DESIGN.md, R13-R14; docs/RELIABILITY.md, B0).
 
@@ -149,7 +187,9 @@ class Settings:
         proxy: ``ARIZE_PROXY_URL``, the proxy for every request of this client (a secret: it may
             carry credentials); ``None`` leaves proxies to ``requests`` (see ``trust_env``). A
             server on this machine is never reached through a proxy.
-        rate_limit: client-side pacing (off by default; see :class:`RateLimit`).
+        rate_limit: a fixed client-side rate (off by default; see :class:`RateLimit`).
+        pacing: the rate learnt from 429s (on by default; ``None`` turns it off; see
+            :class:`AdaptivePacing`). Under a ``rate_limit`` it learns below that rate.
         trust_env: let ``requests`` read the process environment (its ``Session.trust_env``):
             ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE`` /
             ``CURL_CA_BUNDLE``. True when the settings were read from the process environment,
@@ -166,6 +206,7 @@ class Settings:
     proxy: Secret | None = None
     rate_limit: RateLimit = field(default_factory=RateLimit)
     trust_env: bool = True
+    pacing: AdaptivePacing | None = DEFAULT_PACING
 
     @property
     def host(self) -> str:
@@ -243,6 +284,7 @@ def resolve_settings(
     allow_insecure_http: bool = False,
     environ: Mapping[str, str] | None = None,
     rate_limit: RateLimit | None = None,
+    pacing: AdaptivePacing | None = DEFAULT_PACING,
 ) -> Settings:
     """Build :class:`Settings` from arguments and the ``ARIZE_*`` environment variables.
 
@@ -259,7 +301,8 @@ def resolve_settings(
         verify: TLS verification; falls back to ``ARIZE_REQUEST_VERIFY`` (default true), and a
             true value to the CA bundle ``ARIZE_SSL_CA_CERT`` when it is set.
         pool_size: connections kept per host.
-        rate_limit: client-side pacing; none by default.
+        rate_limit: a fixed client-side rate; none by default.
+        pacing: the rate learnt from 429s; ``None`` turns it off.
         allow_insecure_http: allow ``http`` to a host that is not loopback (never do this with a
             real key: it is sent in clear text).
         environ: the environment to read (default: ``os.environ``, read now). A mapping given
@@ -334,6 +377,7 @@ def resolve_settings(
         proxy=Secret(proxy) if proxy else None,
         rate_limit=rate_limit or RateLimit(),
         trust_env=environ is None or environ is os.environ,
+        pacing=pacing,
     )
 
 

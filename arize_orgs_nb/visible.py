@@ -31,6 +31,7 @@ sent to the server and what data frames hold stay raw. Escape for HTML *after* r
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping
@@ -68,6 +69,8 @@ _BLANK = frozenset(
 """Letters, marks and symbols that draw nothing (default-ignorable or blank), though not ``C*``/``Z*``."""
 
 _MARKERS = frozenset({"⟨", "⟩", SPACE})
+_PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
+"""Text :func:`show` leaves as it is: printable ASCII words, one space between them."""
 _NAMES = {"\t": "tab", "\n": "line break", "\r": "carriage return"}
 _UNNAMED = {
     "Cc": "control character",
@@ -101,6 +104,8 @@ def show(text: str) -> str:
         The text with hidden characters as ``⟨U+XXXX⟩``, hard-to-see spaces as ``␠`` and literal
         marker characters as markers. Not HTML-escaped: escape the result.
     """
+    if _PLAIN.fullmatch(text):
+        return text  # printable ASCII, single inner spaces: nothing to mark (the common case, fast)
     out: list[str] = []
     last = len(text) - 1
     for index, char in enumerate(text):

@@ -10,6 +10,7 @@ import json
 import logging
 import multiprocessing as mp
 import platform
+import statistics
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -32,9 +33,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 class LocalSandbox:
     """A sandbox served over loopback HTTP from a thread of this process."""
 
-    def __init__(self, *, orgs: int, latency_ms: float, seed: int = 1) -> None:
+    def __init__(self, *, orgs: int, latency_ms: float, seed: int = 1, **knobs: float) -> None:
         started = time.perf_counter()
-        self._sb = Sandbox(api_key=API_KEY, orgs=orgs, users=0, seed=seed, latency_ms=latency_ms)
+        self._sb = Sandbox(api_key=API_KEY, orgs=orgs, users=0, seed=seed, latency_ms=latency_ms, **knobs)
         self.seed_seconds = time.perf_counter() - started
         try:
             self.url = self._sb.serve(host="127.0.0.1", port=0)
@@ -60,6 +61,13 @@ class LocalSandbox:
         """(method, path, seconds) of every request since the log was cleared."""
         return [(r.method, r.path, r.seconds) for r in self._sb.log.records()]
 
+    def statuses(self) -> list[tuple[str, int]]:
+        """(method, status answered) of every request since the log was cleared."""
+        return [(r.method, r.status) for r in self._sb.log.records()]
+
+    def set_knobs(self, **knobs: float) -> None:
+        self._sb.set_knobs(**knobs)
+
     def orgs(self) -> list[dict[str, Any]]:
         """The organizations the sandbox holds now."""
         return list(self._sb.state.orgs())
@@ -68,10 +76,10 @@ class LocalSandbox:
         self._sb.stop()
 
 
-def _child(conn: Any, orgs: int, latency_ms: float, seed: int) -> None:
+def _child(conn: Any, orgs: int, latency_ms: float, seed: int, knobs: dict[str, float]) -> None:
     """Body of the child process of :class:`ChildSandbox`: serve until told to stop."""
     started = time.perf_counter()
-    sb = Sandbox(api_key=API_KEY, orgs=orgs, users=0, seed=seed, latency_ms=latency_ms)
+    sb = Sandbox(api_key=API_KEY, orgs=orgs, users=0, seed=seed, latency_ms=latency_ms, **knobs)
     try:
         conn.send((sb.serve(host="127.0.0.1", port=0), time.perf_counter() - started))
         while True:
@@ -90,6 +98,11 @@ def _child(conn: Any, orgs: int, latency_ms: float, seed: int) -> None:
                 conn.send(sum(r.seconds for r in sb.log.records()))
             elif command == "records":
                 conn.send([(r.method, r.path, r.seconds) for r in sb.log.records()])
+            elif command == "statuses":
+                conn.send([(r.method, r.status) for r in sb.log.records()])
+            elif command == "knobs":
+                sb.set_knobs(**arg)
+                conn.send(None)
             elif command == "orgs":
                 conn.send(list(sb.state.orgs()))
     finally:
@@ -104,11 +117,11 @@ class ChildSandbox:
     process (and out of ``tracemalloc``).
     """
 
-    def __init__(self, *, orgs: int, latency_ms: float, seed: int = 1) -> None:
+    def __init__(self, *, orgs: int, latency_ms: float, seed: int = 1, **knobs: float) -> None:
         ctx = mp.get_context("spawn")
         self._conn, child_conn = ctx.Pipe()
         self._proc = ctx.Process(
-            target=_child, args=(child_conn, orgs, latency_ms, seed), daemon=True, name="bench-sandbox"
+            target=_child, args=(child_conn, orgs, latency_ms, seed, knobs), daemon=True, name="bench-sandbox"
         )
         self._proc.start()
         child_conn.close()
@@ -139,6 +152,12 @@ class ChildSandbox:
     def records(self) -> list[tuple[str, str, float]]:
         return list(self._ask("records"))
 
+    def statuses(self) -> list[tuple[str, int]]:
+        return list(self._ask("statuses"))
+
+    def set_knobs(self, **knobs: float) -> None:
+        self._ask("knobs", knobs)
+
     def orgs(self) -> list[dict[str, Any]]:
         return list(self._ask("orgs"))
 
@@ -154,12 +173,17 @@ class ChildSandbox:
 
 
 @contextmanager
-def sandbox(*, orgs: int, latency_ms: float, child: bool = False) -> Iterator[LocalSandbox | ChildSandbox]:
-    """A served sandbox (in this process, or in a child process), always stopped on exit."""
+def sandbox(
+    *, orgs: int, latency_ms: float, child: bool = False, **knobs: float
+) -> Iterator[LocalSandbox | ChildSandbox]:
+    """A served sandbox (in this process, or in a child process), always stopped on exit.
+
+    ``knobs`` go to the sandbox as they are (``write_rate=20``, ``rate_limit_share=0.1``, ...).
+    """
     sb: LocalSandbox | ChildSandbox = (
-        ChildSandbox(orgs=orgs, latency_ms=latency_ms)
+        ChildSandbox(orgs=orgs, latency_ms=latency_ms, **knobs)
         if child
-        else LocalSandbox(orgs=orgs, latency_ms=latency_ms)
+        else LocalSandbox(orgs=orgs, latency_ms=latency_ms, **knobs)
     )
     try:
         yield sb
@@ -245,6 +269,23 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
     return str(value)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values``, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def summary(values: Sequence[float], digits: int = 1) -> dict[str, float]:
+    """``n``, median, p95, min and max of millisecond samples, rounded to ``digits``."""
+    return {
+        "n": len(values),
+        "median_ms": round(statistics.median(values), digits),
+        "p95_ms": round(percentile(values, 0.95), digits),
+        "min_ms": round(min(values), digits),
+        "max_ms": round(max(values), digits),
+    }
 
 
 def environment() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import requests
 
 from arize_orgs_nb import ArizeOrgs
 from arize_orgs_nb.http.transport import TransportEvent
+from arize_orgs_nb.sandbox import Sandbox
 
 
 class FakeClock:
@@ -182,6 +184,36 @@ def make_client(clock: FakeClock, *, in_process: bool = True, **sandbox_options)
         rng=random.Random(1),
         **sandbox_options,
     )
+
+
+@contextlib.contextmanager
+def on_one_clock(
+    clock: FakeClock | FrozenClock, *, client: dict[str, Any] | None = None, **sandbox_options: Any
+) -> Iterator[tuple[ArizeOrgs, Sandbox]]:
+    """A client and an in-process sandbox that run on one fake clock, for one thread at a time.
+
+    The sandbox's latency and rate limits and the client's pacing, pauses and timings all read
+    and advance ``clock``: a request with 20 ms of latency moves it 20 ms, a wait for a send slot
+    moves it by the wait. So a rate-limited apply runs in an instant and its timing is exact.
+    ``client`` holds options for :class:`ArizeOrgs`.
+    """
+    server = Sandbox(api_key="k", clock=clock, sleep=clock.sleep, **sandbox_options)
+    host = "sandbox.localhost"
+    options = {"journal": ":memory:", "rng": random.Random(0), **(client or {})}
+    try:
+        with ArizeOrgs(
+            api_key="k",
+            api_host=host,
+            api_scheme="http",
+            environ={},
+            sleep=clock.sleep,
+            clock=clock,
+            **options,
+        ) as made:
+            made.transport.session.mount(f"http://{host}", server.adapter())
+            yield made, server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(params=["in-process", "http"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import secrets
 import threading
 import time
@@ -31,6 +32,7 @@ import pandas as pd
 
 from arize_orgs_nb.api.organizations import Organizations
 from arize_orgs_nb.bulk.changes import Change, Expectation, Op, change_lines
+from arize_orgs_nb.bulk.estimate import Estimate, RoundTrips, estimate
 from arize_orgs_nb.bulk.ledger import JournalEntry, Ledger
 from arize_orgs_nb.bulk.plan import TEXT_ROWS, TEXT_VALUE, Plan
 from arize_orgs_nb.bulk.saved import PlanOrigin
@@ -63,6 +65,7 @@ logger = logging.getLogger("arize_orgs_nb.bulk.apply")
 TEMP_PREFIX = "~aonb-tmp-"
 ERROR_TEXT = 80
 """Longest error in the plain-text form of a result (the frame holds the whole text)."""
+_PAGE = 100  # organizations per request of the stale check's drain
 _LATER_PHASES = (Op.DESCRIBE, Op.SET_ROLE, Op.REMOVE_MEMBER, Op.DELETE)
 _ORG_OPS = (Op.CREATE, Op.RENAME, Op.DESCRIBE, Op.DELETE)
 # How a change ended, for what the server should show after it (see carry_forward).
@@ -435,6 +438,8 @@ class Applier:
         self._orgs = organizations
         self._journal = ledger
         self._clock = clock
+        self._round_trips = RoundTrips()
+        transport.add_listener(self._round_trips)
 
     def __repr__(self) -> str:
         return f"<Applier journal={self._journal.path}>"
@@ -526,6 +531,18 @@ class Applier:
         outcomes = [done.get(e.change.key) or run.outcomes[e.change.key] for e in entries]
         return ApplyResult(whole, outcomes, result.apply_id)
 
+    def estimate(self, plan: Plan[ApplyResult], *, workers: int = 8) -> Estimate:
+        """What applying ``plan`` should cost (see :meth:`Plan.estimate`); nothing is sent."""
+        reads = math.ceil((plan.account_size or 1) / _PAGE) if _reads_account(plan) else 0
+        return estimate(
+            writes=len(plan.changes),
+            reads=reads,
+            workers=workers,
+            write_rate=self._transport.known_rate(write=True),
+            read_rate=self._transport.known_rate(write=False),
+            round_trips=self._round_trips,
+        )
+
     # -- checks before any write -----------------------------------------------------------
 
     def _check_fresh(self, plan: Plan[ApplyResult], *, force: bool) -> _Account:
@@ -534,9 +551,9 @@ class Applier:
         Raises:
             StalePlanError: an expectation no longer holds (and not ``force``).
         """
-        if not plan.targets and not any(c.op in _ORG_OPS for c in plan.changes):
+        if not _reads_account(plan):
             return _Account(None)
-        current = self._orgs.to_frame(progress=False)
+        current = self._orgs.to_frame(page_size=_PAGE, progress=False)
         account = _Account(
             {
                 str(i): (str(n), str(d))
@@ -776,6 +793,11 @@ def _recorded(entry: JournalEntry) -> ChangeOutcome:
         entry.result_id,
         temporary_name=entry.temp_name if entry.status != "applied" else None,
     )
+
+
+def _reads_account(plan: Plan[ApplyResult]) -> bool:
+    """Whether applying ``plan`` reads the account first (the stale check, or a by-name lookup)."""
+    return bool(plan.targets) or any(c.op in _ORG_OPS for c in plan.changes)
 
 
 def _new_name(change: Change) -> str:

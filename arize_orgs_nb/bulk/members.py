@@ -90,6 +90,7 @@ class Memberships:
             targets=planned.targets,
             runner=self._applier,
             left_out=planned.skipped,
+            account_size=len(orgs),
         )
 
     def known(self) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 import pandas as pd
 
 from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Expectation, Op, change_lines
+from arize_orgs_nb.bulk.estimate import Estimate
 from arize_orgs_nb.bulk.saved import PlanOrigin, SavedPlan, write_plan
 from arize_orgs_nb.errors import Issue, PlanValidationError
 from arize_orgs_nb.frames import ORG_SCHEMA, shown_time_matches
@@ -447,6 +448,10 @@ class PlanRunner(Protocol[R]):
         """Apply ``plan`` and return the per-row results."""
         ...
 
+    def estimate(self, plan: Plan[R], *, workers: int) -> Estimate:
+        """What applying ``plan`` with ``workers`` concurrent requests should cost."""
+        ...
+
 
 def org_planner(
     runner: PlanRunner[R],
@@ -455,7 +460,7 @@ def org_planner(
 
     def plan(base: pd.DataFrame, edited: pd.DataFrame, delete_missing: bool) -> Plan[R]:
         changes, targets = plan_org_changes(base, edited, delete_missing=delete_missing)
-        return Plan("organizations", changes, targets=targets, runner=runner)
+        return Plan("organizations", changes, targets=targets, runner=runner, account_size=len(base))
 
     return plan
 
@@ -474,6 +479,8 @@ class Plan(Generic[R]):
         maybe_done: keys of changes that may already have landed (a retry after an unanswered
             call, a resume after a crash): apply checks each on the server first and does not
             send it again when it is already done.
+        account_size: organizations the account held when the plan was made, if known (the
+            stale check reads them all, 100 per request: for :meth:`estimate`).
     """
 
     def __init__(
@@ -485,12 +492,14 @@ class Plan(Generic[R]):
         runner: PlanRunner[R] | None = None,
         left_out: Iterable[str] = (),
         maybe_done: Iterable[str] = (),
+        account_size: int | None = None,
     ) -> None:
         self.kind = kind
         self.changes: list[Change] = list(changes)
         self.targets: dict[str, Expectation] = dict(targets or {})
         self.left_out: list[str] = list(left_out)
         self.maybe_done: frozenset[str] = frozenset(maybe_done)
+        self.account_size = account_size
         self._runner = runner
 
     def __len__(self) -> int:
@@ -531,8 +540,29 @@ class Plan(Generic[R]):
         left = f"; {len(self.left_out)} left out (see left_out)" if self.left_out else ""
         return f"{self.kind}: " + ", ".join(parts) + danger + left
 
+    def estimate(self, *, workers: int = 8) -> Estimate:
+        """Its HTTP calls and about how long applying it takes, at the rate the client knows now.
+
+        The rate is a configured ``RateLimit``, or the one the service allowed before its last 429
+        (learnt by the adaptive pacing); with neither, round trip x calls / workers. Before the
+        service has ever answered 429 its limit is unknown, so the first estimate of a large
+        apply against a limited service is short: ``basis`` says which it is. Nothing is sent.
+
+        Args:
+            workers: the concurrent requests :meth:`apply` will use.
+
+        Returns:
+            The estimate (``seconds`` is ``nan`` for a read-only plan: no client to time it).
+        """
+        if self._runner is None:
+            calls = len(self.changes)
+            return Estimate(calls, float("nan"), "a read-only plan: no client to time it by")
+        return self._runner.estimate(self, workers=workers)
+
     def __repr__(self) -> str:
-        return f"<Plan {self.summary()}>"
+        if not self.changes:
+            return f"<Plan {self.summary()}>"
+        return f"<Plan {self.summary()}; {self.estimate()}>"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per changed field: op, marker, organization, field, before, after, invisible, risk, ...
@@ -584,6 +614,8 @@ class Plan(Generic[R]):
     def __str__(self) -> str:
         """The plan as a plain-text table, one row per change (the ``text/plain`` of a notebook)."""
         lines = [f"Plan {self.summary()}"]
+        if self.changes:
+            lines.append(f"estimate: {self.estimate()}")
         if self.destructive:
             lines.append(
                 f"DESTRUCTIVE: {len(self.destructive)} change(s); apply needs confirm=[names] or True"
@@ -603,6 +635,8 @@ class Plan(Generic[R]):
 
     def _repr_html_(self) -> str:
         parts = [f"<div class='aonb-plan'><p><b>{esc(self.summary())}</b></p>"]
+        if self.changes:
+            parts.append(f"<p>Estimate: {esc(self.estimate())}</p>")
         if self.destructive:
             parts.append(
                 "<p style='color:#b00020;text-align:left'><b>Destructive:</b> "
@@ -638,6 +672,7 @@ class Plan(Generic[R]):
             targets={k: v for k, v in self.targets.items() if k in ids},
             runner=self._runner,
             maybe_done=self.maybe_done & {c.key for c in kept},
+            account_size=self.account_size,
         )
 
     def apply(

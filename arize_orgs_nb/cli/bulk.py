@@ -838,6 +838,7 @@ def _show_plan(plan: Plan[ApplyResult], source: Path, out: TextIO, *, hint_confi
             flags = " ".join(f"--confirm {_shell_quote(n)}" for n in names)
             _say(f"  apply needs: {flags}  (or --yes --confirm-all)", file=out)
     _say(plan.summary(), file=out)
+    _say(f"Estimate: {plan.estimate()}", file=out)
 
 
 def _show_result(

@@ -26,7 +26,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlencode
 
@@ -48,7 +48,7 @@ from arize_orgs_nb.errors import (
     error_for_status,
 )
 from arize_orgs_nb.http.budget import RetryBudget
-from arize_orgs_nb.http.pacing import TokenBucket
+from arize_orgs_nb.http.pacing import AdaptiveRate, TokenBucket
 from arize_orgs_nb.http.retry import Decision, Failure, Mode, decide, parse_retry_after
 from arize_orgs_nb.models import Problem
 
@@ -305,6 +305,11 @@ class Transport:
             write: TokenBucket(rate, limits.burst, clock) if rate is not None else None
             for write, rate in ((True, limits.writes_per_second), (False, limits.reads_per_second))
         }
+        pacing = settings.pacing
+        self._adaptive = {
+            write: AdaptiveRate(**asdict(pacing), clock=clock) if pacing is not None else None
+            for write in (True, False)
+        }
         self._listeners: list[Listener] = []
         self._pause_lock = threading.Lock()
         self._pause_until = 0.0
@@ -343,10 +348,37 @@ class Transport:
         return 0.0
 
     def _pace(self, method: str, path: str, attempt: int) -> None:
-        """Wait for this request's turn under the client-side rate limit, if one is set."""
-        pacer = self._pacers[method != "GET"]
+        """Wait for this request's turn under the fixed rate limit and the rate learnt from 429s."""
+        write = method != "GET"
+        for pacer in (self._pacers[write], self._adaptive[write]):
+            if pacer is not None:
+                self._wait(pacer.reserve(), method=method, path=path, attempt=attempt, reason="paced")
+
+    def _learn(self, method: str, sent: float, answer: Answer) -> None:
+        """Tell the learnt rate of this kind of request how the service answered one sent at ``sent``."""
+        adaptive = self._adaptive[method != "GET"]
+        if adaptive is not None and not isinstance(answer, Failure):
+            adaptive.answered(sent, throttled=answer.status_code == 429)
+
+    def known_rate(self, *, write: bool) -> tuple[float, str] | None:
+        """The rate this client sends a kind of request at, when it knows one, and where it comes from.
+
+        Args:
+            write: POST, PATCH and DELETE (else GET).
+
+        Returns:
+            ``(requests per second, "configured")`` for a ``RateLimit``, ``(..., "learnt")`` for the
+            rate the service allowed before its last 429 (the lower of the two when both are
+            known), or ``None`` when this client knows no limit for that kind.
+        """
+        known: list[tuple[float, str]] = []
+        pacer, adaptive = self._pacers[write], self._adaptive[write]
         if pacer is not None:
-            self._wait(pacer.reserve(), method=method, path=path, attempt=attempt, reason="paced")
+            known.append((pacer.rate, "configured"))
+        learnt = adaptive.limit if adaptive is not None else None
+        if learnt is not None:
+            known.append((learnt, "learnt"))
+        return min(known) if known else None
 
     def _pause_all(self, seconds: float) -> None:
         with self._pause_lock:
@@ -388,9 +420,11 @@ class Transport:
         retry_after: float | None
         while True:
             call.attempt += 1
+            self._pace(method, path, call.attempt)  # then the pause: a 429 may come while it waits
             call.waited += self._honour_pause(method, path, call.attempt)
-            self._pace(method, path, call.attempt)
+            sent = self._clock()
             answer = self._attempt(call, url, data)
+            self._learn(method, sent, answer)
             if isinstance(answer, Failure):
                 failure, status, retry_after = answer, None, None
                 call.ambiguous = call.ambiguous or answer.sent

@@ -31,6 +31,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate-limit-share", type=float, default=0.0, help="share of requests answered 429")
     parser.add_argument("--error-share", type=float, default=0.0, help="share of requests answered 5xx")
     parser.add_argument(
+        "--write-rate",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="POST/PATCH/DELETE per second allowed per API key; over it, 429 with Retry-After (0: no limit)",
+    )
+    parser.add_argument(
+        "--read-rate",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="GET requests per second allowed per API key; over it, 429 with Retry-After (0: no limit)",
+    )
+    parser.add_argument(
         "--drop-share",
         type=float,
         default=0.0,
@@ -59,6 +73,8 @@ def run(ns: argparse.Namespace) -> int:
             rate_limit_share=ns.rate_limit_share,
             error_share=ns.error_share,
             drop_share=ns.drop_share,
+            write_rate=ns.write_rate,
+            read_rate=ns.read_rate,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -17,6 +17,7 @@ from arize_orgs_nb.sandbox.app import App
 from arize_orgs_nb.sandbox.cursors import CursorCodec
 from arize_orgs_nb.sandbox.errors import PROBLEM_CONTENT_TYPE, problem_body
 from arize_orgs_nb.sandbox.faults import FaultPlan, FaultSchedule, Knobs, RandomFaults
+from arize_orgs_nb.sandbox.limits import RateLimits
 from arize_orgs_nb.sandbox.log import LogRecord, RequestLog
 from arize_orgs_nb.sandbox.messages import Dispatched, Request, Response
 from arize_orgs_nb.sandbox.state import StateView
@@ -25,11 +26,6 @@ from arize_orgs_nb.sandbox.store import Store
 
 class SandboxStoppedError(RuntimeError):
     """Raised when a stopped sandbox receives a request."""
-
-
-def _sleep(seconds: float) -> None:
-    if seconds > 0:
-        time.sleep(seconds)
 
 
 class Sandbox:
@@ -51,9 +47,17 @@ class Sandbox:
         rng_seed: Seed of the random fault draws (``None``: derived from ``seed``).
         case_insensitive_names: Whether org names differing only in case conflict.
         unknown_field_status: 400 or 422 for unknown or read-only body fields.
-        rate_limit_rps: Requests per second allowed before answering 429 (token bucket
-            with a burst of ``max(1, rps)``; ``Retry-After`` says when a token is back).
-            0 (default) disables it.
+        rate_limit_rps: Requests per second allowed, all keys and kinds together, before
+            answering 429. 0 (default) disables it.
+        write_rate: POST, PATCH, PUT and DELETE per second allowed for each API key before
+            answering 429. 0 (default) disables it.
+        read_rate: GET requests per second allowed for each API key. 0 (default) disables it.
+            Each limit is a token bucket of one second's worth (at least one request), full at
+            the start; over it, a 429 whose ``Retry-After`` is the whole seconds until a token is
+            back. See :mod:`arize_orgs_nb.sandbox.limits`.
+        clock: The monotonic clock of latency, limits and the log's durations (injected in
+            tests, with ``sleep``).
+        sleep: How the sandbox waits for latency and delays.
     """
 
     def __init__(
@@ -73,6 +77,10 @@ class Sandbox:
         case_insensitive_names: bool = True,
         unknown_field_status: int = 400,
         rate_limit_rps: float = 0.0,
+        write_rate: float = 0.0,
+        read_rate: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not api_key:
             raise ValueError("api_key must not be empty")
@@ -80,8 +88,20 @@ class Sandbox:
             raise ValueError("read_only_key must differ from api_key")
         if orgs < 0 or users < 0:
             raise ValueError("orgs and users must not be negative")
-        knobs = Knobs(latency_ms, rate_limit_share, error_share, drop_share, retry_after, rate_limit_rps)
+        knobs = Knobs(
+            latency_ms,
+            rate_limit_share,
+            error_share,
+            drop_share,
+            retry_after,
+            rate_limit_rps,
+            write_rate,
+            read_rate,
+        )
         self._random = RandomFaults(knobs, seed if rng_seed is None else rng_seed)
+        self._limits = RateLimits(clock)
+        self._clock = clock
+        self._sleep_for = sleep
         self._store = Store(db, case_insensitive_names=case_insensitive_names)
         try:
             if (orgs or users) and self._store.is_empty():
@@ -137,7 +157,7 @@ class Sandbox:
 
         Args:
             **changes: Any of ``latency_ms``, ``rate_limit_share``, ``error_share``,
-                ``drop_share``, ``retry_after``, ``rate_limit_rps``.
+                ``drop_share``, ``retry_after``, ``rate_limit_rps``, ``write_rate``, ``read_rate``.
 
         Returns:
             The new settings.
@@ -177,7 +197,7 @@ class Sandbox:
         if self._stopped:
             raise RuntimeError("the sandbox was stopped")
         if self._server is None:
-            self._server = SandboxServer(host, port, self.dispatch)
+            self._server = SandboxServer(host, port, self.dispatch, self._clock)
         return str(self._server.url)
 
     def stop(self) -> None:
@@ -206,27 +226,32 @@ class Sandbox:
         """
         if self._stopped:
             raise SandboxStoppedError("the sandbox was stopped")
-        started = time.monotonic() if req.arrived is None else req.arrived
+        started = self._clock() if req.arrived is None else req.arrived
         path = unquote(req.raw_path, errors="replace")
-        plan = self.faults.take(req.method, path) or self._random.draw(req.method)
+        knobs = self._random.knobs
+        plan = (
+            self.faults.take(req.method, path)
+            or self._limits.check(req.method, req.headers.get("authorization", ""), knobs)
+            or self._random.draw(req.method)
+        )
         # Latency is the service's response time: an answer leaves no sooner than `latency` after
         # the request arrived, handling included (so a benchmark's floor is pages x latency).
-        latency = self._random.knobs.latency_ms / 1000.0
+        latency = knobs.latency_ms / 1000.0
         before = plan.delay_before
         after = plan.delay_after
 
         def finish(status: int, timed_out: bool) -> None:
-            self._record(req, path, plan, status, time.monotonic() - started, timed_out)
+            self._record(req, path, plan, status, self._clock() - started, timed_out)
 
         if plan.drop == "before":
-            _sleep(latency + before)
+            self._sleep(latency + before)
             finish(0, False)
             return Dispatched(dropped=True)
         if read_timeout is not None and latency + before + after > read_timeout:
             return self._time_out(req, plan, latency + before, read_timeout, finish)
-        _sleep(before)
+        self._sleep(before)
         response = self._respond(req, plan)
-        _sleep(max(0.0, latency - (time.monotonic() - started - before)) + after)
+        self._sleep(max(0.0, latency - (self._clock() - started - before)) + after)
         if plan.drop == "after":
             finish(0, False)
             return Dispatched(dropped=True)
@@ -245,18 +270,22 @@ class Sandbox:
         if before > read_timeout:
 
             def late() -> None:
-                _sleep(before)
+                self._sleep(before)
                 if not self._stopped:
                     finish(self._respond(req, plan).status, True)
 
             threading.Thread(target=late, daemon=True, name="sandbox-late-commit").start()
-            _sleep(read_timeout)
+            self._sleep(read_timeout)
         else:
-            _sleep(before)
+            self._sleep(before)
             response = self._respond(req, plan)
-            _sleep(read_timeout - before)
+            self._sleep(read_timeout - before)
             finish(0 if plan.drop == "after" else response.status, True)
         return Dispatched(timed_out=True)
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._sleep_for(seconds)
 
     def _respond(self, req: Request, plan: FaultPlan) -> Response:
         if plan.status is None:

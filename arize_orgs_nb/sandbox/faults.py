@@ -1,15 +1,14 @@
 """Fault injection: a deterministic schedule plus random knobs.
 
-Both produce a :class:`FaultPlan` for a request. Scheduled faults take precedence; random
-429/5xx are decided before any state is touched, random drops happen after the commit.
+Both produce a :class:`FaultPlan` for a request. Scheduled faults take precedence, then the rate
+limits (:mod:`arize_orgs_nb.sandbox.limits`); random 429/5xx are decided before any state is
+touched, random drops happen after the commit.
 """
 
 from __future__ import annotations
 
-import math
 import random
 import threading
-import time
 from dataclasses import dataclass, replace
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
@@ -242,9 +241,13 @@ class Knobs:
         error_share: Share of requests answered 500, 502 or 503.
         drop_share: Share of write requests dropped after the commit.
         retry_after: Seconds in ``Retry-After`` of the random 429s.
-        rate_limit_rps: A request-rate limit (token bucket, burst of ``max(1, rps)``);
-            requests over it get 429 with the seconds until the next token in
-            ``Retry-After``. 0 disables it.
+        rate_limit_rps: A limit on every request, whatever its key and kind, per second.
+        write_rate: A limit on POST, PATCH, PUT and DELETE per second, for each API key.
+        read_rate: A limit on the other requests (GET) per second, for each API key.
+
+    Each limit is a token bucket holding one second's worth (at least one request); a request
+    over it gets 429 with the whole seconds until a token is back in ``Retry-After`` (see
+    :mod:`arize_orgs_nb.sandbox.limits`). 0 disables it.
     """
 
     latency_ms: float = 0.0
@@ -253,6 +256,8 @@ class Knobs:
     drop_share: float = 0.0
     retry_after: int = 1
     rate_limit_rps: float = 0.0
+    write_rate: float = 0.0
+    read_rate: float = 0.0
 
     def checked(self) -> Knobs:
         """Return ``self`` after validating the values.
@@ -265,8 +270,9 @@ class Knobs:
         """
         if self.latency_ms < 0:
             raise ValueError("latency_ms must not be negative")
-        if self.rate_limit_rps < 0:
-            raise ValueError("rate_limit_rps must not be negative")
+        for name in ("rate_limit_rps", "write_rate", "read_rate"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must not be negative")
         for name in ("rate_limit_share", "error_share", "drop_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -291,8 +297,6 @@ class RandomFaults:
         self._lock = threading.Lock()
         self._knobs = knobs.checked()
         self._rng = random.Random(rng_seed)
-        self._tokens = 0.0
-        self._refilled: float | None = None
 
     @property
     def knobs(self) -> Knobs:
@@ -322,24 +326,7 @@ class RandomFaults:
             changes["retry_after"] = int(value)
         with self._lock:
             self._knobs = replace(self._knobs, **changes).checked()  # type: ignore[arg-type]
-            if "rate_limit_rps" in changes:
-                self._refilled = None  # restart the bucket full
             return self._knobs
-
-    def _over_rate(self, rps: float) -> FaultPlan | None:
-        """Take a token from the bucket, or return the 429 plan when it is empty."""
-        now = time.monotonic()
-        burst = max(1.0, rps)
-        if self._refilled is None:
-            self._tokens = burst
-        else:
-            self._tokens = min(burst, self._tokens + (now - self._refilled) * rps)
-        self._refilled = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return None
-        wait = max(1, math.ceil((1.0 - self._tokens) / rps))
-        return FaultPlan(fault="429", status=429, retry_after=str(wait))
 
     def draw(self, method: str) -> FaultPlan:
         """Decide the random fault of one request.
@@ -352,10 +339,6 @@ class RandomFaults:
         """
         with self._lock:
             knobs = self._knobs
-            if knobs.rate_limit_rps > 0:
-                limited = self._over_rate(knobs.rate_limit_rps)
-                if limited is not None:
-                    return limited
             if knobs.rate_limit_share == knobs.error_share == knobs.drop_share == 0.0:
                 return NO_FAULT
             roll = self._rng.random()

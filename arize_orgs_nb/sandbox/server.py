@@ -63,7 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def parse_request(self) -> bool:
         """Note when the request line arrived (latency counts from there), then parse it."""
-        self._arrived = time.monotonic()
+        self._arrived = self.server.clock()
         return super().parse_request()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -156,9 +156,12 @@ class _HTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128  # the default (5) drops SYNs under a burst of clients
 
-    def __init__(self, address: tuple[str, int], dispatch: Dispatch, family: int) -> None:
+    def __init__(
+        self, address: tuple[str, int], dispatch: Dispatch, family: int, clock: Callable[[], float]
+    ) -> None:
         self.address_family = family
         self.dispatch = dispatch
+        self.clock = clock
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -195,13 +198,16 @@ class SandboxServer:
         host: The loopback host.
         port: The port (0 for a free one).
         dispatch: The sandbox's dispatch function.
+        clock: The sandbox's monotonic clock (when a request arrived).
     """
 
-    def __init__(self, host: str, port: int, dispatch: Dispatch) -> None:
+    def __init__(
+        self, host: str, port: int, dispatch: Dispatch, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         check_loopback(host)
         bind = "127.0.0.1" if host == "localhost" else host
         family = socket.AF_INET6 if ":" in bind else socket.AF_INET
-        self._httpd = _HTTPServer((bind, port), dispatch, family)
+        self._httpd = _HTTPServer((bind, port), dispatch, family, clock)
         bound_host, bound_port = self._httpd.server_name, self._httpd.server_port
         shown = f"[{bound_host}]" if family == socket.AF_INET6 else bound_host
         self.url = f"http://{shown}:{bound_port}"

@@ -14,6 +14,7 @@ form never resolves a name on submit (docs/DESIGN.md, R34; docs/RELIABILITY.md, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,18 +22,20 @@ import pandas as pd
 from arize_orgs_nb.api.resolve import is_resource_id
 from arize_orgs_nb.bulk.apply import ApplyResult, ChangeOutcome
 from arize_orgs_nb.bulk.changes import Op
+from arize_orgs_nb.bulk.journal import inverse_change
 from arize_orgs_nb.bulk.plan import Plan
 from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.frames import ORG_SCHEMA, org_row
 from arize_orgs_nb.models import Organization
 from arize_orgs_nb.rules import is_missing
-from arize_orgs_nb.widgets._messages import describe_error, describe_outcome, one_line
+from arize_orgs_nb.widgets._messages import describe_error, describe_outcome, one_line, visible
 
 __all__ = [
     "ActionOutcome",
     "create_org",
     "delete_org",
+    "read_org",
     "remove_member",
     "set_member_role",
     "update_org",
@@ -77,9 +80,9 @@ def _check_id(value: str, what: str) -> None:
         raise ValueError(f"{what} must be an id from the list, not {value!r}")
 
 
-def _apply(plan: Plan[ApplyResult], *, confirm: list[str] | None = None) -> ApplyResult:
+def _apply(plan: Plan[ApplyResult], *, confirm: list[str] | None = None, force: bool = False) -> ApplyResult:
     """Apply a one-click plan: no progress bar (the form's status line says it), one worker."""
-    return plan.apply(confirm=confirm, workers=1, progress=False)
+    return plan.apply(confirm=confirm, workers=1, progress=False, force=force)
 
 
 def _not_applied(client: ArizeOrgs, result: ApplyResult, done: str = "") -> ActionOutcome | None:
@@ -148,6 +151,24 @@ def create_org(
     return ActionOutcome(True, one_line(f"created “{org.name}”"), f"id: {org.id}", org)
 
 
+def read_org(client: ArizeOrgs, org_id: str) -> ActionOutcome:
+    """Read one organization as the server has it now (no write).
+
+    Args:
+        client: the client.
+        org_id: the organization's id.
+
+    Returns:
+        ``ok`` with the ``Organization``, or the failure (404: deleted meanwhile).
+    """
+    try:
+        _check_id(org_id, "org_id")
+        org = client.organizations.get(organization=org_id)
+    except _ERRORS as error:
+        return _failed(client, error)
+    return ActionOutcome(True, one_line(f"reloaded “{visible(org.name)}” from the server"), None, org)
+
+
 def update_org(
     client: ArizeOrgs,
     org_id: str,
@@ -156,6 +177,7 @@ def update_org(
     description: str | None = None,
     clear_description: bool = False,
     base: pd.DataFrame | None = None,
+    force: bool = False,
 ) -> ActionOutcome:
     """Rename an organization and/or change its description (a plan of the changed fields, applied).
 
@@ -168,6 +190,10 @@ def update_org(
             non-empty ``description``).
         base: the organizations the form was showing (the snapshot's frame); when the target
             changed on the server since, nothing is sent. None reads the organization first.
+        force: DANGEROUS: send the changed fields even when the organization changed on the
+            server since ``base`` (the stale check is skipped), replacing what someone else
+            saved in those fields. Fields not given are not sent, so their server values stay.
+            The organization is read back afterwards, so the result holds the server's values.
 
     Returns:
         ``ok`` with the updated ``Organization``; a refusal with no request when there is nothing
@@ -201,7 +227,7 @@ def update_org(
         plan = client.organizations.plan(edited, base=base)
         if not len(plan):
             return _refused("nothing to change: the organization already has these values")
-        result = _apply(plan)
+        result = _apply(plan, force=force)
     except _ERRORS as error:
         return _failed(client, error)
     failure = _not_applied(client, result, done="partly saved (refresh the list)")
@@ -213,13 +239,18 @@ def update_org(
         description=_text(row["description"]) if new_description is None else new_description,
         created_at=row["created_at"],
     )
+    if force:
+        # The base was stale: the fields not sent may hold someone else's values now.
+        read = read_org(client, org_id)
+        if isinstance(read.value, Organization):
+            org = read.value
     changed = []
     ops = {o.change.op for o in result.outcomes}
     if Op.RENAME in ops:
         changed.append("renamed")
     if Op.DESCRIBE in ops:
         changed.append("description cleared" if new_description == "" else "description changed")
-    return ActionOutcome(True, one_line(f"updated “{org.name}”: {', '.join(changed)}"), f"id: {org.id}", org)
+    return ActionOutcome(True, one_line(f"updated “{visible(org.name)}”: {', '.join(changed)}"), None, org)
 
 
 def delete_org(
@@ -276,24 +307,64 @@ def delete_org(
     )
 
 
-def _member_plan(
+def _member_change(
     client: ArizeOrgs,
     row: dict[str, object],
     orgs: pd.DataFrame | None,
     users: pd.DataFrame | None,
-) -> Plan[ApplyResult]:
-    """Plan one membership change; a click is always sent, even when the journal says it is done.
+    *,
+    done: Callable[[str, str], str],
+    confirm: list[str] | None = None,
+) -> ActionOutcome:
+    """Plan and apply one membership change; say what was done in an admin's words.
 
-    ``client.memberships.plan`` leaves out rows whose outcome the local journal already records
-    (same role, or already removed). The journal is only this machine's record (the API cannot
-    list members: the role may have been changed elsewhere since), so for an explicit click the
-    change is planned again without it.
+    A click is always sent (``skip_known=False``): the local journal is only this machine's record
+    (the API cannot list members), so the role may have been changed elsewhere since.
+
+    Args:
+        client: the client.
+        row: the one row of the membership plan (``organization`` and ``user`` are ids).
+        orgs: the organizations frame the pickers were built from (default: a fresh drain).
+        users: the users frame (default: a fresh drain).
+        done: ``done(user_email, quoted_org_name)``: what the status line says on success (the
+            name is made visible and quoted).
+        confirm: the apply's confirmation (removals).
     """
-    orgs = client.organizations.to_frame(progress=False) if orgs is None else orgs
-    users = client.users.to_frame(progress=False) if users is None else users
-    frame = pd.DataFrame([row], dtype=object)
-    plan = client.memberships.plan(frame, orgs=orgs, users=users)
-    return plan if len(plan) else client.memberships.plan(frame, orgs=orgs, users=users, skip_known=False)
+    try:
+        org_id, user_id = str(row["organization"]), str(row["user"])
+        _check_id(org_id, "org_id")
+        _check_id(user_id, "user_id")
+        orgs = client.organizations.to_frame(progress=False) if orgs is None else orgs
+        users = client.users.to_frame(progress=False) if users is None else users
+        frame = pd.DataFrame([row], dtype=object)
+        plan = client.memberships.plan(frame, orgs=orgs, users=users, skip_known=False)
+        result = _apply(plan, confirm=confirm)
+    except _ERRORS as error:
+        return _failed(client, error)
+    failure = _not_applied(client, result)
+    if failure is not None:
+        return failure
+    message = done(_cell(users, user_id, "email"), f"“{visible(_cell(orgs, org_id, 'name'))}”")
+    return ActionOutcome(True, one_line(message), _undo_hint(result), result)
+
+
+def _cell(frame: pd.DataFrame, row_id: str, column: str) -> str:
+    """``frame[column]`` of the row with this id, or the id when it is not there."""
+    found = frame.loc[frame["id"] == row_id, column]
+    return row_id if found.empty or is_missing(found.iloc[0]) else str(found.iloc[0])
+
+
+def _undo_hint(result: ApplyResult) -> str:
+    """How to undo an applied member change, or why it cannot be undone from here."""
+    reasons = []
+    for outcome in result.outcomes:
+        inverse, reason = inverse_change(outcome.change, outcome.result_id)
+        if inverse is None:
+            reasons.append(reason or "it cannot be undone")
+        elif inverse.op is Op.SET_ROLE:
+            previous = inverse.after.get("role")
+            return f'To undo (back to {previous}): client.journal.undo("{result.apply_id}").apply()'
+    return f"Cannot be undone from here: {'; '.join(reasons)}."
 
 
 def set_member_role(
@@ -316,21 +387,11 @@ def set_member_role(
         users: the users frame (default: a fresh drain); the annotator rule is checked from it.
 
     Returns:
-        ``ok`` with the ``ApplyResult``, or the failure (the annotator rule, 403, 404, ...).
+        ``ok`` with the ``ApplyResult`` ("alice@x is now ADMIN in “Team A”", and how to undo it
+        in the detail), or the failure (the annotator rule, 403, 404, ...).
     """
-    try:
-        _check_id(org_id, "org_id")
-        _check_id(user_id, "user_id")
-        plan = _member_plan(client, {"organization": org_id, "user": user_id, "role": role}, orgs, users)
-        result = _apply(plan)
-    except _ERRORS as error:
-        return _failed(client, error)
-    failure = _not_applied(client, result)
-    if failure is not None:
-        return failure
-    return ActionOutcome(
-        True, one_line(f"role set to {role}"), f"journal apply id: {result.apply_id}", result
-    )
+    row: dict[str, object] = {"organization": org_id, "user": user_id, "role": role}
+    return _member_change(client, row, orgs, users, done=lambda user, org: f"{user} is now {role} in {org}")
 
 
 def remove_member(
@@ -355,19 +416,12 @@ def remove_member(
     Returns:
         ``ok`` with the ``ApplyResult``, or the failure (404: not a member).
     """
-    try:
-        _check_id(org_id, "org_id")
-        _check_id(user_id, "user_id")
-        plan = _member_plan(client, {"organization": org_id, "user": user_id, "remove": True}, orgs, users)
-        result = _apply(plan, confirm=[org_id])
-    except _ERRORS as error:
-        return _failed(client, error)
-    failure = _not_applied(client, result)
-    if failure is not None:
-        return failure
-    return ActionOutcome(
-        True,
-        "removed from the organization and all of its spaces",
-        f"journal apply id: {result.apply_id}",
-        result,
+    row: dict[str, object] = {"organization": org_id, "user": user_id, "remove": True}
+    return _member_change(
+        client,
+        row,
+        orgs,
+        users,
+        done=lambda user, org: f"{user} was removed from {org} and all of its spaces",
+        confirm=[org_id],
     )

@@ -38,11 +38,14 @@ from arize_orgs_nb.visible import show_controls as visible_controls
 
 __all__ = [
     "MAX_MESSAGE",
+    "SPINNER_CSS",
     "STALE_MESSAGE",
     "TAKEN_MESSAGE",
     "describe_error",
     "describe_outcome",
     "esc",
+    "hint_html",
+    "name_taken_only",
     "one_line",
     "status_html",
     "visible",
@@ -170,7 +173,7 @@ def _plan_message(error: BaseException) -> str | None:
         return f"invalid input: {first.message}{tail}"
     if isinstance(error, StalePlanError):
         drifted = list(error.drifted)
-        if drifted and all(" is now taken by organization " in line for line in drifted):
+        if name_taken_only(error):
             return f"{TAKEN_MESSAGE} (found before sending: nothing was sent)"
         which = f" ({drifted[0]}" + (f", and {len(drifted) - 1} more)" if len(drifted) > 1 else ")")
         return f"{STALE_MESSAGE}; nothing was sent{which if drifted else ''}"
@@ -179,6 +182,12 @@ def _plan_message(error: BaseException) -> str | None:
         verb = "changes need" if count != 1 else "change needs"
         return f"not applied: {count} destructive {verb} confirmation; nothing was sent"
     return None
+
+
+def name_taken_only(error: StalePlanError) -> bool:
+    """Whether a stale plan was refused only because a new name is taken now (not a changed target)."""
+    drifted = list(error.drifted)
+    return bool(drifted) and all(" is now taken by organization " in line for line in drifted)
 
 
 def describe_outcome(outcome: ChangeOutcome, *, host: str | None = None) -> tuple[str, str | None]:
@@ -203,7 +212,7 @@ def describe_outcome(outcome: ChangeOutcome, *, host: str | None = None) -> tupl
 
 
 def status_html(kind: str, text: str) -> str:
-    """Render a status line: an icon and the escaped one-line text.
+    """Render a status line: an icon (a CSS spinner while busy) and the escaped one-line text.
 
     Args:
         kind: ``"idle"``, ``"busy"``, ``"ok"``, ``"warn"`` or ``"error"``.
@@ -213,12 +222,49 @@ def status_html(kind: str, text: str) -> str:
         HTML for an ``ipywidgets.HTML`` value.
     """
     icon, color = _KINDS.get(kind, _KINDS["idle"])
+    if kind == "busy":
+        icon = SPINNER
     return f'<span class="aonb-status-{esc(kind)}" style="color:{color}">{icon} {esc(one_line(text))}</span>'
 
 
+def hint_html(errors: list[str], warnings: list[str], pending: list[str] | None = None) -> str:
+    """Render the hints under a form's inputs as escaped HTML lines.
+
+    Args:
+        errors: problems of fields the user changed: red, marked ✖.
+        warnings: shown only (amber, marked ⚠).
+        pending: what is still missing in fields the user has not touched yet (and form-level
+            notes such as "pick an organization"): grey, with no mark, since nothing is wrong yet.
+
+    Returns:
+        HTML, or ``""`` when there is nothing to say.
+    """
+    lines = [f'<div class="aonb-hint-error" style="color:#b3261e">✖ {esc(e)}</div>' for e in errors]
+    lines += [f'<div class="aonb-hint-warn" style="color:#9a6700">⚠ {esc(w)}</div>' for w in warnings]
+    lines += [f'<div class="aonb-hint-todo" style="color:#666">{esc(p)}</div>' for p in pending or ()]
+    return "".join(lines)
+
+
+SPINNER = (
+    '<span class="aonb-spinner" role="progressbar" aria-label="working" style="display:inline-block;'
+    "width:0.85em;height:0.85em;box-sizing:border-box;border:2px solid currentColor;"
+    'border-right-color:transparent;border-radius:50%;vertical-align:-0.1em"></span>'
+)
+"""The busy mark: a ring drawn by CSS (an emoji such as ⏳ renders as an empty box with common Linux
+fonts). Its shape is inline, so it shows even without :data:`SPINNER_CSS`; that sheet spins it."""
+
+SPINNER_CSS = (
+    "@keyframes aonb-spin{to{transform:rotate(360deg)}}"
+    ".aonb-spinner{animation:aonb-spin 0.8s linear infinite}"
+    ".aonb-form .widget-html-content{line-height:1.45}"
+    "@media (prefers-reduced-motion: reduce){.aonb-spinner{animation-duration:2.4s}}"
+)
+"""The style sheet of the forms (class-scoped: it styles only elements inside ``.aonb-*`` ones): the
+spinner's turn, and lines of text that wrap at a reading height (not the inputs' 28 px rows)."""
+
 _KINDS: dict[str, tuple[str, str]] = {
     "idle": ("", "inherit"),
-    "busy": ("⏳", "inherit"),
+    "busy": ("", "inherit"),
     "ok": ("✔", "#1b7f3a"),
     "warn": ("⚠", "#9a6700"),
     "error": ("✖", "#b3261e"),

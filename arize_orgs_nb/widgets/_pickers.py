@@ -1,24 +1,34 @@
-"""``Picker``: a search box over a Dropdown of ``(label, id)`` pairs, and the org and user sources.
+"""``Picker``: one search-as-you-type field that picks an id (docs/DESIGN.md, R39), and its sources.
 
-Dropdown option labels are rendered as text by ipywidgets (never as HTML), and labels show
-invisible characters visibly (``⟨U+200B⟩``), so two look-alike names can be told apart.
+One control per choice: a ``Combobox`` (a text field with suggestions). Typing narrows the
+choices (case-insensitive substring of the searched text: name, email, id); the suggestions are
+the first :data:`SUGGESTED` matches, so the page stays fast with 10,000 organizations, and every
+entry can be reached by typing more. A count line says how many match. The pick is the entry
+whose label is typed (or chosen from the suggestions) exactly, or the only match.
+
+Suggestions are rendered as text by the browser (never as HTML); labels show invisible characters
+visibly (``⟨U+200B⟩``), so two look-alike names can be told apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
 
-from arize_orgs_nb.widgets._base import css, label, wide
-from arize_orgs_nb.widgets._messages import esc, visible
+from arize_orgs_nb.widgets._base import css, field_note, label, note_html, wide
+from arize_orgs_nb.widgets._messages import visible
 from arize_orgs_nb.widgets._snapshot import Snapshot
 
-__all__ = ["Choice", "Picker", "org_choices", "user_choices"]
+__all__ = ["SUGGESTED", "Choice", "Picker", "org_choices", "org_picker", "user_choices", "user_picker"]
 
 Choice = tuple[str, str, str]
 """``(label, id, text searched)``."""
+
+SUGGESTED = 50
+"""Most suggestions listed at once (the count line says how many match in all)."""
 
 
 def org_choices(snapshot: Snapshot) -> Callable[[], Sequence[Choice]]:
@@ -31,7 +41,7 @@ def org_choices(snapshot: Snapshot) -> Callable[[], Sequence[Choice]]:
 
 
 def user_choices(snapshot: Snapshot) -> Callable[[], Sequence[Choice]]:
-    """Users by email, with their name and account role; email and name are searchable."""
+    """Users by email, with their name and account role; email, name and id are searchable."""
 
     def choices() -> list[Choice]:
         return [
@@ -42,19 +52,24 @@ def user_choices(snapshot: Snapshot) -> Callable[[], Sequence[Choice]]:
     return choices
 
 
-class Picker(widgets.VBox):
-    """A search Text over a Dropdown of ``(label, id)``; ``value`` is the id picked, or None.
+@dataclass(frozen=True)
+class _Entry:
+    label: str
+    id: str
+    folded: str  # the searched text, case-folded once
+    folded_label: str
 
-    Typing narrows the list (case-insensitive substring of the searched text); when one item is
-    left it is picked. :meth:`reload` keeps the pick when it is still listed.
+
+class Picker(widgets.VBox):
+    """A search-as-you-type field over ``(label, id)`` choices; ``value`` is the id picked, or None.
 
     Args:
         choices: returns every ``(label, id, searched text)``.
-        description: the Dropdown's label.
-        placeholder: the search box's placeholder.
-        css_prefix: CSS classes: ``<prefix>`` on the Dropdown, ``<prefix>-filter`` on the search
-            box, ``<prefix>-note`` on the count line.
-        limit: most options listed at once.
+        description: the field's label (``Organization``, ``User``).
+        placeholder: the field's placeholder.
+        css_prefix: CSS classes: ``<prefix>`` on the field, ``<prefix>-note`` on the count line.
+        noun: what is picked, plural (``organizations``), for the count line.
+        limit: most suggestions listed at once.
     """
 
     def __init__(
@@ -64,32 +79,35 @@ class Picker(widgets.VBox):
         description: str,
         placeholder: str,
         css_prefix: str,
-        limit: int = 200,
+        noun: str,
+        limit: int = SUGGESTED,
     ) -> None:
         super().__init__()
         self._choices = choices
+        self._noun = noun
         self._limit = limit
         self._quiet = False
         self._selected: str | None = None
+        self._entries: list[_Entry] = []
+        self._labels: dict[str, str] = {}
         self._callbacks: list[Callable[[str | None], None]] = []
+        self.matches = 0
+        """How many entries match the text typed (all of them when it is empty)."""
         self.search = css(
-            widgets.Text(
-                description="Search",
+            widgets.Combobox(
+                description=description,
                 placeholder=placeholder,
+                options=(),
+                ensure_option=False,
                 continuous_update=True,
                 layout=wide(),
                 style=label(),
             ),
-            f"{css_prefix}-filter",
-        )
-        self.dropdown = css(
-            widgets.Dropdown(description=description, options=(), value=None, layout=wide(), style=label()),
             css_prefix,
         )
-        self.note = css(widgets.HTML(), f"{css_prefix}-note")
-        self.search.observe(self._on_search, "value")
-        self.dropdown.observe(self._on_pick, "value")
-        self.children = (self.search, self.dropdown, self.note)
+        self.note = field_note(f"{css_prefix}-note")
+        self.search.observe(self._on_text, "value")
+        self.children = (self.search, self.note)
         css(self, "aonb-picker")
 
     @property
@@ -100,72 +118,106 @@ class Picker(widgets.VBox):
     @property
     def label(self) -> str | None:
         """The label of the pick, or None."""
-        return None if self._selected is None else str(self.dropdown.label)
+        return None if self._selected is None else self._labels.get(self._selected)
+
+    @property
+    def disabled(self) -> bool:
+        """Whether the field is disabled."""
+        return bool(self.search.disabled)
+
+    @disabled.setter
+    def disabled(self, value: bool) -> None:
+        self.search.disabled = value
 
     def on_change(self, callback: Callable[[str | None], None]) -> None:
-        """Call ``callback(id_or_None)`` whenever the pick changes."""
+        """Call ``callback(id_or_None)`` whenever the pick changes (by typing or by :meth:`select`)."""
         self._callbacks.append(callback)
 
     def select(self, item_id: str | None) -> None:
-        """Pick an item by id (clearing the search if it hides it).
+        """Pick an item by id: the field then shows its label.
 
         Args:
-            item_id: the id, or None to clear the pick.
+            item_id: the id, or None to clear the field and the pick.
 
         Raises:
             ValueError: no such id.
         """
-        if item_id is None:
-            self._quiet = True
-            try:
-                self.dropdown.value = None
-            finally:
-                self._quiet = False
-            self._set(None)
-            return
-        if item_id not in [v for _, v in self.dropdown.options]:
-            if not any(c[1] == item_id for c in self._choices()):
-                raise ValueError(f"no item with id {item_id!r}")
-            self._quiet = True
-            try:
-                self.search.value = ""
-            finally:
-                self._quiet = False
+        if item_id is not None and item_id not in self._labels:
             self.reload()
-        self.dropdown.value = item_id
+            if item_id not in self._labels:
+                raise ValueError(f"no item with id {item_id!r}")
+        self._set_text("" if item_id is None else self._labels[item_id])
+        self._update(prefer=item_id)
 
     def reload(self) -> None:
-        """Rebuild the options from the source and the search text; keep the pick if listed."""
-        query = self.search.value.casefold().strip()
-        matches = [(label, item_id) for label, item_id, text in self._choices() if query in text.casefold()]
-        shown = matches[: self._limit]
-        ids = [item_id for _, item_id in shown]
-        keep = self._selected if self._selected in ids else None
-        if keep is None and len(shown) == 1:
-            keep = shown[0][1]
+        """Rebuild the choices from the source; keep the pick while it is still there.
+
+        When the field showed the pick's label and the label changed (a rename), it shows the new one.
+        """
+        old_label = self.label
+        entries: list[_Entry] = []
+        seen: set[str] = set()
+        for text, item_id, searched in self._choices():
+            shown = text if text not in seen else f"{text} ({item_id})"  # labels must tell entries apart
+            seen.add(shown)
+            entries.append(_Entry(shown, item_id, searched.casefold(), shown.casefold()))
+        self._entries = entries
+        self._labels = {e.id: e.label for e in entries}
+        keep = self._selected if self._selected in self._labels else None
+        if keep is not None and (self.search.value == old_label or not self._matches(keep)):
+            self._set_text(self._labels[keep])  # renamed: the field follows, the pick stays
+        self._update(prefer=keep)
+
+    def _matches(self, item_id: str) -> bool:
+        query = str(self.search.value).strip().casefold()
+        return any(e.id == item_id and query in e.folded for e in self._entries)
+
+    def _set_text(self, text: str) -> None:
         self._quiet = True
         try:
-            self.dropdown.index = None
-            self.dropdown.options = tuple(shown)
-            self.dropdown.value = keep
+            self.search.value = text
         finally:
             self._quiet = False
-        if not matches:
-            note = "no match" if query else "nothing to pick from"
-        elif len(matches) > len(shown):
-            note = f"showing {len(shown)} of {len(matches)}: type to narrow the list"
-        else:
-            note = f"{len(matches)} match" + ("" if len(matches) == 1 else "es")
-        self.note.value = f'<span style="color:#666">{esc(note)}</span>'
-        self._set(keep)
 
-    def _on_search(self, _change: Any) -> None:  # noqa: ANN401
+    def _on_text(self, _change: Any) -> None:  # noqa: ANN401
         if not self._quiet:
-            self.reload()
+            self._update(prefer=None)
 
-    def _on_pick(self, change: Any) -> None:  # noqa: ANN401
-        if not self._quiet:
-            self._set(change["new"])
+    def _update(self, *, prefer: str | None) -> None:
+        """Narrow to the text typed, suggest the first matches, say how many, pick if one is meant."""
+        text = str(self.search.value)
+        query = text.strip().casefold()
+        matches = [e for e in self._entries if query in e.folded] if query else list(self._entries)
+        picked = None
+        if query:
+            exact = [e for e in self._entries if e.label == text or e.id == text.strip()]
+            if not exact:
+                exact = [e for e in matches if e.folded_label == query]
+            if len(exact) == 1:
+                picked = exact[0].id
+            elif len(matches) == 1:
+                picked = matches[0].id
+            elif prefer is not None and any(e.id == prefer for e in matches):
+                picked = prefer
+        self.matches = len(matches)
+        self.search.options = tuple(e.label for e in matches[: self._limit])
+        self.note.value = note_html(self._count(text, len(matches), picked), "aonb-picker-count")
+        self._set(picked)
+
+    def _count(self, text: str, found: int, picked: str | None) -> str:
+        total = len(self._entries)
+        if not total:
+            return f"no {self._noun} to pick from"
+        if not text.strip():
+            return f"{total} {self._noun}: type to search"
+        if not found:
+            return f"no match among {total} {self._noun}"
+        count = f"{found} of {total} match"
+        if picked is not None:
+            return f"{count} · picked: {self._labels[picked]}"
+        if found > self._limit:
+            return f"{count} (the first {self._limit} are suggested): type more to narrow"
+        return f"{count}: type more, or choose one of the suggestions"
 
     def _set(self, item_id: str | None) -> None:
         if item_id == self._selected:
@@ -173,3 +225,25 @@ class Picker(widgets.VBox):
         self._selected = item_id
         for callback in list(self._callbacks):
             callback(item_id)
+
+
+def org_picker(snapshot: Snapshot, css_prefix: str) -> Picker:
+    """The organization field of a form (by name or id)."""
+    return Picker(
+        org_choices(snapshot),
+        description="Organization",
+        placeholder="type part of a name (or an id)",
+        css_prefix=css_prefix,
+        noun="organizations",
+    )
+
+
+def user_picker(snapshot: Snapshot, css_prefix: str) -> Picker:
+    """The user field of a form (by email, name or id)."""
+    return Picker(
+        user_choices(snapshot),
+        description="User",
+        placeholder="type part of an email or a name",
+        css_prefix=css_prefix,
+        noun="users",
+    )

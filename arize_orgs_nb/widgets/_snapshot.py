@@ -8,7 +8,7 @@ form makes, so pickers hold ``(label, id)`` pairs and a form never resolves a na
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -19,9 +19,8 @@ from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.errors import OrgsNbError
 from arize_orgs_nb.frames import ORG_SCHEMA, USER_SCHEMA, org_row
 from arize_orgs_nb.models import Organization
-from arize_orgs_nb.rules import is_missing
 
-__all__ = ["OrgEntry", "Snapshot", "UserEntry"]
+__all__ = ["OrgEntry", "Snapshot", "UserEntry", "texts"]
 
 Listener = Callable[["Snapshot"], None]
 
@@ -53,8 +52,9 @@ class UserEntry:
     role_type: str
 
 
-def _text(value: object) -> str:
-    return "" if is_missing(value) else str(value)
+def texts(column: pd.Series) -> list[str]:
+    """A text column as a list of ``str``, missing values as ``""`` (converted at once, not per cell)."""
+    return [str(v) for v in column.astype(object).where(column.notna(), "").tolist()]
 
 
 class Snapshot:
@@ -189,6 +189,25 @@ class Snapshot:
             self._changed()
         self._notify()
 
+    def patch_orgs(self, rows: list[dict[str, Any]], *, drop: Collection[str] = ()) -> None:
+        """Replace or add many organizations and remove others in one step (no request), then notify.
+
+        One rebuild of the frame however many rows change (a reviewed plan's outcome), where
+        :meth:`upsert_org` rebuilds it per organization.
+
+        Args:
+            rows: ``ORG_SCHEMA`` rows (an existing id is replaced, a new one added).
+            drop: ids of deleted organizations.
+        """
+        gone = {str(row["id"]) for row in rows} | set(drop)
+        with self._lock:
+            frame = self.orgs
+            kept = frame[~frame["id"].isin(gone)]
+            parts = [part for part in (kept, ORG_SCHEMA.from_rows(rows)) if len(part)]
+            self._orgs = pd.concat(parts, ignore_index=True) if parts else ORG_SCHEMA.empty()
+            self._changed()
+        self._notify()
+
     # -- listeners -------------------------------------------------------------------------
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -224,10 +243,8 @@ class Snapshot:
         with self._lock:
             if self._org_entries is None:
                 frame = self.orgs
-                entries = [
-                    OrgEntry(str(i), _text(n), _text(d))
-                    for i, n, d in zip(frame["id"], frame["name"], frame["description"], strict=True)
-                ]
+                columns = [texts(frame[c]) for c in ("id", "name", "description")]
+                entries = [OrgEntry(*row) for row in zip(*columns, strict=True)]
                 self._org_entries = sorted(entries, key=lambda e: (e.name.casefold(), e.name, e.id))
             return self._org_entries
 
@@ -236,8 +253,10 @@ class Snapshot:
         with self._lock:
             if self._user_entries is None:
                 frame = self.users
-                columns = [frame[c] for c in ("id", "name", "email", "status", "role_name", "role_type")]
-                entries = [UserEntry(*(_text(v) for v in row)) for row in zip(*columns, strict=True)]
+                columns = [
+                    texts(frame[c]) for c in ("id", "name", "email", "status", "role_name", "role_type")
+                ]
+                entries = [UserEntry(*row) for row in zip(*columns, strict=True)]
                 self._user_entries = sorted(entries, key=lambda e: (e.email.casefold(), e.id))
             return self._user_entries
 

@@ -1,46 +1,27 @@
-"""``CreateOrgForm``: a name, a description, inline validation and a Create button."""
+"""``CreateOrgForm``: a name, a description, inline validation and a Create button (Enter creates too)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import ipywidgets as widgets
-
-from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.models import Organization
 from arize_orgs_nb.widgets import _actions
 from arize_orgs_nb.widgets._actions import ActionOutcome
-from arize_orgs_nb.widgets._base import FormView, OnDone, Runner, css, fit, label, wide
-from arize_orgs_nb.widgets._messages import esc
-from arize_orgs_nb.widgets._snapshot import Snapshot
+from arize_orgs_nb.widgets._base import Problem, SnapshotForm, action_button, field_note, on_enter, text_input
 from arize_orgs_nb.widgets._validation import check_description, check_name
 
-__all__ = ["CreateOrgForm", "hint_html"]
+__all__ = ["NAME_REQUIRED", "CreateOrgForm"]
+
+NAME_REQUIRED = "a name is required (unique in the account)"
+"""The to-do shown while the name field is untouched and empty."""
 
 
-def hint_html(errors: list[str], warnings: list[str], *, quiet: bool = False) -> str:
-    """Render validation errors (red) and warnings (amber) as escaped HTML lines.
-
-    Args:
-        errors: blocking problems.
-        warnings: shown only.
-        quiet: render errors in grey (a form that was not typed into yet).
-
-    Returns:
-        HTML, or ``""`` when there is nothing to say.
-    """
-    color = "#666" if quiet else "#b3261e"
-    lines = [f'<div style="color:{color}">✖ {esc(e)}</div>' for e in errors]
-    lines += [f'<div style="color:#9a6700">⚠ {esc(w)}</div>' for w in warnings]
-    return "".join(lines)
-
-
-class CreateOrgForm(FormView):
+class CreateOrgForm(SnapshotForm):
     """Create an organization.
 
     The Create button stays disabled while the name is blank, too long, holds invisible
     characters or is already taken (compared ignoring case against the snapshot), or the
-    description is over 1000 characters. The name is sent exactly as typed.
+    description is over 1000 characters. Enter in the name field creates too. The name is sent
+    exactly as typed. After a success the fields are emptied and the success line stays until
+    the next edit.
 
     Args:
         client: the client.
@@ -49,74 +30,60 @@ class CreateOrgForm(FormView):
         runner: how the action runs (default: a background thread).
     """
 
-    def __init__(
-        self,
-        client: ArizeOrgs,
-        *,
-        snapshot: Snapshot | None = None,
-        on_done: OnDone | None = None,
-        runner: Runner | None = None,
-    ) -> None:
-        super().__init__(
-            client, title="Create an organization", css_class="aonb-create", runner=runner, on_done=on_done
+    TITLE = "Create an organization"
+    CSS_CLASS = "aonb-create"
+    STATUS_CLASS = "aonb-create-status"
+
+    def _build(self) -> None:
+        self.name_input = self._control(
+            text_input("Name", "aonb-create-name", placeholder="unique in the account")
         )
-        self.snapshot = snapshot if snapshot is not None else Snapshot(client)
-        self.name_input = css(
-            widgets.Text(
-                description="Name",
-                placeholder="unique in the account",
-                continuous_update=True,
-                layout=wide(),
-                style=label(),
-            ),
-            "aonb-create-name",
-        )
-        self.description_input = css(
-            widgets.Textarea(
-                description="Description",
+        self.description_input = self._control(
+            text_input(
+                "Description",
+                "aonb-create-description",
                 placeholder="optional, up to 1000 characters",
                 rows=3,
-                layout=wide(),
-                style=label(),
-            ),
-            "aonb-create-description",
+            )
         )
-        self.hint = css(widgets.HTML(), "aonb-create-hint")
-        self.submit = css(
-            widgets.Button(
-                description="Create", button_style="primary", icon="plus", disabled=True, layout=fit()
-            ),
-            "aonb-create-submit",
+        self.hint = field_note("aonb-create-hint")
+        self.submit = self._button(
+            action_button("Create", "aonb-create-submit", icon="plus"), lambda: not self.problems()[0]
         )
-        self._button(self.submit, lambda: not self.problems()[0])
         self.submit.on_click(lambda _button: self.create())
-        self.name_input.observe(self._validate, "value")
-        self.description_input.observe(self._validate, "value")
-        self._add_cleanup(self.snapshot.subscribe(lambda _s: self._validate()))
+        on_enter(self.name_input, self.create)
+        self._watch([self.name_input, self.description_input], clears=[self.line], then=self._validate)
         self._set_rows([self.name_input, self.description_input, self.hint, self.submit])
-        self._report_load_error(self.snapshot.load(), "the organizations")
+
+    def _snapshot_changed(self, refreshed: bool) -> None:
         self._validate()
 
-    def problems(self) -> tuple[list[str], list[str]]:
-        """The current ``(errors, warnings)`` of the inputs."""
-        name_errors, name_warnings = check_name(self.name_input.value, self.snapshot)
+    def problems(self) -> tuple[list[Problem], list[str]]:
+        """The current ``(problems, warnings)`` of the inputs (a problem disables Create)."""
+        name = self.name_input.value
+        name_errors, name_warnings = check_name(name, self.snapshot)
+        if not name and not self.touched(self.name_input):
+            name_errors = [NAME_REQUIRED]
         description_errors, _ = check_description(self.description_input.value)
-        return name_errors + description_errors, name_warnings
+        problems = [(self.name_input, e) for e in name_errors]
+        problems += [(self.description_input, e) for e in description_errors]
+        return problems, name_warnings
 
-    def _validate(self, _change: Any = None) -> None:  # noqa: ANN401
-        errors, warnings = self.problems()
-        self.hint.value = hint_html(errors, warnings, quiet=not self.name_input.value)
+    def _validate(self) -> None:
+        problems, warnings = self.problems()
+        self._render_hint(self.hint, problems, warnings)
         self.refresh_buttons()
 
     def create(self) -> bool:
-        """Create the organization typed in (what the Create button does).
+        """Create the organization typed in (what the Create button and Enter do).
 
         Returns:
             True when the action started; False when the inputs are invalid or an action runs.
         """
-        errors, _ = self.problems()
-        if errors:
-            self.set_status("error", errors[0])
+        problems, _ = self.problems()
+        if problems:
+            self._refuse(self.line, problems, "")
+            self._validate()
             return False
         name = self.name_input.value
         description = self.description_input.value
@@ -128,7 +95,10 @@ class CreateOrgForm(FormView):
         )
 
     def _created(self, outcome: ActionOutcome) -> None:
+        """Runs quietly: the emptied fields are untouched again; the success line stays."""
         if isinstance(outcome.value, Organization):
             self.snapshot.upsert_org(outcome.value)
         self.name_input.value = ""
         self.description_input.value = ""
+        self._untouch()
+        self._validate()

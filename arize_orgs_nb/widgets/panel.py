@@ -55,7 +55,14 @@ class OrgAdminPanel(widgets.VBox):
         self.snapshot = snapshot if snapshot is not None else Snapshot(client)
         self.on_done = on_done
         error = self.snapshot.load(users=True)
-        self.table = OrgTable(client, snapshot=self.snapshot, page_size=page_size, runner=runner)
+        self.table = OrgTable(
+            client,
+            snapshot=self.snapshot,
+            page_size=page_size,
+            runner=runner,
+            on_open=self.open_org,
+            on_applied=self.after_change,
+        )
         self.create = CreateOrgForm(client, snapshot=self.snapshot, runner=runner, on_done=self.after_change)
         self.update = UpdateOrgForm(client, snapshot=self.snapshot, runner=runner, on_done=self.after_change)
         self.members = MemberRoleForm(
@@ -88,6 +95,41 @@ class OrgAdminPanel(widgets.VBox):
     def select(self, title: str) -> None:
         """Show a tab by title (``"Browse"``, ``"Create"``, ...)."""
         self.tabs.selected_index = TAB_TITLES.index(title)
+
+    def open_org(self, org_id: str, tab: str = "Update") -> None:
+        """Show one organization in the Update or Members tab (what a click on a Browse row does).
+
+        Args:
+            org_id: its id.
+            tab: ``"Update"`` or ``"Members"``.
+        """
+        if tab == "Members":
+            self.members.open_org(org_id=org_id)
+        else:
+            self.update.open_org(org_id)
+        self.select(tab)
+
+    def edited_frame(self) -> pd.DataFrame:
+        """The Browse grid's edits as the frame ``client.organizations.plan`` reads (see ``OrgTable``)."""
+        return self.table.edited_frame()
+
+    def load_frame(self, frame: pd.DataFrame) -> int:
+        """Load a frame edited in code into the Browse grid as edits, checked by the plan's rules.
+
+        Nothing is sent: review the edits in Browse (or call ``panel.table.review()``).
+
+        Args:
+            frame: the edited organizations (``id, name, description`` and optional ``delete``).
+
+        Returns:
+            How many changes were loaded.
+
+        Raises:
+            PlanValidationError: every broken rule, row by row; the grid is left unchanged.
+        """
+        changes = self.table.load_frame(frame)
+        self.select("Browse")
+        return changes
 
     def after_change(self, outcome: ActionOutcome) -> None:
         """Bring the table and the activity up to date after a form's success (forms' ``on_done``).

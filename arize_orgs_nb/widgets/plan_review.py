@@ -275,6 +275,7 @@ class PlanReview(StatusArea, widgets.VBox):
         )
 
         self.summary = css(widgets.HTML(value=self._summary_html()), "aonb-review-summary")
+        self.estimate_line = css(widgets.HTML(), "aonb-review-estimate")
         self.include: dict[str, Any] = {}
         self.result_cells: dict[str, Any] = {}
         self.row_cells: dict[str, list[Any]] = {}
@@ -373,6 +374,7 @@ class PlanReview(StatusArea, widgets.VBox):
         self.children = (
             heading(title),
             self.summary,
+            self.estimate_line,
             widgets.HBox(
                 [self.include_all, self.exclude_all, self.count, self.show],
                 layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
@@ -674,10 +676,19 @@ class PlanReview(StatusArea, widgets.VBox):
 
     def _count(self) -> None:
         keys = self.included_keys()
+        self._show_estimate(keys)
         counted = f"{len(keys)} of {len(self.plan)} changes included"
         if self.show.value == SHOW_NOT_APPLIED:
             counted += f"; showing the {len(self.not_applied())} not applied"
         self.count.value = f'<span style="color:#666">&nbsp;{esc(counted)}</span>'
+
+    def _show_estimate(self, keys: list[str]) -> None:
+        """What sending the included changes should cost (``Plan.estimate``; nothing is sent)."""
+        if not keys or self._applied:
+            self.estimate_line.value = ""
+            return
+        estimate = self.plan.select(keys).estimate(workers=self.workers)
+        self.estimate_line.value = f'<span style="color:#666">{esc(f"estimate: {estimate}")}</span>'
 
     def _changed(self, _change: Any = None) -> None:  # noqa: ANN401
         included = self._included_destructive()
@@ -958,6 +969,7 @@ class PlanReview(StatusArea, widgets.VBox):
 
     def _record(self, result: ApplyResult) -> None:
         self._applied = True
+        self.estimate_line.value = ""
         self._stale = False
         self.refused = {}
         self.result = result

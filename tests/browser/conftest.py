@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import shutil
+import time
 import urllib.request
 from pathlib import Path
 
@@ -120,3 +121,18 @@ def page(browser, request):
         with contextlib.suppress(Exception):
             pg.screenshot(path=str(SHOT_DIR / f"FAILED-{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def nb(lab, page):
+    """03_widget_forms.ipynb opened in JupyterLab, every cell run, the panel ready; no JS error after."""
+    from .helpers import open_notebook  # helpers imports this module's settings
+
+    started = time.monotonic()
+    notebook = open_notebook(page, lab)
+    print(f"open + run all + panel ready: {time.monotonic() - started:.1f}s")
+    try:
+        yield notebook
+    finally:
+        notebook.api.close()
+    assert page.js_errors == [], page.js_errors

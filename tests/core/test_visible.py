@@ -82,6 +82,21 @@ def test_a_rendering_holds_no_invisible_character(text):
     assert not shown.startswith(" ") and not shown.endswith(" ") and "  " not in shown
 
 
+def ascii_oracle(text: str) -> str:
+    """Printable ASCII: only spaces can hide (at an edge, or next to another space)."""
+    last = len(text) - 1
+    return "".join(
+        SPACE if c == " " and (i in (0, last) or text[i - 1] == " " or text[i + 1] == " ") else c
+        for i, c in enumerate(text)
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=24))
+def test_printable_ascii_takes_the_fast_path_to_the_same_rendering(text):
+    assert show(text) == ascii_oracle(text)
+
+
 @settings(max_examples=1000, deadline=None)
 @given(pair=pairs())
 def test_two_different_strings_render_differently_or_get_a_note(pair):

@@ -229,11 +229,13 @@ def test_progress_callback_bar_and_rate_limit_waits(capsys):
     with make_client(clock, orgs=250) as client:
         client.local_sandbox.faults.add(status=429, retry_after=2, method="GET")
         events: list[DrainProgress] = []
+        paced: list[float] = []  # after a 429 the learnt rate spaces the next pages: reported too
+        client.transport.add_listener(lambda e: paced.append(e.seconds) if e.reason == "paced" else None)
         frame = client.organizations.to_frame(progress=events.append)
         assert len(frame) == 250
         assert [e.pages for e in events if not e.waiting] == [1, 2, 3]
         assert events[-1].done and events[-1].rows == 250
-        assert [e.waiting for e in events if e.waiting] == [2.0]
+        assert [e.waiting for e in events if e.waiting] == [2.0, *paced]
         client.organizations.to_frame(progress=True)
         bar = capsys.readouterr().err
         assert "organizations" in bar and "250" in bar

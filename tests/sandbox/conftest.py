@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
@@ -12,9 +13,29 @@ from arize_orgs_nb.sandbox import Sandbox
 from .helpers import KEY, RO_KEY, Api, make_api
 
 
+class SandboxWaits:
+    """Every wait the ``sb`` sandbox takes (latency, delays, emulated timeouts), in the order asked.
+
+    Each wait still happens, by ``then``: a real sleep unless the test puts something else there.
+    """
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+        self.then: Callable[[float], None] = time.sleep
+
+    def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        self.then(seconds)
+
+
 @pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    with Sandbox(api_key=KEY, read_only_key=RO_KEY) as sandbox:
+def waits() -> SandboxWaits:
+    return SandboxWaits()
+
+
+@pytest.fixture
+def sb(waits: SandboxWaits) -> Iterator[Sandbox]:
+    with Sandbox(api_key=KEY, read_only_key=RO_KEY, sleep=waits) as sandbox:
         yield sandbox
 
 

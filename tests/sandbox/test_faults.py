@@ -4,45 +4,29 @@ from __future__ import annotations
 
 import threading
 import time
-from types import SimpleNamespace
+from collections.abc import Iterator
 
 import pytest
 import requests
 
 from arize_orgs_nb.sandbox import Sandbox
-from arize_orgs_nb.sandbox import core as sandbox_core
-from arize_orgs_nb.sandbox import faults as sandbox_faults
 from tests.conftest import FakeClock
 
-from .helpers import ADAPTER_BASE, KEY, assert_problem
+from .conftest import SandboxWaits
+from .helpers import ADAPTER_BASE, KEY, Api, assert_problem, make_api
 
 H = {"Authorization": f"Bearer {KEY}"}
 
 
-def record_sandbox_waits(monkeypatch, wait=None) -> list[float]:
-    """Every wait the sandbox takes (latency, delays, emulated timeouts), in the order asked.
-
-    The sandbox has no clock of its own to inject, so its one sleep function is wrapped; each
-    wait still happens (real sleep, or ``wait``), and the list says what was asked for.
-    """
-    asked: list[float] = []
-    real = sandbox_core._sleep
-
-    def recorded(seconds: float) -> None:
-        asked.append(seconds)
-        (wait or real)(seconds)
-
-    monkeypatch.setattr(sandbox_core, "_sleep", recorded)
-    return asked
-
-
-def fake_sandbox_clock(monkeypatch) -> FakeClock:
-    """In-process only: the sandbox reads and sleeps on a fake clock (its waits are instant and
+@pytest.fixture
+def clocked(clock: FakeClock) -> Iterator[tuple[Sandbox, Api]]:
+    """In-process only: a sandbox that reads and sleeps on a fake clock (its waits are instant and
     recorded, and a log record's ``seconds`` is the time the sandbox spent by that clock)."""
-    clock = FakeClock()
-    monkeypatch.setattr(sandbox_core, "time", SimpleNamespace(monotonic=clock))
-    monkeypatch.setattr(sandbox_core, "_sleep", clock.sleep)
-    return clock
+    with (
+        Sandbox(api_key=KEY, clock=clock, sleep=clock.sleep) as sandbox,
+        requests.Session() as session,
+    ):
+        yield sandbox, make_api(sandbox, "adapter", session)
 
 
 def test_scheduled_429_with_retry_after_commits_nothing(api, sb):
@@ -153,15 +137,14 @@ def test_success_status_with_a_foreign_body(api, sb):
     assert sb.log.records()[-1].fault == "200"
 
 
-def test_delay_after_commit_exceeds_read_timeout(api, sb, monkeypatch):
+def test_delay_after_commit_exceeds_read_timeout(api, sb, waits: SandboxWaits):
     """R12/R14: the server commits, the answer comes after the client's read timeout."""
-    waits = record_sandbox_waits(monkeypatch)
     sb.faults.add(delay_ms=400, method="POST")
     with pytest.raises(requests.exceptions.ReadTimeout):
         api.post("/v2/organizations", json={"name": "Slow"}, timeout=(2, 0.15))
     assert [o["name"] for o in sb.state.orgs()] == ["Slow"]
     if api.transport == "adapter":  # it emulates the timeout: it holds the call 0.15 s, not 0.4 s
-        assert [w for w in waits if w] == [pytest.approx(0.15)]
+        assert [w for w in waits.asked if w] == [pytest.approx(0.15)]
         rec = sb.log.records()[-1]
         assert (rec.status, rec.timed_out) == (201, True)
 
@@ -181,8 +164,8 @@ def test_delay_before_commit_lands_after_the_timeout(local, sb):
     assert rec.status == 201
 
 
-def test_delay_within_timeout_just_waits(local, sb, monkeypatch):
-    clock = fake_sandbox_clock(monkeypatch)
+def test_delay_within_timeout_just_waits(clocked, clock):
+    sb, local = clocked
     sb.faults.add(delay_ms=60)
     assert local.get("/v2/organizations", timeout=5).status_code == 200
     assert [w for w in clock.sleeps if w] == [pytest.approx(0.06)]  # held 60 ms, then answered
@@ -253,7 +236,7 @@ def test_set_knobs_validates(sb):
     assert sb.knobs == knobs
 
 
-def test_latency_overlaps_across_concurrent_http_requests(sb, monkeypatch):
+def test_latency_overlaps_across_concurrent_http_requests(sb, waits: SandboxWaits):
     """Six requests over HTTP are all inside their latency wait at once (the server is not serial).
 
     Each latency wait meets the others at a barrier instead of sleeping: it only opens when all
@@ -266,7 +249,7 @@ def test_latency_overlaps_across_concurrent_http_requests(sb, monkeypatch):
         if seconds > 0:  # the latency wait (a zero-length one is the "no delay" of the fault plan)
             together.wait()
 
-    waits = record_sandbox_waits(monkeypatch, wait=meet)
+    waits.then = meet
     url = sb.serve()
     sb.set_knobs(latency_ms=10_000)  # never slept: it is what each request waits at the barrier for
     results: list[int] = []
@@ -281,13 +264,13 @@ def test_latency_overlaps_across_concurrent_http_requests(sb, monkeypatch):
         t.join()
     assert results == [200] * 6
     assert not together.broken
-    latency = [w for w in waits if w]
+    latency = [w for w in waits.asked if w]
     assert len(latency) == 6 and all(0 < w <= 10.0 for w in latency)  # every answer held for it
     assert [rec.status for rec in sb.log] == [200] * 6
 
 
-def test_request_log_records(local, sb, monkeypatch):
-    fake_sandbox_clock(monkeypatch)  # no time passes for the sandbox: each record says 0.0 s
+def test_request_log_records(clocked):
+    sb, local = clocked  # no time passes for the sandbox: each record says 0.0 s
     local.post("/v2/organizations", json={"name": "Logged"})
     local.get("/v2/organizations?name=Log&limit=5&status=A&status=B")
     local.get("/v2/nowhere")
@@ -316,9 +299,8 @@ def test_request_log_records(local, sb, monkeypatch):
     assert len(sb.log) == 0
 
 
-def test_rate_limit_rps_token_bucket(local, sb, monkeypatch):
-    clock = FakeClock()  # the bucket's time: it moves only when the test says so
-    monkeypatch.setattr(sandbox_faults, "time", SimpleNamespace(monotonic=clock))
+def test_rate_limit_rps_token_bucket(clocked, clock):
+    sb, local = clocked  # the bucket's time: it moves only when the test says so
     sb.set_knobs(rate_limit_rps=5)
     statuses = [local.get("/v2/organizations").status_code for _ in range(8)]
     assert statuses == [200] * 5 + [429] * 3  # the burst, then nothing until a token is back

@@ -360,6 +360,9 @@ def test_cli_add_arguments_defaults():
     assert (ns.host, ns.port, ns.api_key, ns.read_only_key) == ("127.0.0.1", 8765, "sandbox-key", None)
     assert (ns.orgs, ns.users, ns.seed, ns.db) == (0, 0, 0, None)
     assert (ns.latency_ms, ns.rate_limit_share, ns.error_share, ns.drop_share) == (0.0, 0.0, 0.0, 0.0)
+    assert (ns.write_rate, ns.read_rate) == (0.0, 0.0)
+    ns = parser.parse_args(["--write-rate", "2.5", "--read-rate", "10"])
+    assert (ns.write_rate, ns.read_rate) == (2.5, 10.0)
 
 
 def test_cli_rejects_non_loopback_host(capsys):

@@ -11,6 +11,8 @@ import pytest
 
 from arize_orgs_nb import ArizeOrgs
 from arize_orgs_nb.widgets import SyncRunner
+from arize_orgs_nb.widgets._base import STYLE_HTML
+from arize_orgs_nb.widgets.grid import OrgGrid
 from tests.conftest import FakeClock, make_client
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -69,14 +71,29 @@ def tree(widget) -> Iterator[widgets.Widget]:
         yield from tree(child)
 
 
+def is_style_sheet(widget) -> bool:
+    """The forms' own constant style sheet (a <style> element; it holds no data)."""
+    return "aonb-style" in widget._dom_classes and widget.value == STYLE_HTML
+
+
 def html_values(root) -> list[str]:
-    """Every HTML string the browser would render as markup under ``root``."""
-    found = [w.value for w in tree(root) if isinstance(w, widgets.HTML | widgets.HTMLMath)]
+    """Every HTML string rendered as markup under ``root`` (grid cells too; not the style sheet)."""
+    found = [
+        w.value
+        for w in tree(root)
+        if isinstance(w, widgets.HTML | widgets.HTMLMath) and not is_style_sheet(w)
+    ]
+    found += [grid_html(w) for w in tree(root) if isinstance(w, OrgGrid)]
     for w in tree(root):
         if isinstance(w, widgets.Output):
             for out in w.outputs:
                 found.extend(str(v) for k, v in out.get("data", {}).items() if k == "text/html")
     return found
+
+
+def grid_html(grid: OrgGrid) -> str:
+    """The markup the grid's page puts into the browser (its cells' ``html``; all else is text)."""
+    return "".join(c["html"] for row in grid.rows for c in row["cells"].values())
 
 
 class _Elements(HTMLParser):
@@ -132,3 +149,46 @@ def status_history(form) -> list[str]:
     seen: list[str] = []
     form.status.observe(lambda change: seen.append(visible_text(change["new"])), "value")
     return seen
+
+
+def press_enter(text) -> None:
+    """What the browser sends on Enter in a ``Text``: the custom message ``{"event": "submit"}``."""
+    text._handle_custom_msg({"event": "submit"}, [])
+
+
+_MARKS = {"error": "✖ ", "warn": "⚠ ", "todo": ""}
+
+
+def hint_marks(hint) -> dict[str, list[str]]:
+    """A hint's lines by kind, marks checked and removed: ``error`` (✖), ``warn`` (⚠), ``todo`` (none)."""
+    found: dict[str, list[str]] = {"error": [], "warn": [], "todo": []}
+    parser = _Lines()
+    parser.feed(hint.value)
+    for kind, text in parser.lines:
+        mark = _MARKS[kind]
+        assert text.startswith(mark), text
+        assert kind != "todo" or not text.startswith(("✖", "⚠")), text
+        found[kind].append(text.removeprefix(mark))
+    return found
+
+
+class _Lines(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[tuple[str, str]] = []
+        self._kind: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        classes = dict(attrs).get("class") or ""
+        for kind in ("error", "warn", "todo"):
+            if f"aonb-hint-{kind}" in classes:
+                self._kind = kind
+                self.lines.append((kind, ""))
+
+    def handle_endtag(self, tag):
+        self._kind = None
+
+    def handle_data(self, data):
+        if self._kind is not None:
+            kind, text = self.lines[-1]
+            self.lines[-1] = (kind, text + data)

@@ -161,7 +161,9 @@ def test_member_actions(wclient):
     user = state.create_user("Pat", "pat@example.com", role="MEMBER")
     annotator = state.create_user("Ann", "ann@example.com", role="ANNOTATOR")
     outcome = _actions.set_member_role(wclient, org.id, user["id"], "READ_ONLY")
-    assert outcome.ok and outcome.message == "role set to READ_ONLY"
+    assert outcome.ok and outcome.message == "pat@example.com is now READ_ONLY in “Members Org”"
+    assert "apply id" not in outcome.detail
+    assert outcome.detail.startswith("Cannot be undone from here: the previous role is unknown")
     assert {
         (m["user_id"], m["role"]["name"]) for m in state.memberships() if m["organization_id"] == org.id
     } == {(user["id"], "READ_ONLY")}
@@ -172,10 +174,18 @@ def test_member_actions(wclient):
     assert "annotator" in refused.message.lower()
     assert post_count(wclient, f"{ORGS}/{org.id}/users") == posts
     assert not _actions.set_member_role(wclient, org.id, user["id"], "member").ok  # lower case: client-side
+    removed = _actions.remove_member(wclient, org.id, user["id"])
+    assert removed.message == "pat@example.com was removed from “Members Org” and all of its spaces"
+    # The journal knows the role it set before: the details say how to undo, and that undo works.
+    assert removed.detail.startswith("To undo (back to READ_ONLY): ")
+    undo = f'client.journal.undo("{removed.value.apply_id}").apply()'
+    assert undo in removed.detail and "journal apply id" not in removed.detail
+    eval(undo.replace("apply()", "apply(progress=False)"), {"client": wclient})  # noqa: S307 - the hint, run
+    assert {m["role"]["name"] for m in state.memberships() if m["organization_id"] == org.id} == {"READ_ONLY"}
     assert _actions.remove_member(wclient, org.id, user["id"]).ok
     again = _actions.remove_member(wclient, org.id, user["id"])
     assert not again.ok and again.message.startswith("not found")
-    assert post_count(wclient, f"{ORGS}/{org.id}/users") == 1  # the annotator refusal sent nothing
+    assert post_count(wclient, f"{ORGS}/{org.id}/users") == 2  # the set and the undo; the refusal: nothing
 
 
 # -- the plan/apply engine's errors and failed outcomes ------------------------------------------

@@ -5,17 +5,22 @@ import threading
 import pytest
 
 from arize_orgs_nb.widgets import CreateOrgForm, Snapshot, ThreadRunner, _actions
+from arize_orgs_nb.widgets.create_org import NAME_REQUIRED
 
 from .conftest import (
     ORGS,
     XSS,
     dangerous_elements,
+    hint_marks,
     html_values,
     org_names,
     post_count,
+    press_enter,
     status_history,
     writes,
 )
+
+IGNORING_CASE = "(names are compared ignoring case)"
 
 
 def form_for(client, runner, **kw):
@@ -58,9 +63,10 @@ def test_validation_disables_create_and_sends_nothing(wclient, sync, name, descr
     form.name_input.value = name
     form.description_input.value = description
     assert form.submit.disabled
-    assert problem in form.hint.value
     form.submit.click()  # a click reaching the kernel anyway (stale front-end): still refused
-    assert form.status_kind == "error"
+    assert form.status_kind == "error" and form.status_text.startswith("not sent: ")
+    assert problem in form.hint.value  # the refused submit marks the fields: their hints are errors
+    assert any(problem in line for line in hint_marks(form.hint)["error"])
     assert len(wclient.local_sandbox.log) == 0
 
 
@@ -239,3 +245,119 @@ def test_an_xss_name_is_escaped_in_every_html_value(wclient, sync):
     for markup in html_values(form):
         assert dangerous_elements(markup) == []
     assert XSS in form.status_text
+
+
+# -- status that tells the truth about now ----------------------------------------------------
+
+
+def test_an_untouched_form_shows_a_neutral_todo_not_an_error(wclient, sync):
+    form = form_for(wclient, sync)
+    assert hint_marks(form.hint) == {"error": [], "warn": [], "todo": [NAME_REQUIRED]}
+    assert "✖" not in form.hint.value and form.status_kind == "idle" and form.status_text == ""
+    form.description_input.value = "typed first"  # another field: the name is still untouched
+    assert hint_marks(form.hint)["error"] == []
+    form.name_input.value = "x"
+    form.name_input.value = ""  # typed, then erased: now it is an error
+    assert hint_marks(form.hint)["error"] == ["name cannot be empty or only whitespace"]
+
+
+def test_after_a_success_the_form_is_clean_and_the_success_line_stays_until_the_next_edit(wclient, sync):
+    form = form_for(wclient, sync)
+    form.name_input.value = "First"
+    form.submit.click()
+    assert form.status_text == "created “First”"
+    assert (form.name_input.value, form.description_input.value) == ("", "")
+    assert hint_marks(form.hint) == {"error": [], "warn": [], "todo": [NAME_REQUIRED]}  # no ✖
+    assert form.status_text == "created “First”"  # the reset did not clear it
+    form.name_input.value = "S"
+    assert form.status_kind == "idle" and form.status_text == ""  # the next edit did
+
+
+def test_a_duplicate_error_then_a_fix_leaves_no_old_message(wclient, sync):
+    form = form_for(wclient, sync)
+    seen = status_history(form)
+    form.name_input.value = "Alpha"
+    form.submit.click()
+    assert form.status_text == "created “Alpha”"
+    form.name_input.value = "ALPHA"  # the old "created" line must not sit above this error
+    assert form.status_text == "" and form.submit.disabled
+    assert hint_marks(form.hint)["error"] == [
+        "name already taken by “Alpha” (names are compared ignoring case)"
+    ]
+    wclient.local_sandbox.state.create_org("Beta")  # another admin: the panel cannot know yet
+    form.name_input.value = "beta"
+    form.submit.click()
+    assert form.status_kind == "error" and form.status_text.startswith("name already taken")
+    form.name_input.value = "Gamma"  # the fix
+    assert form.status_kind == "idle" and form.status_text == ""
+    form.submit.click()
+    assert form.status_text == "created “Gamma”"
+    assert [line for line in seen if line.strip()][-1] == "✔ created “Gamma”"
+
+
+def test_a_refresh_clears_an_error_about_the_old_list(wclient, sync):
+    form = form_for(wclient, sync)
+    wclient.local_sandbox.state.create_org("Raced")
+    form.name_input.value = "raced"
+    form.submit.click()
+    assert form.status_kind == "error"
+    form.snapshot.refresh()  # Browse's Refresh
+    assert form.status_kind == "idle"
+    assert hint_marks(form.hint)["error"] == [
+        "name already taken by “Raced” (names are compared ignoring case)"
+    ]
+
+
+def test_a_refresh_keeps_a_success_line(wclient, sync):
+    form = form_for(wclient, sync)
+    form.name_input.value = "Kept"
+    form.submit.click()
+    form.snapshot.refresh()
+    assert form.status_text == "created “Kept”"
+
+
+# -- keyboard and busy state -----------------------------------------------------------------
+
+
+def test_enter_in_the_name_field_creates(wclient, sync):
+    form = form_for(wclient, sync)
+    form.name_input.value = "By Enter"
+    form.description_input.value = "typed, then Enter in the name"
+    press_enter(form.name_input)
+    assert form.status_text == "created “By Enter”"
+    created = next(o for o in wclient.local_sandbox.state.orgs() if o["name"] == "By Enter")
+    assert created["description"] == "typed, then Enter in the name"
+    assert post_count(wclient) == 1
+
+
+def test_enter_on_an_invalid_name_sends_nothing_and_says_why(wclient, sync):
+    form = form_for(wclient, sync)
+    wclient.local_sandbox.log.clear()
+    press_enter(form.name_input)
+    assert form.status_text == f"not sent: {NAME_REQUIRED}"
+    assert hint_marks(form.hint)["error"] == ["name cannot be empty or only whitespace"]
+    assert len(wclient.local_sandbox.log) == 0
+
+
+def test_enter_while_busy_sends_nothing_more(wclient, deferred):
+    form = form_for(wclient, deferred)
+    form.name_input.value = "Once By Enter"
+    press_enter(form.name_input)
+    press_enter(form.name_input)
+    form.submit.click()
+    assert len(deferred.jobs) == 1
+    deferred.run_all()
+    assert post_count(wclient) == 1
+
+
+def test_inputs_are_disabled_while_busy_and_the_busy_mark_is_a_css_spinner(wclient, deferred):
+    form = form_for(wclient, deferred)
+    form.name_input.value = "Slow"
+    form.submit.click()
+    assert form.busy
+    assert form.name_input.disabled and form.description_input.disabled and form.submit.disabled
+    assert 'class="aonb-spinner"' in form.status.value and "⏳" not in form.status.value
+    assert form.status_text == "creating “Slow”…"
+    deferred.run_all()
+    assert not form.name_input.disabled and not form.description_input.disabled
+    assert "aonb-spinner" not in form.status.value

@@ -6,7 +6,7 @@ from arize_orgs_nb.bulk.plan import Plan, plan_org_changes
 from arize_orgs_nb.widgets import OrgAdminPanel, OrgTable, PlanReview
 from tests.bulk.test_invisible_differences import CASES, NOTE, XSS, account, renamed
 
-from .conftest import dangerous_elements, html_values, visible_text
+from .conftest import dangerous_elements, grid_html, html_values, visible_text
 
 
 def cells_of(review: PlanReview, css_class: str) -> list[str]:
@@ -59,8 +59,8 @@ def test_the_table_tells_look_alike_names_apart(wclient, sync):
     wclient.local_sandbox.state.create_org("Look\u00a0Alike", "two\nlines")
     table = OrgTable(wclient, runner=sync)
     table.filter_input.value = "look"
-    text = visible_text(table.table.value)
-    assert "Look Alike␠" in text and "Look⟨U+00A0⟩Alike" in text and "two⟨U+000A⟩lines" in text
+    text = visible_text(grid_html(table.grid))
+    assert "Look Alike␠" in text and "Look⟨U+00A0⟩Alike" in text and "two⏎lines" in text
     assert len(table.rows()) == 3 and "Look Alike " in set(table.rows()["name"])  # the data stay raw
 
 

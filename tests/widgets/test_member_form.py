@@ -6,7 +6,7 @@ import pytest
 
 from arize_orgs_nb.widgets import MemberRoleForm
 
-from .conftest import ORGS, XSS, dangerous_elements, html_values, visible_text
+from .conftest import ORGS, XSS, dangerous_elements, hint_marks, html_values, states_json, visible_text
 
 
 @pytest.fixture
@@ -85,17 +85,20 @@ def test_remove_needs_the_box_and_warns_about_spaces(wclient, form, people):
     assert form.remove_button.disabled
     assert "every space" in form.remove_confirm.description
     form.remove_button.click()
-    assert form.status_text.startswith("not removed")
+    assert form.remove_line.status_text.startswith("not removed")
     assert roles_in(wclient, org.id) == {member["id"]: "MEMBER"}
     form.remove_confirm.value = True
     assert not form.remove_button.disabled
     form.remove_button.click()
-    assert form.status_text == "robin.quill@example.com was removed from “Members Org” and all of its spaces"
+    assert form.remove_line.status_text == (
+        "robin.quill@example.com was removed from “Members Org” and all of its spaces"
+    )
+    assert form.role_line.status_kind == "idle"  # Remove's result is under Remove
     assert roles_in(wclient, org.id) == {}
     assert not form.remove_confirm.value and form.remove_button.disabled
     form.remove_confirm.value = True
     form.remove_button.click()  # not a member any more
-    assert form.status_text.startswith("not found: it may have been deleted (404)")
+    assert form.remove_line.status_text.startswith("not found: it may have been deleted (404)")
 
 
 def test_changing_the_pick_unticks_the_remove_box(form, people):
@@ -215,3 +218,96 @@ def test_a_journal_that_cannot_be_read_does_not_break_the_form(wclient, sync, pe
     assert "unavailable" in visible_text(form.last_known_role.value)
     form.submit.click()
     assert form.status_kind == "ok"
+
+
+# -- status that tells the truth about now ----------------------------------------------------
+
+
+def test_picking_another_user_clears_the_old_result(wclient, form, people):
+    _, member, annotator = people
+    form.user_picker.select(member["id"])
+    form.role.value = "ADMIN"
+    form.submit.click()
+    assert form.role_line.status_text == "robin.quill@example.com is now ADMIN in “Members Org”"
+    form.user_picker.search.value = "ana.tator"  # typed: another user
+    assert form.user_picker.value == annotator["id"]
+    assert form.role_line.status_kind == "idle" and form.role_line.status_text == ""
+    assert form.role_line.details.outputs == ()
+
+
+def test_each_line_is_cleared_by_its_own_inputs_and_by_the_other_action(wclient, form, people):
+    _, member, _ = people
+    form.user_picker.select(member["id"])
+    form.submit.click()
+    form.remove_confirm.value = True  # Remove's input: Set role's result still holds
+    assert form.role_line.status_kind == "ok"
+    form.remove_button.click()  # "… is now MEMBER" is no longer true: gone
+    assert form.remove_line.status_kind == "ok" and form.role_line.status_kind == "idle"
+    form.role.value = "READ_ONLY"  # Set role's input: the removal's result still holds
+    assert form.remove_line.status_kind == "ok"
+    form.submit.click()
+    assert form.role_line.status_kind == "ok" and form.remove_line.status_kind == "idle"
+
+
+def test_untouched_pickers_show_neutral_todos(wclient, sync, people):
+    form = MemberRoleForm(wclient, runner=sync)
+    assert hint_marks(form.hint) == {"error": [], "warn": [], "todo": ["pick an organization", "pick a user"]}
+    assert form.role_line.status_kind == "idle"
+
+
+def test_the_result_reads_in_an_admins_words_with_how_to_undo(wclient, form, people):
+    _, member, _ = people
+    form.user_picker.select(member["id"])
+    form.submit.click()  # the first role this tool sets: nothing to go back to
+    details = form.role_line.details.outputs[0]["text"]
+    assert "apply id" not in details and "Cannot be undone from here" in details
+    form.role.value = "ADMIN"
+    form.submit.click()
+    assert form.role_line.status_text == "robin.quill@example.com is now ADMIN in “Members Org”"
+    details = form.role_line.details.outputs[0]["text"]
+    assert details.startswith("To undo (back to MEMBER): client.journal.undo(")
+    assert "journal apply id" not in states_json(form)
+
+
+# -- open_org(): what a row click in Browse calls ------------------------------------------------
+
+
+def test_open_org_picks_an_org_and_a_user(wclient, sync, people):
+    org, _, annotator = people
+    form = MemberRoleForm(wclient, runner=sync)
+    assert form.model_id  # not Widget.open(): the comm is open
+    assert form.open_org(org_id=org.id)
+    assert form.org_picker.value == org.id and form.org_picker.search.value == "Members Org"
+    assert form.user_picker.value is None
+    assert form.open_org(user_id=annotator["id"])  # None keeps the organization
+    assert form.org_picker.value == org.id and form.user_picker.value == annotator["id"]
+    assert form.role.value == "ANNOTATOR"  # steered, as when picked by hand
+    assert not form.submit.disabled
+    with pytest.raises(ValueError, match="no user with id"):
+        form.open_org(user_id="nobody")
+    with pytest.raises(ValueError, match="no organization with id"):
+        form.open_org(org_id="nowhere")
+
+
+def test_open_org_to_another_pair_clears_the_old_results(wclient, sync, people):
+    org, member, annotator = people
+    form = MemberRoleForm(wclient, runner=sync)
+    form.open_org(org.id, member["id"])
+    form.submit.click()
+    assert form.role_line.status_kind == "ok"
+    form.open_org(org.id, member["id"])  # the same pair: the result still holds
+    assert form.role_line.status_kind == "ok"
+    form.open_org(user_id=annotator["id"])
+    assert form.role_line.status_kind == "idle"
+
+
+def test_every_input_is_disabled_while_busy(wclient, deferred, people):
+    org, member, _ = people
+    form = MemberRoleForm(wclient, runner=deferred)
+    form.open_org(org.id, member["id"])
+    form.submit.click()
+    controls = [form.org_picker.search, form.user_picker.search, form.role, form.remove_confirm]
+    assert all(c.disabled for c in controls) and form.submit.disabled and form.remove_button.disabled
+    assert "aonb-spinner" in form.role_line.status.value
+    deferred.run_all()
+    assert not any(c.disabled for c in controls)

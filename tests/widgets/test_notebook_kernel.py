@@ -22,7 +22,8 @@ print("ROWS:", "From nbclient" in set(panel.table.rows()["name"]))
 panel.create.name_input.value = "from NBCLIENT"
 print("BLOCKED:", panel.create.submit.disabled)
 hostile = panel.snapshot.name_taken_by("<IMG SRC=X ONERROR=ALERT(1)>")
-print("HOSTILE:", hostile is not None and "<img" not in panel.table.table.value)
+cells = [c["html"] for row in panel.table.grid.rows for c in row["cells"].values()]
+print("HOSTILE:", hostile is not None and not any("<img" in html for html in cells))
 print("REVIEW READY:", review.apply_button.disabled, len(review.include))
 review.confirm_all.value = True
 review.apply_button.click()

@@ -335,11 +335,18 @@ class SteppingClock(FakeClock):
     def __init__(self) -> None:
         super().__init__()
         self.review = None
+        self.reason = ""  # why the transport sleeps now (its "wait" event comes just before)
         self.seen: list[tuple[str, str]] = []  # (when in the wait, the wait line as text)
+
+    def watch(self, client) -> None:
+        """Look at the review during its client's waits (pacing's own spacing is no wait to show)."""
+        client.transport.add_listener(
+            lambda e: setattr(self, "reason", e.reason) if e.kind == "wait" else None
+        )
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-        if self.review is None:
+        if self.review is None or self.reason == "paced":
             self.now += seconds
             return
         self.seen.append(("start", visible_text(self.review.wait_line.value)))
@@ -360,9 +367,10 @@ def test_a_rate_limit_wait_shows_its_reason_and_when_it_resumes_live():
             plan, runner=SyncRunner(), workers=1, clock=clock, wall_clock=lambda: EPOCH + clock.now, tick=0
         )
         clock.review = review
+        clock.watch(client)
         client.local_sandbox.faults.add(status=429, retry_after=30, method="PATCH", times=1)
         review.apply_button.click()
-        assert clock.sleeps == [30.0]  # the one wait the server asked for, not slept for real
+        assert clock.sleeps[0] == 30.0  # the wait the server asked for, not slept for real
         assert [when for when, _ in clock.seen] == ["start", "half-way"]
         (_, start_text), (_, half_text) = clock.seen
         resume = datetime.fromtimestamp(EPOCH + 1000 + 30, tz=timezone.utc).strftime("%H:%M:%S")
@@ -384,6 +392,7 @@ def test_a_backoff_after_a_503_says_what_the_service_answered():
             plan, runner=SyncRunner(), workers=1, clock=clock, wall_clock=lambda: EPOCH, tick=0
         )
         clock.review = review
+        clock.watch(client)
         client.local_sandbox.faults.add(status=503, method="PATCH", times=1)
         review.apply_button.click()
         ((_, text), _) = clock.seen
@@ -551,3 +560,18 @@ def test_a_refusal_escapes_hostile_names(wclient, sync):
     assert XSS in review.status_text and "<script>alert(2)</script>" in review.status_text
     for markup in html_values(review):
         assert dangerous_elements(markup) == [], markup
+
+
+def test_the_estimate_follows_the_included_changes(wclient, sync):
+    plan, _ = described(wclient, 4)
+    review = PlanReview(plan, runner=sync)
+    assert visible_text(review.estimate_line.value).startswith(
+        "estimate: 5 HTTP calls"
+    )  # 4 + the stale check
+    review.include[plan[0].key].value = False
+    assert visible_text(review.estimate_line.value).startswith("estimate: 4 HTTP calls")
+    review.exclude_all.click()
+    assert review.estimate_line.value == ""
+    review.include_all.click()
+    review.apply_button.click()
+    assert review.estimate_line.value == ""  # applied: what it cost is in the result
