@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from arize_orgs_nb.http.transport import Transport, TransportEvent
@@ -76,6 +76,7 @@ class WaitWatch:
         """The wait going on now, if any."""
         self.past: list[Wait] = []
         """The waits that ended, oldest first."""
+        self._queued: Wait | None = None
 
     def watch(self, thread_id: int) -> Callable[[], None]:
         """Start following the job running in ``thread_id`` (and the apply's workers).
@@ -103,32 +104,49 @@ class WaitWatch:
 
     def _event(self, event: TransportEvent, thread: int) -> None:
         now = self.clock()
-        changed = False
         with self._lock:
+            before = self.current
             if event.kind == "response":
                 self._causes[thread] = f"HTTP {event.status}"
             elif event.kind == "failure":
                 self._causes[thread] = "no answer"
             if event.kind != "wait":
-                if self.current is not None and now >= self.current.until:
-                    self.past.append(self.current)
-                    self.current, changed = None, True
+                self._expire(now)
             elif event.reason != "paced" or event.seconds >= PACED_SHOWN:
-                until = now + event.seconds
                 cause = self._causes.get(thread, "") if event.reason != "paced" else ""
-                wait = self.current
-                if wait is not None and now >= wait.until:
-                    self.past.append(wait)
-                    wait = None
-                if wait is None:
-                    self.current, changed = Wait(event.reason, cause, now, until), True
-                elif until > wait.until + 0.5:  # the same shared pause, met by another worker: once
-                    self.current, changed = Wait(wait.reason, wait.cause or cause, wait.started, until), True
+                self._add(Wait(event.reason, cause, now, now + event.seconds), now)
+            changed = self.current is not before
         if changed:
             self._on_change()
 
+    def _expire(self, now: float) -> None:
+        """End the current wait once its time is up; a wait queued behind it takes its place."""
+        while self.current is not None and now >= self.current.until:
+            self.past.append(self.current)
+            queued, self._queued = self._queued, None
+            if queued is not None and queued.until > now:
+                queued = replace(queued, started=max(queued.started, self.current.until))
+            self.current = queued if queued is not None and queued.until > now else None
+
+    def _add(self, wait: Wait, now: float) -> None:
+        """One more wait: of the current kind it extends it, of another kind it follows it.
+
+        A shared pause met by many workers counts once; the pacing's slots taken during a 429's
+        pause are shown when the pause is over, not as part of it.
+        """
+        self._expire(now)
+        current = self.current
+        if current is None:
+            self.current = wait
+        elif wait.reason == current.reason:
+            if wait.until > current.until + 0.5:
+                self.current = Wait(current.reason, current.cause or wait.cause, current.started, wait.until)
+        elif wait.until > current.until and (self._queued is None or wait.until > self._queued.until):
+            self._queued = wait if self._queued is None else replace(self._queued, until=wait.until)
+
     def _end(self) -> None:
         with self._lock:
+            self._queued = None
             wait, self.current = self.current, None
             if wait is not None:
                 self.past.append(wait)
@@ -139,6 +157,7 @@ class WaitWatch:
         """Forget the waits seen (a new apply starts)."""
         with self._lock:
             self.current = None
+            self._queued = None
             self.past = []
             self._causes = {}
 
@@ -149,7 +168,9 @@ class WaitWatch:
             ``"rate limited by the server (HTTP 429): every request waits 30 s, as it asked;
             resumes in 27 s, at 14:02:31 UTC"``.
         """
-        wait = self.current
+        with self._lock:
+            self._expire(self.clock())
+            wait = self.current
         if wait is None:
             return ""
         left = max(0.0, wait.until - self.clock())
@@ -162,7 +183,10 @@ class WaitWatch:
                 f"as it asked; {when}"
             )
         if wait.reason == "paced":
-            return f"paced: this client's own rate limit spaces the requests; {when}"
+            return (
+                "paced: this client spaces its requests (its rate limit, set or learnt from the server's "
+                f"429s); the queued ones have gone out by {at} (in {_seconds(left)})"
+            )
         what = (
             "no answer from the service"
             if wait.cause in ("", "no answer")
@@ -171,13 +195,25 @@ class WaitWatch:
         return f"{what}: trying again after {_seconds(wait.seconds)}; {when}"
 
     def summary(self) -> str:
-        """The waits that ended, in one line (``waited 2 times, 45 s in all (rate limited)``), or ``""``."""
+        """The waits that ended, in one line (``waited: rate limited once (30 s)``), or ``""``."""
         past = list(self.past)
         if not past:
             return ""
-        reasons = sorted({"rate limited" if w.reason == "rate-limited" else w.reason for w in past})
-        times = "once" if len(past) == 1 else f"{len(past)} times"
-        return f"waited {times}, {_seconds(sum(w.seconds for w in past))} in all ({', '.join(reasons)})"
+        parts = []
+        for reason, label in (
+            ("rate-limited", "rate limited"),
+            ("backoff", "backing off"),
+            ("paced", "paced"),
+        ):
+            waits = [w for w in past if w.reason == reason]
+            if waits:
+                times = "" if reason == "paced" else f" {_times(len(waits))}"
+                parts.append(f"{label}{times} ({_seconds(sum(w.seconds for w in waits))})")
+        return "waited: " + ", ".join(parts)
+
+
+def _times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
 def _seconds(value: float) -> str:

@@ -10,6 +10,7 @@ from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE
 from arize_orgs_nb.errors import Issue, PlanValidationError
 from arize_orgs_nb.http.transport import TransportEvent
 from arize_orgs_nb.widgets import PlanReview, SyncRunner, ThreadRunner
+from arize_orgs_nb.widgets._waits import WaitWatch
 from arize_orgs_nb.widgets.plan_review import CONFIRM_ALL, SHOW_ALL, SHOW_NOT_APPLIED, refusal_headline
 from tests.conftest import FakeClock, colleague_of, make_client
 
@@ -381,7 +382,7 @@ def test_a_rate_limit_wait_shows_its_reason_and_when_it_resumes_live():
         assert half_text.endswith(f"resumes in 15 s, at {resume} UTC · 0 of 6 done")  # counting down
         # after the wait: the apply went on, and the line says what it waited for in all
         assert review.status_text == "6 of 6 applied"
-        assert visible_text(review.wait_line.value) == "waited once, 30 s in all (rate limited)"
+        assert visible_text(review.wait_line.value) == "waited: rate limited once (30 s)"
 
 
 def test_a_backoff_after_a_503_says_what_the_service_answered():
@@ -575,3 +576,24 @@ def test_the_estimate_follows_the_included_changes(wclient, sync):
     review.include_all.click()
     review.apply_button.click()
     assert review.estimate_line.value == ""  # applied: what it cost is in the result
+
+
+def test_a_shared_pause_counts_once_and_pacing_slots_follow_it(clock):
+    """Eight workers meet one 429 pause; the adaptive pacing's slots taken meanwhile show after it."""
+    with make_client(clock, orgs=1, users=0, journal=":memory:") as client:
+        now = [100.0]
+        watch = WaitWatch(client.transport, clock=lambda: now[0], wall_clock=lambda: EPOCH)
+        stop = watch.watch(threading.get_ident())
+        emit = client.transport._emit
+        emit(TransportEvent("response", "PATCH", "/x", status=429))
+        for _ in range(8):  # every worker waits out the same pause
+            emit(TransportEvent("wait", "PATCH", "/x", seconds=8.0, reason="rate-limited"))
+        emit(TransportEvent("wait", "PATCH", "/x", seconds=12.0, reason="paced"))  # a slot after it
+        assert watch.text().startswith("rate limited by the server (HTTP 429): every request waits 8 s")
+        now[0] += 8.5  # the pause is over: what is left is pacing, said as such
+        assert watch.text().startswith("paced: this client spaces its requests")
+        assert "(in 4 s)" in watch.text()
+        now[0] += 4
+        emit(TransportEvent("response", "PATCH", "/x", status=200))
+        assert watch.text() == "" and watch.summary() == "waited: rate limited once (8 s), paced (4 s)"
+        stop()
