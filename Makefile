@@ -1,7 +1,9 @@
 # The two commands of the README:
-#   make run    the sandbox (seeded demo data) plus JupyterLab on notebooks/, on 127.0.0.1
+#   make run    the sandbox (seeded demo data) plus JupyterLab and Notebook 7 on working copies of
+#               notebooks/ (in .demo/notebooks), on 127.0.0.1
 #   make test   install everything, then lint, type-check and run the whole test suite
 # Both install what they need into .venv (and .venv-conformance for the official SDK).
+#   make reset-demo   the seeded demo data again (in the running sandbox, or by removing .demo/sandbox.db)
 
 PYTHON      ?= python3
 VENV        ?= .venv
@@ -11,7 +13,7 @@ SANDBOX_PORT ?= 8765
 PYTEST_ARGS ?=
 RUN_ARGS    ?=
 
-.PHONY: run test install browser conformance lint typecheck pytest check reliability clean
+.PHONY: run reset-demo test install browser conformance lint typecheck pytest check reliability clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +27,9 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/arize-orgs-nb lab --lab-port $(LAB_PORT) --sandbox-port $(SANDBOX_PORT) $(RUN_ARGS)
+
+reset-demo: install
+	$(BIN)/arize-orgs-nb sandbox reset --port $(SANDBOX_PORT) --db .demo/sandbox.db
 
 browser:
 	bash scripts/install_browser.sh

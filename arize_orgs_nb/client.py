@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from arize_orgs_nb.api.organizations import Organizations
+from arize_orgs_nb.api.sandbox_control import SandboxControl, find_sandbox
 from arize_orgs_nb.api.users import Users
 from arize_orgs_nb.bulk.apply import Applier, ApplyResult
 from arize_orgs_nb.bulk.journal import Journal
@@ -156,6 +157,8 @@ class ArizeOrgs:
         self._applier = applier
         self.local_sandbox = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
+        self._sandbox_control: SandboxControl | None = None
+        self._sandbox_probed = False
 
     @classmethod
     def sandbox(
@@ -260,6 +263,24 @@ class ArizeOrgs:
             left_out=saved.left_out,
             maybe_done=saved.maybe_done,
         )
+
+    @property
+    def sandbox_control(self) -> SandboxControl | None:
+        """Scheduled faults, knobs and a reset of the sandbox this client talks to; ``None`` otherwise.
+
+        The same handle whether the sandbox runs in this process (:meth:`sandbox`) or in another
+        one on this machine (``make run``): it talks to the sandbox's control endpoint over HTTP
+        through this client. For a client not made by :meth:`sandbox`, the first access asks a
+        server on this machine once whether it is a sandbox (``GET /_sandbox``); a remote host,
+        the Arize API included, is never asked and gives ``None``.
+
+        Raises:
+            TransportError: the local server did not answer at all (on the first access).
+        """
+        if not self._sandbox_probed:
+            self._sandbox_control = find_sandbox(self.transport, known=self.local_sandbox is not None)
+            self._sandbox_probed = True
+        return self._sandbox_control
 
     @property
     def base_url(self) -> str:

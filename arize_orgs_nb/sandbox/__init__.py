@@ -9,6 +9,9 @@ loopback through :meth:`Sandbox.serve`::
 
     with Sandbox(orgs=10, users=5) as sb:
         url = sb.serve()
+
+Over HTTP it also answers ``/_sandbox`` (:mod:`arize_orgs_nb.sandbox.control`): scheduled faults,
+knobs and a reset, for loopback peers with the admin key; sandbox-only, not part of the Arize API.
 """
 
 from __future__ import annotations

@@ -56,6 +56,24 @@ def decode_path(raw_path: str) -> list[str]:
         raise ProblemError(400, "path is not valid UTF-8 after percent-decoding") from None
 
 
+def answer_problem(exc: ProblemError, raw_path: str) -> Response:
+    """The problem+json response of a refused request (``Allow`` on a 405, ``WWW-Authenticate`` on a 401).
+
+    Args:
+        exc: The refusal.
+        raw_path: The request path.
+
+    Returns:
+        The response.
+    """
+    headers = {}
+    if exc.status == 405:
+        headers["Allow"] = exc.detail.rsplit(": ", 1)[-1]
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="arize"'
+    return problem_response(exc.status, exc.detail, raw_path, headers)
+
+
 class App:
     """The request handler of the sandbox.
 
@@ -134,20 +152,14 @@ class App:
         try:
             return self._dispatch(req)
         except ProblemError as exc:
-            headers = {}
-            if exc.status == 405:
-                headers["Allow"] = exc.detail.rsplit(": ", 1)[-1]
-            if exc.status == 401:
-                headers["WWW-Authenticate"] = 'Bearer realm="arize"'
-
-            return problem_response(exc.status, exc.detail, req.raw_path, headers)
+            return answer_problem(exc, req.raw_path)
         except Exception as exc:  # the oracle must answer, even when it has a bug
             return problem_response(
                 500, f"internal error in the sandbox: {type(exc).__name__}: {exc}", req.raw_path
             )
 
     def _dispatch(self, req: Request) -> Response:
-        self._authenticate(req)
+        admin = self.authenticate(req)
         matched = self.route(decode_path(req.raw_path))
         if matched is None:
             raise ProblemError(404, f"no such endpoint: {quote_value(req.raw_path, 120)}")
@@ -157,7 +169,7 @@ class App:
         if handler is None:
             allowed = ", ".join(methods)
             raise ProblemError(405, f"method {req.method} is not allowed here; allowed: {allowed}")
-        if req.method in WRITE_METHODS and self._key(req) == self.read_only_key:
+        if req.method in WRITE_METHODS and not admin:
             raise ProblemError(
                 403,
                 "this API key is read-only: it may list and get, but not create, change or delete",
@@ -172,7 +184,18 @@ class App:
             return None
         return token.strip()
 
-    def _authenticate(self, req: Request) -> None:
+    def authenticate(self, req: Request) -> bool:
+        """Check the request's bearer key.
+
+        Args:
+            req: The request.
+
+        Returns:
+            ``True`` for the admin key, ``False`` for the read-only key.
+
+        Raises:
+            ProblemError: 401 when the header is missing or malformed, or the key is not valid.
+        """
         if "authorization" not in req.headers:
             raise ProblemError(401, "missing Authorization header; send 'Authorization: Bearer <API key>'")
         key = self._key(req)
@@ -180,6 +203,7 @@ class App:
             raise ProblemError(401, "Authorization header must be 'Bearer <API key>'")
         if key != self.api_key and (self.read_only_key is None or key != self.read_only_key):
             raise ProblemError(401, "the API key is not valid")
+        return key == self.api_key
 
     # ------------------------------------------------------------ organizations
 

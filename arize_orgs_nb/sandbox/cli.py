@@ -1,14 +1,20 @@
-"""Command line: run the sandbox as a local HTTP server until interrupted."""
+"""Command line: run the sandbox as a local HTTP server until interrupted, or reset its demo data."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
 from types import FrameType
 
 from arize_orgs_nb.sandbox.core import Sandbox
+from arize_orgs_nb.sandbox.schema import is_sandbox_database
+from arize_orgs_nb.sandbox.server import check_loopback
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     Args:
         parser: The parser (or sub-parser) to extend.
     """
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=("serve", "reset"),
+        default="serve",
+        help="serve (default), or reset: put the seeded data back in the sandbox on --port "
+        "(when none answers there, remove the --db file so that the next start seeds it afresh)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
     parser.add_argument("--api-key", default="sandbox-key", help="bearer key accepted (admin)")
@@ -53,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(ns: argparse.Namespace) -> int:
-    """Start the server, print how to reach it, and block until SIGINT or SIGTERM.
+    """Start the server, print how to reach it, and block until SIGINT or SIGTERM (or ``reset``).
 
     Args:
         ns: Parsed options from :func:`add_arguments`.
@@ -61,6 +75,8 @@ def run(ns: argparse.Namespace) -> int:
     Returns:
         The exit status (0 after a clean stop, 2 on bad options).
     """
+    if getattr(ns, "action", "serve") == "reset":
+        return reset(ns)
     try:
         sandbox = Sandbox(
             api_key=ns.api_key,
@@ -117,4 +133,63 @@ def run(ns: argparse.Namespace) -> int:
             signal.signal(signum, handler)
     print("Sandbox stopped.")
     sys.stdout.flush()
+    return 0
+
+
+def reset(ns: argparse.Namespace) -> int:
+    """Put the demo data back: dangerous, every change made since the seed is lost.
+
+    Asks the sandbox on ``--host``/``--port`` (``POST /_sandbox/reset`` with ``--api-key``) to
+    seed its data again. When nothing answers there and ``--db`` names a sandbox database, that
+    file is removed instead, so the next start seeds it afresh; a file that is not a sandbox
+    database is never removed.
+
+    Args:
+        ns: Parsed options from :func:`add_arguments`.
+
+    Returns:
+        0 when reset (or nothing to reset), 1 when no sandbox answers and there is no file to
+        remove, 2 on a refusal or bad options.
+    """
+    try:
+        check_loopback(ns.host)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    shown = f"[{ns.host}]" if ":" in ns.host else ns.host
+    url = f"http://{shown}:{ns.port}"
+    request = urllib.request.Request(  # noqa: S310 - a loopback URL built here
+        f"{url}/_sandbox/reset", data=b"", method="POST", headers={"Authorization": f"Bearer {ns.api_key}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            seeded = json.load(answer)
+    except urllib.error.HTTPError as exc:
+        detail = json.loads(exc.read() or b"{}").get("detail", exc.reason)
+        print(f"error: the server on {url} refused the reset ({exc.code}): {detail}", file=sys.stderr)
+        return 2
+    except OSError:
+        return _remove_database(ns.db, url)
+    print(
+        f"Reset the sandbox on {url}: {seeded['orgs']} organizations and {seeded['users']} users "
+        f"seeded again (seed {seeded['seed']}, new ids); no scheduled faults; knobs as started."
+    )
+    return 0
+
+
+def _remove_database(db: str | None, url: str) -> int:
+    """The offline reset: remove a sandbox database file (and its WAL files) so it is seeded afresh."""
+    if not db:
+        print(f"error: no sandbox answers on {url} (and no --db file to remove)", file=sys.stderr)
+        return 1
+    path = Path(db)
+    if not path.exists():
+        print(f"No sandbox answers on {url}, and {db} does not exist: nothing to reset.")
+        return 0
+    if not is_sandbox_database(path):
+        print(f"error: {db} is not a sandbox database; it was left alone", file=sys.stderr)
+        return 2
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    print(f"No sandbox answers on {url}: removed {db}; the next start seeds it afresh.")
     return 0

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -14,6 +15,7 @@ from requests.adapters import BaseAdapter
 
 from arize_orgs_nb.sandbox import seed as seed_data
 from arize_orgs_nb.sandbox.app import App
+from arize_orgs_nb.sandbox.control import Control, is_control_path
 from arize_orgs_nb.sandbox.cursors import CursorCodec
 from arize_orgs_nb.sandbox.errors import PROBLEM_CONTENT_TYPE, problem_body
 from arize_orgs_nb.sandbox.faults import FaultPlan, FaultSchedule, Knobs, RandomFaults
@@ -102,6 +104,9 @@ class Sandbox:
         self._limits = RateLimits(clock)
         self._clock = clock
         self._sleep_for = sleep
+        self._initial_knobs = self._random.knobs
+        self._seed = (orgs, users, seed)
+        self._db = db
         self._store = Store(db, case_insensitive_names=case_insensitive_names)
         try:
             if (orgs or users) and self._store.is_empty():
@@ -122,6 +127,7 @@ class Sandbox:
         self.log = RequestLog()
         self.faults = FaultSchedule()
         self.state = StateView(self._store)
+        self._control = Control(self._app, self.faults, self._random, self.reset, self._describe)
         self._server: Any = None
         self._stopped = False
 
@@ -163,6 +169,33 @@ class Sandbox:
             The new settings.
         """
         return self._random.set(**changes)
+
+    def reset(self) -> dict[str, Any]:
+        """Put the seeded demo data back: dangerous, every change since the seed is lost.
+
+        Every organization, user and membership is replaced by what ``orgs``, ``users`` and
+        ``seed`` generate (under new ids: no id is reused, so an id kept from before names
+        nothing); scheduled faults are cleared and the knobs are set back to their starting
+        values. The request log is kept. Also reachable as ``POST /_sandbox/reset``.
+
+        Returns:
+            ``{"orgs": N, "users": M, "seed": S}``: what was seeded.
+
+        Raises:
+            SandboxStoppedError: When the sandbox was stopped.
+        """
+        if self._stopped:
+            raise SandboxStoppedError("the sandbox was stopped")
+        orgs, users, seed = self._seed
+        data = seed_data.generate(orgs, users, seed)
+        self._store.replace_all(data.orgs, data.users, data.memberships)
+        self.faults.clear()
+        self._random.set(**asdict(self._initial_knobs))
+        return {"orgs": orgs, "users": users, "seed": seed}
+
+    def _describe(self) -> dict[str, Any]:
+        orgs, users, seed = self._seed
+        return {"seed": {"orgs": orgs, "users": users, "seed": seed}, "db": self._db}
 
     def adapter(self) -> BaseAdapter:
         """Return a ``requests`` transport adapter that talks to this sandbox in-process.
@@ -228,6 +261,8 @@ class Sandbox:
             raise SandboxStoppedError("the sandbox was stopped")
         started = self._clock() if req.arrived is None else req.arrived
         path = unquote(req.raw_path, errors="replace")
+        if is_control_path(path):  # no fault, no limit, no latency, no log: see sandbox.control
+            return Dispatched(response=self._control.handle(req, path))
         knobs = self._random.knobs
         plan = (
             self.faults.take(req.method, path)

@@ -197,6 +197,15 @@ class FaultSchedule:
             self._faults.append(fault)
         return fault
 
+    def extend(self, faults: list[ScheduledFault]) -> None:
+        """Schedule faults already checked (e.g. by :meth:`add` on another schedule), after the rest.
+
+        Args:
+            faults: The faults, in the order they are to be consumed.
+        """
+        with self._lock:
+            self._faults.extend(faults)
+
     def take(self, method: str, path: str) -> FaultPlan | None:
         """Consume one use of the first fault matching a request.
 

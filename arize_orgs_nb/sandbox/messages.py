@@ -26,6 +26,7 @@ class Request:
         body: The body bytes (empty when none).
         arrived: ``time.monotonic()`` when the request line arrived (``None``: when dispatched).
             Injected latency counts from here, so parsing the request is part of it.
+        peer: The address of the connecting peer over HTTP (``None``: in-process, no socket).
     """
 
     method: str
@@ -34,6 +35,7 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     arrived: float | None = None
+    peer: str | None = None
 
 
 @dataclass

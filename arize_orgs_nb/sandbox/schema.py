@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (
@@ -59,3 +60,23 @@ def connect(path: str | None) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
     conn.executescript(SCHEMA)
     return conn
+
+
+def is_sandbox_database(path: str | Path) -> bool:
+    """Whether a file is an SQLite database with the sandbox's tables (opened read-only).
+
+    Args:
+        path: The file.
+
+    Returns:
+        ``True`` when it holds the ``counters``, ``orgs``, ``users`` and ``memberships`` tables.
+    """
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return {"counters", "orgs", "users", "memberships"} <= {row[0] for row in rows}

@@ -18,6 +18,25 @@ Dispatch = Callable[[Request, float | None], Dispatched]
 MAX_BODY = 10 * 1024 * 1024
 
 
+def is_loopback(host: str) -> bool:
+    """Whether a host is ``localhost`` or a loopback address (an IPv4-mapped one included).
+
+    Args:
+        host: ``localhost`` or an IP address.
+
+    Returns:
+        ``True`` for a loopback host.
+    """
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
 def check_loopback(host: str) -> None:
     """Refuse hosts that are not loopback addresses.
 
@@ -27,13 +46,7 @@ def check_loopback(host: str) -> None:
     Raises:
         ValueError: When the host is not loopback.
     """
-    if host == "localhost":
-        return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback(host):
         raise ValueError(
             f"the sandbox only binds loopback addresses (127.0.0.1, ::1, localhost), not {host!r}"
         )
@@ -120,6 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             arrived=self._arrived,
+            peer=str(self.client_address[0]),
         )
         outcome = self.server.dispatch(request, None)
         response = outcome.response

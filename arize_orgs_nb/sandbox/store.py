@@ -408,25 +408,52 @@ class Store:
             memberships: ``(org_index, user_index, role)`` indexes into the two lists.
         """
         with self._tx() as conn:
-            org_first = self._allocate(ids.ORGANIZATION, len(orgs)) if orgs else 1
-            user_first = self._allocate(ids.USER, len(users)) if users else 1
-            mem_first = self._allocate(ids.MEMBERSHIP, len(memberships)) if memberships else 1
-            conn.executemany(
-                _INSERT_ORG, (self._org_values(org_first + i, *org) for i, org in enumerate(orgs))
-            )
-            conn.executemany(
-                _INSERT_USER, (_user_values(user_first + i, *user) for i, user in enumerate(users))
-            )
-            conn.executemany(
-                _INSERT_MEMBERSHIP,
-                (
-                    _membership_values(mem_first + i, org_first + o, user_first + u, role)
-                    for i, (o, u, role) in enumerate(memberships)
-                ),
-            )
-            for table, rows in (("orgs", orgs), ("users", users)):
-                if rows:
-                    self._saw_time(table, rows[-1][2])
+            self._insert(conn, orgs, users, memberships)
+
+    def replace_all(
+        self,
+        orgs: Sequence[tuple[str, str, str]],
+        users: Sequence[tuple[str, str, str, str, str, bool]],
+        memberships: Sequence[tuple[int, int, str]],
+    ) -> None:
+        """Delete every organization, user and membership, then insert these, in one transaction.
+
+        Dangerous: everything the store holds is lost. Ids are never reused: the new rows get
+        fresh ids (the counters keep counting), so an id held from before names nothing.
+
+        Args:
+            orgs: ``(name, description, created_at)`` in creation order.
+            users: ``(name, email, created_at, status, role, is_developer)`` in order.
+            memberships: ``(org_index, user_index, role)`` indexes into the two lists.
+        """
+        with self._tx() as conn:
+            for table in ("memberships", "orgs", "users"):
+                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            self._insert(conn, orgs, users, memberships)
+
+    def _insert(
+        self,
+        conn: sqlite3.Connection,
+        orgs: Sequence[tuple[str, str, str]],
+        users: Sequence[tuple[str, str, str, str, str, bool]],
+        memberships: Sequence[tuple[int, int, str]],
+    ) -> None:
+        """Insert seed rows inside the caller's transaction."""
+        org_first = self._allocate(ids.ORGANIZATION, len(orgs)) if orgs else 1
+        user_first = self._allocate(ids.USER, len(users)) if users else 1
+        mem_first = self._allocate(ids.MEMBERSHIP, len(memberships)) if memberships else 1
+        conn.executemany(_INSERT_ORG, (self._org_values(org_first + i, *org) for i, org in enumerate(orgs)))
+        conn.executemany(_INSERT_USER, (_user_values(user_first + i, *user) for i, user in enumerate(users)))
+        conn.executemany(
+            _INSERT_MEMBERSHIP,
+            (
+                _membership_values(mem_first + i, org_first + o, user_first + u, role)
+                for i, (o, u, role) in enumerate(memberships)
+            ),
+        )
+        for table, rows in (("orgs", orgs), ("users", users)):
+            if rows:
+                self._saw_time(table, rows[-1][2])
 
     # -------------------------------------------------------------------- views
 

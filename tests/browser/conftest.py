@@ -1,4 +1,8 @@
-"""Browser fixtures: JupyterLab on a free port serving a TEMP COPY of the notebook, Debian's chromium.
+"""Browser fixtures: a Jupyter server on a free port serving a TEMP COPY of the notebook, Debian's chromium.
+
+One server serves both front ends, JupyterLab 4 (/lab) and Notebook 7 (/notebooks, /tree): a test
+that takes the ``frontend`` fixture runs once under each. ``make_run_server`` is a second server
+whose kernels talk to a sandbox in another process, as under `make run`.
 
 Adapted from a JupyterLab + Playwright browser-test example. Env knobs:
   CHROMIUM_PATH             browser binary (default /usr/bin/chromium)
@@ -11,6 +15,7 @@ Adapted from a JupyterLab + Playwright browser-test example. Env knobs:
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -20,7 +25,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.sandbox_process import start_sandbox_process
+
 from . import servers
+from .servers import LAB, NOTEBOOK7
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "03_widget_forms.ipynb"
@@ -75,11 +83,20 @@ def lab_server(browser, nb_dir, tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture
-def lab(lab_server):
-    """Per test: afterwards delete every kernel session, so the next test gets a fresh kernel."""
-    yield lab_server
-    base, token = lab_server.url, lab_server.token
+@pytest.fixture(params=[LAB, NOTEBOOK7], ids=lambda f: f.name)
+def frontend(request):
+    """Each test that takes it runs under JupyterLab 4 and under Notebook 7 (the same server)."""
+    if request.param is NOTEBOOK7 and importlib.util.find_spec("notebook") is None:
+        message = "Notebook 7 is not installed (pip install 'notebook>=7')"
+        if browser_required():
+            pytest.fail(message)
+        pytest.skip(message)
+    return request.param
+
+
+def _end_sessions(server) -> None:
+    """Delete every kernel session, so the next test gets a fresh kernel."""
+    base, token = server.url, server.token
     with contextlib.suppress(OSError, ValueError):
         with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=5) as response:
             sessions = json.load(response)
@@ -88,6 +105,40 @@ def lab(lab_server):
                 f"{base}/api/sessions/{session['id']}?token={token}", method="DELETE"
             )
             urllib.request.urlopen(request, timeout=10).close()
+
+
+@pytest.fixture
+def lab(lab_server):
+    """The Jupyter server, per test: afterwards every kernel session is deleted."""
+    yield lab_server
+    _end_sessions(lab_server)
+
+
+@pytest.fixture(scope="session")
+def make_run_server(browser, tmp_path_factory):
+    """As under `make run`: the sandbox in a process of its own, seeded 250/60/7 and kept in a file,
+    and a Jupyter server whose kernels reach it through ARIZE_* only. Yields (server, sandbox)."""
+    home = tmp_path_factory.mktemp("make-run")
+    directory = home / "notebooks"
+    directory.mkdir()
+    shutil.copy(NOTEBOOK, directory / NOTEBOOK.name)
+    sandbox = start_sandbox_process(home / "sandbox.db", "sandbox-key")
+    try:
+        server = servers.start_lab(
+            directory, home / "jupyter", kernel_timeout_s=KERNEL_TIMEOUT_MS // 1000, extra_env=sandbox.env
+        )
+        try:
+            yield server, sandbox
+        finally:
+            server.stop()
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture
+def make_run(make_run_server):
+    yield make_run_server
+    _end_sessions(make_run_server[0])
 
 
 @pytest.hookimpl(wrapper=True)
@@ -124,15 +175,15 @@ def page(browser, request):
 
 
 @pytest.fixture
-def nb(lab, page):
-    """03_widget_forms.ipynb opened in JupyterLab, every cell run, the panel ready; no JS error after."""
-    from .helpers import open_notebook  # helpers imports this module's settings
+def nb(lab, page, frontend):
+    """03_widget_forms.ipynb opened in the front end, every cell run, the panel ready; no JS error after."""
+    from .helpers import js_errors, open_notebook  # helpers imports this module's settings
 
     started = time.monotonic()
-    notebook = open_notebook(page, lab)
-    print(f"open + run all + panel ready: {time.monotonic() - started:.1f}s")
+    notebook = open_notebook(page, lab, frontend)
+    print(f"{frontend.name}: open + run all + panel ready: {time.monotonic() - started:.1f}s")
     try:
         yield notebook
     finally:
         notebook.api.close()
-    assert page.js_errors == [], page.js_errors
+    assert js_errors(page, frontend) == []

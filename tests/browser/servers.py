@@ -1,4 +1,7 @@
-"""Start and stop a JupyterLab server for the browser tests (adapted from the shared browser example).
+"""Start and stop a Jupyter server for the browser tests (adapted from the shared browser example).
+
+One server serves both front ends: JupyterLab 4 under /lab and Notebook 7 under /notebooks and
+/tree (:data:`LAB`, :data:`NOTEBOOK7`).
 
 Stdlib only. Every server:
   * listens on 127.0.0.1 on a free port, with a known token;
@@ -39,6 +42,21 @@ CHROMIUM_ARGS = [
 ]
 # NB: never pass --user-data-dir to chromium.launch(): Playwright rejects it and already uses a
 # fresh temporary profile per launch.
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """A Jupyter front end served by the same server: JupyterLab 4 or Notebook 7."""
+
+    name: str
+    prefix: str  # where a notebook opens: <url><prefix><name>?token=...
+
+    def url(self, server, nb_name: str) -> str:
+        return f"{server.url}{self.prefix}{nb_name}?token={server.token}"
+
+
+LAB = FrontEnd("lab", "/lab/tree/")
+NOTEBOOK7 = FrontEnd("notebook7", "/notebooks/")
 
 
 def free_port() -> int:

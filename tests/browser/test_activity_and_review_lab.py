@@ -18,7 +18,8 @@ from playwright.sync_api import expect
 from arize_orgs_nb import ArizeOrgs
 
 from .conftest import KERNEL_TIMEOUT_MS, SHOT_DIR
-from .helpers import lab_open_and_run_all
+from .helpers import js_errors, open_and_run_all
+from .servers import LAB
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +73,7 @@ def run_notebook(page, lab, folder, name: str, cells: list[str]):
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     nbformat.write(notebook, str(folder / name))
-    panel = lab_open_and_run_all(page, lab, name, KERNEL_TIMEOUT_MS)
+    panel = open_and_run_all(page, lab, LAB, name, KERNEL_TIMEOUT_MS)
     return panel, side_channel(panel)
 
 
@@ -132,7 +133,7 @@ def test_activity_undo_an_apply(lab, page, nb_dir):
         shot(activity, "12-activity-after-undo")
     finally:
         api.close()
-    assert page.js_errors == [], page.js_errors
+    assert js_errors(page, LAB) == [], page.js_errors
 
 
 def test_plan_review_shows_a_rate_limit_wait_with_its_eta(lab, page, nb_dir):
@@ -173,4 +174,4 @@ def test_plan_review_shows_a_rate_limit_wait_with_its_eta(lab, page, nb_dir):
         assert set(api.organizations.to_frame(progress=False)["description"]) == {"reviewed in the browser"}
     finally:
         api.close()
-    assert page.js_errors == [], page.js_errors
+    assert js_errors(page, LAB) == [], page.js_errors

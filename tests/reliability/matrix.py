@@ -255,7 +255,7 @@ ROWS: dict[str, str | tuple[str, ...]] = {
         B4 + "test_s1_the_cli_export_prints_no_key",
         "tests/core/test_secrets.py::test_the_key_is_in_no_repr_str_exception_or_log",
     ),
-    "B4/S2": "tests/notebooks/test_notebooks.py::test_notebook_on_a_served_api_never_saves_the_key",
+    "B4/S2": "tests/notebooks/test_notebooks.py::test_notebook_on_a_make_run_sandbox_process",
     "B4/S3": (
         B4 + "test_s3_verbose_tracebacks_of_every_transport_failure",
         B4 + "test_s3_a_half_built_client_has_a_repr",

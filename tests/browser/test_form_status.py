@@ -1,4 +1,4 @@
-"""The forms' status, keyboard and conflicts in a real JupyterLab + headless Chromium.
+"""The forms' status, keyboard and conflicts in JupyterLab 4 and Notebook 7 (headless Chromium).
 
 Enter creates; an error is replaced, not stacked, once the input is fixed; a save refused because
 a colleague changed the organization offers Reload (edits kept) and Overwrite. A second client on

@@ -1,17 +1,23 @@
-"""The widget forms in a real JupyterLab + headless Chromium: what a user clicking through sees.
+"""The widget forms in headless Chromium, in JupyterLab 4 and Notebook 7: what a user clicking sees.
 
-Each test opens notebooks/03_widget_forms.ipynb (a temp copy), runs all cells on a fresh kernel
-(the notebook starts its own sandbox), then drives the OrgAdminPanel. A second client on the SAME
-sandbox (its URL is printed in the panel header) plays another admin and checks the server side.
+Each test runs once per front end (the ``frontend`` fixture). It opens notebooks/03_widget_forms.ipynb
+(a temp copy), runs all cells on a fresh kernel (the notebook starts its own sandbox), then drives
+the OrgAdminPanel. A second client on the SAME sandbox (its URL is printed in the panel header)
+plays another admin and checks the server side. The last test runs the notebook as under
+`make run`: its kernel reaches a sandbox in another process, over HTTP only.
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
+from arize_orgs_nb import ArizeOrgs
+
 from .conftest import KERNEL_TIMEOUT_MS, SHOT_DIR
-from .helpers import status
+from .helpers import js_errors, open_and_run_all, status
 
 pytestmark = pytest.mark.browser
 
@@ -104,7 +110,9 @@ def test_a_hostile_org_name_renders_as_text_and_runs_nothing(nb):
 
     members = nb.tab("Members")
     members.locator(".aonb-members-org input").fill("onerror")
-    expect(members.locator(".aonb-members-org datalist option")).to_have_attribute("value", XSS)
+    suggestion = members.locator(".aonb-members-org datalist option")
+    expect(suggestion).to_have_count(1)  # the kernel filtered the list (one option: no strict-mode race)
+    expect(suggestion).to_have_attribute("value", XSS)
     page.wait_for_timeout(1000)  # room for a broken image's onerror to fire, if one existed
     nb.shot("05-hostile-name-as-text")
 
@@ -126,14 +134,52 @@ def test_a_hostile_org_name_renders_as_text_and_runs_nothing(nb):
     confirm.fill(XSS)
     expect(apply).to_be_enabled()
     SHOT_DIR.mkdir(parents=True, exist_ok=True)
-    review.screenshot(path=str(SHOT_DIR / "06-plan-review-confirmed.png"))
+    review.screenshot(path=str(SHOT_DIR / f"{nb.prefix}-06-plan-review-confirmed.png"))
     apply.click()
     expect(review.locator(".aonb-review-status")).to_have_text("✔ 3 of 3 applied")
     expect(review.locator(".aonb-review-result-applied")).to_have_count(3)
     expect(apply).to_be_disabled()  # applied once
     SHOT_DIR.mkdir(parents=True, exist_ok=True)
-    review.screenshot(path=str(SHOT_DIR / "06-plan-review-applied.png"))
+    review.screenshot(path=str(SHOT_DIR / f"{nb.prefix}-06-plan-review-applied.png"))
     names = set(nb.api.organizations.to_frame(progress=False)["name"])
     assert XSS not in names and "Planned org" in names
     assert page.locator('img[src="x"]').count() == 0
     assert page.dialogs == []
+
+
+def test_from_code_and_the_reviewed_plan_show_under_make_run(make_run, page, frontend):
+    """Under `make run` the kernel's client is not the sandbox's owner: the demos still run and show."""
+    server, sandbox = make_run
+    with ArizeOrgs(
+        api_key=sandbox.key,
+        api_host=f"127.0.0.1:{sandbox.port}",
+        api_scheme="http",
+        environ={},
+        journal=":memory:",
+    ) as api:
+        before = set(api.organizations.to_frame(progress=False)["name"])
+        open_and_run_all(page, server, frontend, "03_widget_forms.ipynb", KERNEL_TIMEOUT_MS)
+        header = page.locator(".aonb-panel-header").first
+        expect(header).to_contain_text(
+            f"a local server at http://127.0.0.1:{sandbox.port}", timeout=KERNEL_TIMEOUT_MS
+        )
+        # "From code": the form's background action ended and its status was printed in the cell
+        printed = page.locator(
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]',
+            has_text=re.compile(r"created “Made from code( \(\d+\))?”"),
+        )
+        expect(printed).to_have_count(1, timeout=KERNEL_TIMEOUT_MS)
+        made = printed.text_content().strip().removeprefix("created “").removesuffix("”")
+        # "A reviewed plan": the review widget rendered, with the three changes of the demo plan
+        review = page.locator(".aonb-review").first
+        review.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
+        review.scroll_into_view_if_needed()
+        expect(review.locator(".aonb-review-org", has_text=XSS)).to_have_count(1)
+        expect(review.locator(".aonb-review-org", has_text=made)).to_have_count(1)
+        expect(review.locator("button.aonb-review-apply")).to_be_disabled()  # the delete is not confirmed
+        SHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOT_DIR / f"{frontend.name}-07-make-run-plan-review.png"))
+        after = set(api.organizations.to_frame(progress=False)["name"])
+    assert made in after - before  # created on the other process's sandbox
+    assert XSS in after
+    assert js_errors(page, frontend) == []
