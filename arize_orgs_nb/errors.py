@@ -44,7 +44,7 @@ the request headers is chained to them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Protocol
@@ -478,10 +478,14 @@ class StalePlanError(OrgsNbError):
 
     Attributes:
         drifted: one line per drifted target.
+        conflicts: what changed under each of the plan's changes, by change key ("was renamed
+            to 'X'", "'X' is now taken by organization 'X' (id)"), so a review can point at its
+            rows; empty when the refusal did not come from a plan's apply.
     """
 
-    def __init__(self, drifted: list[str]) -> None:
+    def __init__(self, drifted: list[str], *, conflicts: Mapping[str, str] | None = None) -> None:
         self.drifted = drifted
+        self.conflicts: dict[str, str] = dict(conflicts or {})
         lines = "\n".join(f"  - {d}" for d in drifted[:50])
         super().__init__(
             f"the plan is stale: {len(drifted)} target(s) changed on the server since it was made; "

@@ -47,6 +47,7 @@ __all__ = [
     "marker",
     "quoted",
     "show",
+    "show_controls",
 ]
 
 SPACE = "␠"
@@ -116,6 +117,20 @@ def show(text: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def show_controls(text: str) -> str:
+    r"""Mark the hidden characters of a message, but its line breaks and tabs (log-injection safe).
+
+    Messages are prose around values: unlike :func:`show` (for values), spaces are left alone.
+
+    Args:
+        text: any text.
+
+    Returns:
+        The text with ``\x1b``, bidi controls and friends as ``⟨U+001B⟩``; tabs and newlines are kept.
+    """
+    return "".join(marker(c) if is_hidden(c) and c not in "\t\n\r" else c for c in text)
 
 
 def quoted(value: str | None) -> str:

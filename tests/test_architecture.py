@@ -15,7 +15,7 @@ LAYERS = [
     {"config"},
     {"models"},
     {"http"},
-    {"frames", "rules", "progress"},
+    {"frames", "rules", "progress", "tables"},
     {"api"},
     {"bulk"},
     {"client"},

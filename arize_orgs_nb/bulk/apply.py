@@ -18,7 +18,6 @@ left; ``result.failed().apply()`` finishes it.
 from __future__ import annotations
 
 import functools
-import html
 import logging
 import math
 import secrets
@@ -32,10 +31,10 @@ from typing import Any
 import pandas as pd
 
 from arize_orgs_nb.api.organizations import Organizations
-from arize_orgs_nb.bulk.changes import Change, Expectation, Op
+from arize_orgs_nb.bulk.changes import Change, Expectation, Op, change_lines
 from arize_orgs_nb.bulk.estimate import Estimate, RoundTrips, estimate
 from arize_orgs_nb.bulk.ledger import JournalEntry, Ledger
-from arize_orgs_nb.bulk.plan import Plan
+from arize_orgs_nb.bulk.plan import TEXT_ROWS, TEXT_VALUE, Plan
 from arize_orgs_nb.bulk.saved import PlanOrigin
 from arize_orgs_nb.errors import (
     ApiError,
@@ -49,7 +48,8 @@ from arize_orgs_nb.frames import BOOLEAN, FLOAT, INTEGER, STRING, Column, FrameS
 from arize_orgs_nb.http.transport import Transport, TransportEvent
 from arize_orgs_nb.progress import Bar, progress_bar
 from arize_orgs_nb.rules import unconfirmed
-from arize_orgs_nb.visible import fields_note, quoted, show
+from arize_orgs_nb.tables import Markup, cut, esc, html_table, id_html, short_id, text_cell, text_table
+from arize_orgs_nb.visible import fields_note, quoted, show, show_controls
 
 __all__ = [
     "RESULT_SCHEMA",
@@ -59,11 +59,14 @@ __all__ = [
     "ApplyResult",
     "ChangeOutcome",
     "carry_forward",
+    "outcome_text",
 ]
 
 logger = logging.getLogger("arize_orgs_nb.bulk.apply")
 
 TEMP_PREFIX = "~aonb-tmp-"
+ERROR_TEXT = 80
+"""Longest error in the plain-text form of a result (the frame holds the whole text)."""
 _PAGE = 100  # organizations per request of the stale check's drain
 _LATER_PHASES = (Op.DESCRIBE, Op.SET_ROLE, Op.REMOVE_MEMBER, Op.DELETE)
 _ORG_OPS = (Op.CREATE, Op.RENAME, Op.DESCRIBE, Op.DELETE)
@@ -222,12 +225,91 @@ class ApplyResult:
         ]
         return RESULT_SCHEMA.from_rows(rows)
 
+    def __str__(self) -> str:
+        """The outcome as a plain-text table, one row per change (the ``text/plain`` of a notebook)."""
+        lines = [f"ApplyResult {self.summary()} (apply {self.apply_id})"]
+        if self.outcomes:
+            users = any(o.change.user_id or o.change.user_email for o in self.outcomes)
+            headers = ["status", "op", "organization", "id", *(["user"] if users else []), "change", "result"]
+            rows = [_text_row(o, users) for o in self.outcomes[:TEXT_ROWS]]
+            lines += ["", text_table([*headers, "error"], rows)]
+            if len(self.outcomes) > TEXT_ROWS:
+                lines.append(
+                    f"... and {len(self.outcomes) - TEXT_ROWS} more (result.to_frame() lists them all)"
+                )
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # noqa: ANN401 - IPython's printer
+        printer.text(repr(self) if cycle else str(self))
+
     def _repr_html_(self) -> str:
-        frame = self.to_frame()
-        for column in ("organization", "user"):  # rendered visibly first, escaped by pandas
-            frame[column] = [show(v) if isinstance(v, str) else v for v in frame[column]]
-        table = frame.to_html(index=False, escape=True, na_rep="")
-        return f"<p><b>{html.escape(self.summary(), quote=True)}</b></p>{table}"
+        users = any(o.change.user_id or o.change.user_email for o in self.outcomes)
+        headers = ["status", "op", "organization", *(["user"] if users else []), "change", "result", "error"]
+        table = html_table(
+            headers, (_html_row(o, users) for o in self.outcomes), css_class="aonb-result-table"
+        )
+        heading = esc(f"{self.summary()} (apply {short_id(self.apply_id)})")
+        return f"<div class='aonb-result'><p><b>{heading}</b></p>{table}</div>"
+
+
+_STATUS_COLORS = {"applied": "#1b7f3a", "failed": "#b3261e", "skipped": "#9a6700", "refused": "#b3261e"}
+
+
+def outcome_text(outcome: ChangeOutcome) -> str:
+    """How a change ended besides its status: ``HTTP 200 · 1 attempt · reconciled`` (plain text)."""
+    bits = [f"HTTP {outcome.http_status}"] if outcome.http_status else []
+    if outcome.attempts:
+        bits.append(f"{outcome.attempts} attempt{'' if outcome.attempts == 1 else 's'}")
+    if outcome.reconciled:
+        bits.append("reconciled")
+    if outcome.temporary_name:
+        bits.append(f"left as {quoted(outcome.temporary_name)}")
+    return " · ".join(bits)
+
+
+def _organization(outcome: ChangeOutcome) -> tuple[str, str | None]:
+    return outcome.change.org_name, outcome.change.org_id or outcome.result_id
+
+
+def _text_row(outcome: ChangeOutcome, users: bool) -> list[str]:
+    name, org_id = _organization(outcome)
+    change = outcome.change
+    user = [text_cell(change.user_email or change.user_id)] if users else []
+    return [
+        outcome.status,
+        change.op.value,
+        text_cell(name),
+        short_id(org_id),
+        *user,
+        "; ".join(change_lines(change, limit=TEXT_VALUE)),
+        outcome_text(outcome),
+        cut(_message(outcome.error), ERROR_TEXT),
+    ]
+
+
+def _html_row(outcome: ChangeOutcome, users: bool) -> list[object]:
+    name, org_id = _organization(outcome)
+    change = outcome.change
+    color = _STATUS_COLORS.get(outcome.status, "inherit")
+    organization = esc(show(name)) + (f"<br>{id_html(org_id)}" if org_id else "")
+    warning = fields_note(change.before, change.after)
+    lines = [esc(line) for line in change_lines(change)]
+    lines += [f"<span style='color:#8a6d00'>⚠ {esc(warning)}</span>"] if warning else []
+    user = [show(change.user_email or change.user_id or "")] if users else []
+    return [
+        Markup(f"<span style='color:{color}'>{esc(outcome.status)}</span>"),
+        change.op.value,
+        Markup(organization),
+        *user,
+        Markup("<br>".join(lines)),
+        outcome_text(outcome),
+        _message(outcome.error),
+    ]
+
+
+def _message(error: str | None) -> str:
+    """An error as one line, hidden characters marked (its line breaks too: it is one cell)."""
+    return " ".join(show_controls(error or "").split())
 
 
 def carry_forward(
@@ -367,6 +449,19 @@ class Applier:
         self._round_trips = RoundTrips()
         transport.add_listener(self._round_trips)
 
+    def __repr__(self) -> str:
+        return f"<Applier journal={self._journal.path}>"
+
+    @property
+    def transport(self) -> Transport:
+        """The transport every write goes through (listen to it for waits and answers)."""
+        return self._transport
+
+    @property
+    def ledger(self) -> Ledger:
+        """The journal's store this applier writes to."""
+        return self._journal
+
     @property
     def origin(self) -> PlanOrigin:
         """The API and key fingerprint this applier sends with (what a saved plan records)."""
@@ -473,11 +568,13 @@ class Applier:
                 for i, n, d in zip(current["id"], current["name"], current["description"], strict=True)
             }
         )
-        drifted = [
-            f"{expected.label!r} ({org_id}) {why}"
-            for org_id, expected in plan.targets.items()
-            if (why := expected.drift(account.orgs.get(org_id))) is not None
-        ]
+        drifted: list[str] = []
+        conflicts: dict[str, str] = {}
+        for org_id, expected in plan.targets.items():
+            why = expected.drift(account.orgs.get(org_id))
+            if why is not None:
+                drifted.append(f"{expected.label!r} ({org_id}) {why}")
+                conflicts.update((c.key, why) for c in plan.changes if c.org_id == org_id)
         leaving = {c.org_id for c in plan.changes if c.op is Op.RENAME}
         for change in plan.changes:
             new_name = change.after.get("name") if change.op in (Op.CREATE, Op.RENAME) else None
@@ -486,11 +583,11 @@ class Applier:
                 continue
             if change.key in plan.maybe_done and _is_created(change, account, holder):
                 continue  # our own create, answered too late: adopted, not stale
-            drifted.append(
-                f"{new_name!r} is now taken by organization {account.name_of(holder)!r} ({holder})"
-            )
+            why = f"{new_name!r} is now taken by organization {account.name_of(holder)!r} ({holder})"
+            drifted.append(why)
+            conflicts.setdefault(change.key, why)
         if drifted and not force:
-            raise StalePlanError(drifted)
+            raise StalePlanError(drifted, conflicts=conflicts)
         return account
 
     # -- running ---------------------------------------------------------------------------

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from arize_orgs_nb.models import TextEnum
+from arize_orgs_nb.visible import show
 
 __all__ = [
     "CASCADE_DELETE",
     "CASCADE_REMOVE",
+    "FIELD_ORDER",
     "Change",
     "Expectation",
     "Op",
+    "change_lines",
 ]
 
 CASCADE_DELETE = (
@@ -26,6 +29,8 @@ CASCADE_DELETE = (
     "Cannot be undone."
 )
 CASCADE_REMOVE = "removes the user from the organization AND from every space in it"
+FIELD_ORDER = ("name", "description", "role")
+"""The order fields are shown in: a create reads ``name``, then ``description``."""
 
 
 class Op(TextEnum):
@@ -76,6 +81,12 @@ class Change:
     user_id: str | None = None
     user_email: str | None = None
     note: str = ""
+
+    @property
+    def fields(self) -> list[str]:
+        """The fields it sets (or, for a delete, reads), in :data:`FIELD_ORDER`, then any other."""
+        present = set(self.before) | set(self.after)
+        return [f for f in FIELD_ORDER if f in present] + sorted(present - set(FIELD_ORDER))
 
     @property
     def risk(self) -> str:
@@ -185,3 +196,47 @@ class Expectation:
             None if descriptions is None else frozenset(descriptions),
             bool(data.get("may_be_gone", False)),
         )
+
+
+def _quoted(value: str | None, limit: int | None) -> str:
+    if value is None:
+        return "unknown"
+    if value == "":
+        return "(empty)"
+    text = show(value)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"“{text}”"
+
+
+def change_lines(change: Change, *, limit: int | None = None) -> list[str]:
+    """What a change does, one plain-text line per field (values in the visible notation, not escaped).
+
+    Plans, apply results, the journal's frame, the Activity tab and the review all say it this
+    way: ``name: “Team” → “Team␠”``, ``description: “old” → (empty)``, a create as ``name: “A”``
+    then ``description: “B”``, ``role: MEMBER → ADMIN`` (``role → ADMIN`` when the previous role is
+    not recorded), ``deleted, with all of its spaces``.
+
+    Args:
+        change: one change.
+        limit: the longest value shown, in characters (``None``: whole values).
+
+    Returns:
+        The lines, in :data:`FIELD_ORDER`.
+    """
+    if change.op is Op.DELETE:
+        return [f"name: {_quoted(change.org_name, limit)} → deleted, with all of its spaces"]
+    before_role = change.before.get("role")
+    if change.op is Op.REMOVE_MEMBER:
+        was = f"role: {before_role} → " if before_role else ""
+        return [f"{was}removed from the organization and its spaces"]
+    lines = []
+    for name in change.fields:
+        after = change.after.get(name)
+        if name == "role":
+            lines.append(f"role: {before_role} → {after}" if before_role else f"role → {after}")
+        elif change.op is Op.CREATE:
+            lines.append(f"{name}: {_quoted(after, limit)}")
+        else:
+            lines.append(f"{name}: {_quoted(change.before.get(name), limit)} → {_quoted(after, limit)}")
+    return lines

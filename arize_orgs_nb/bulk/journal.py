@@ -5,7 +5,8 @@ Layer: above ``apply`` and ``journal``.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 import pandas as pd
 
@@ -13,8 +14,11 @@ from arize_orgs_nb.bulk.apply import Applier, ApplyResult, carry_forward
 from arize_orgs_nb.bulk.changes import Change, Op
 from arize_orgs_nb.bulk.ledger import Ledger
 from arize_orgs_nb.bulk.plan import Plan
+from arize_orgs_nb.rules import is_missing
+from arize_orgs_nb.tables import Markup, cut, esc, html_table, id_html, short_id, text_cell, text_table
+from arize_orgs_nb.visible import show, show_controls
 
-__all__ = ["Journal", "inverse_change"]
+__all__ = ["ACTIVITY_WIDTHS", "ApplyGroup", "Journal", "apply_groups", "inverse_change"]
 
 
 def inverse_change(change: Change, result_id: str | None) -> tuple[Change | None, str | None]:
@@ -71,6 +75,29 @@ class Journal:
     def __repr__(self) -> str:
         return f"<Journal {self.store.path}>"
 
+    def __str__(self) -> str:
+        """The newest applies as plain text, one table each (the ``text/plain`` of a notebook)."""
+        groups = apply_groups(self.to_frame())
+        lines = [f"Journal {self.store.path}: {_applies(len(groups))}"]
+        for group in groups[:SHOWN_APPLIES]:
+            lines += ["", group.headline(), group.text()]
+        if len(groups) > SHOWN_APPLIES:
+            lines.append(f"\n... and {len(groups) - SHOWN_APPLIES} older (journal.to_frame() lists them all)")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # noqa: ANN401 - IPython's printer
+        printer.text(repr(self) if cycle else str(self))
+
+    def _repr_html_(self) -> str:
+        groups = apply_groups(self.to_frame())
+        parts = [f"<div class='aonb-journal'><p><b>{esc(f'Journal: {_applies(len(groups))}')}</b></p>"]
+        for group in groups[:SHOWN_APPLIES]:
+            parts.append(f"<p style='margin:8px 0 2px'><b>{esc(group.headline())}</b></p>{group.html()}")
+        if len(groups) > SHOWN_APPLIES:
+            parts.append(f"<p>{esc(f'... and {len(groups) - SHOWN_APPLIES} older applies')}</p>")
+        parts.append("</div>")
+        return "".join(parts)
+
     @property
     def path(self) -> str:
         """The journal file."""
@@ -80,7 +107,7 @@ class Journal:
         """Every journaled change, newest first: op, target, before/after, status, error, timing."""
         return self.store.to_frame()
 
-    def undo(self, result: ApplyResult | str) -> Plan[ApplyResult]:
+    def undo(self, result: ApplyResult | str, *more: ApplyResult | str) -> Plan[ApplyResult]:
         """A plan that reverts what an apply changed, as far as it can be reverted.
 
         Renames go back, descriptions are restored, removed members are re-added with their
@@ -96,21 +123,28 @@ class Journal:
 
         Args:
             result: an :class:`ApplyResult`, or its ``apply_id``.
+            *more: further applies to revert in the same plan (a retry of the first one, say),
+                newest first: their changes are reverted before those of the applies after them.
 
         Returns:
             The inverse plan (nothing is sent until ``apply()``), newest change reverted first.
+
+        Raises:
+            KeyError: an apply id that is not in this journal.
         """
-        apply_id = result if isinstance(result, str) else result.apply_id
         inverses: list[Change] = []
         not_undoable: list[str] = []
-        for entry in reversed(self.store.entries(apply_id)):
-            if entry.status != "applied":
-                continue
-            inverse, reason = inverse_change(entry.change, entry.result_id)
-            if inverse is None:
-                not_undoable.append(f"{entry.change.op.value} {entry.change.org_name!r}: {reason}")
-            else:
-                inverses.append(inverse)
+        for one in (result, *more):
+            apply_id = one if isinstance(one, str) else one.apply_id
+            self.store.plan_of(apply_id)  # an unknown id is an error, not an empty undo
+            for entry in reversed(self.store.entries(apply_id)):
+                if entry.status != "applied":
+                    continue
+                inverse, reason = inverse_change(entry.change, entry.result_id)
+                if inverse is None:
+                    not_undoable.append(f"{entry.change.op.value} {entry.change.org_name!r}: {reason}")
+                else:
+                    inverses.append(inverse)
         targets = carry_forward({}, [(c, "not sent", None) for c in inverses])
         return Plan("undo", inverses, targets=targets, runner=self._applier, left_out=not_undoable)
 
@@ -144,3 +178,192 @@ class Journal:
                 return None
             apply_id = pending[0]
         return self._applier.resume(apply_id, workers=workers, force=force)
+
+
+SHOWN_APPLIES = 10
+"""Applies the reprs of the journal show (the newest; ``to_frame()`` has them all)."""
+SHOWN_ROWS = 20
+"""Rows per apply in the plain-text form of the journal."""
+ACTIVITY_WIDTHS = {"op": 84, "organization": 180, "user": 160, "change": 290, "result": 230}
+"""Column widths of an apply's table, in pixels: every apply's table lines up under the previous,
+and without the user column (organization applies) it fits an 800 px notebook output."""
+_STATUS_COLORS = {"applied": "#1b7f3a", "failed": "#b3261e", "skipped": "#9a6700"}
+_ERROR_SHOWN = 110
+
+
+def _applies(count: int) -> str:
+    return f"{count} apply" if count == 1 else f"{count} applies"
+
+
+def _text(value: object) -> str:
+    """A frame value as text: missing values (None, NaN, NaT) blank, whole numbers without ``.0``."""
+    if is_missing(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _utc(value: object, pattern: str) -> str:
+    return "" if is_missing(value) else pd.Timestamp(value).strftime(pattern)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ApplyGroup:
+    """One apply's rows of the journal's frame, for the Activity tab and the journal's reprs.
+
+    Attributes:
+        apply_id: the apply's id (``client.journal.undo(apply_id)`` reverts it).
+        rows: its rows of ``to_frame()``, in plan order.
+    """
+
+    apply_id: str
+    rows: pd.DataFrame
+
+    @property
+    def started(self) -> pd.Timestamp | None:
+        """When the apply began (UTC), if the frame says."""
+        for column in ("apply_started", "when"):
+            if column in self.rows.columns:
+                values = self.rows[column].dropna()
+                if len(values):
+                    return pd.Timestamp(values.min())
+        return None
+
+    def count(self, *statuses: str) -> int:
+        """How many of its rows have one of ``statuses``."""
+        return int(self.rows["status"].isin(statuses).sum()) if "status" in self.rows.columns else 0
+
+    @property
+    def undoable(self) -> bool:
+        """True when at least one of its changes was applied (the rest is never reverted)."""
+        return self.count("applied") > 0
+
+    def headline_parts(self) -> tuple[str, str, str, str]:
+        """When it began (UTC), its plan's summary, how its changes ended, ``apply …<short id>``."""
+        total = len(self.rows)
+        counts = [(n, label) for label in ("applied", "failed", "skipped") if (n := self.count(label))]
+        unfinished = self.count("pending", "started")
+        if unfinished:
+            counts.append((unfinished, "not finished (journal.resume() finishes it)"))
+        outcome = ", ".join(f"{n} {label}" for n, label in counts)
+        started = _utc(self.started, "%Y-%m-%d %H:%M:%S UTC") if self.started is not None else ""
+        plan = _text(self.rows["plan"].iloc[0]) if "plan" in self.rows.columns and total else ""
+        changes = f"{total} change{'' if total == 1 else 's'}" + (f": {outcome}" if outcome else "")
+        return started, plan, changes, f"apply {short_id(self.apply_id)}"
+
+    def headline(self) -> str:
+        """One line: when, the plan, how many changes and how they ended, the apply's short id.
+
+        ``2026-05-01 14:03:12 UTC · organizations: 3 to rename · 3 changes: 2 applied, 1 failed ·
+        apply …0f3e9a1c``.
+        """
+        return " · ".join(part for part in self.headline_parts() if part)
+
+    def _cells(self, users: bool, rows: pd.DataFrame | None) -> list[dict[str, str]]:
+        out = []
+        for row in (self.rows if rows is None else rows).to_dict("records"):
+            bits = [_text(row.get("status"))]
+            if not is_missing(row.get("http_status")):
+                bits.append(f"HTTP {_text(row['http_status'])}")
+            attempts = row.get("attempts")
+            if not is_missing(attempts) and attempts:
+                bits.append(f"{_text(attempts)} attempt{'' if attempts == 1 else 's'}")
+            if not is_missing(row.get("temporary_name")):
+                bits.append(f"left as “{show(str(row['temporary_name']))}”")
+            cells = {
+                "time": _utc(row.get("when"), "%H:%M:%S"),
+                "op": _text(row.get("op")),
+                "organization": _text(row.get("organization")),
+                "id": _text(row.get("organization_id")),
+                "change": _text(row.get("change")),
+                "status": _text(row.get("status")),
+                "result": " · ".join(b for b in bits if b),
+                "error": " ".join(show_controls(_text(row.get("error"))).split()),
+            }
+            if users:
+                cells["user"] = _text(row.get("user"))
+            out.append(cells)
+        return out
+
+    def _users(self) -> bool:
+        return "user" in self.rows.columns and bool(self.rows["user"].notna().any())
+
+    def html(self, rows: pd.DataFrame | None = None, *, users: bool | None = None) -> str:
+        """Its rows as an escaped, left-aligned HTML table with fixed columns (:data:`ACTIVITY_WIDTHS`).
+
+        Args:
+            rows: the rows to show (some of its rows: a filter, a page); default: all of them.
+            users: show the user column (default: when any of its rows names a user).
+        """
+        users = self._users() if users is None else users
+        columns = [c for c in ACTIVITY_WIDTHS if users or c != "user"]
+        body = []
+        for cells in self._cells(users, rows):
+            color = _STATUS_COLORS.get(cells["status"], "inherit")
+            error = cells["error"]
+            result = f"<span class='aonb-activity-status' style='color:{color}'>{esc(cells['result'])}</span>"
+            if error:
+                shown = error if len(error) <= _ERROR_SHOWN else error[: _ERROR_SHOWN - 1] + "…"
+                result += f"<br><span style='color:#666' title='{esc(error)}'>{esc(shown)}</span>"
+            organization = esc(show(cells["organization"]))
+            organization += f"<br>{id_html(cells['id'])}" if cells["id"] else ""
+            values: dict[str, object] = {
+                **cells,
+                "user": show(cells.get("user", "")),
+                "organization": Markup(organization),
+                "result": Markup(result),
+            }
+            body.append([values[c] for c in columns])
+        return html_table(
+            columns,
+            body,
+            css_class="aonb-activity-table",
+            widths=[ACTIVITY_WIDTHS[c] for c in columns],
+        )
+
+    def text(self, limit: int = SHOWN_ROWS) -> str:
+        """Its rows as a plain-text table (the first ``limit``)."""
+        users = self._users()
+        headers = [
+            "time",
+            "op",
+            "organization",
+            "id",
+            *(["user"] if users else []),
+            "change",
+            "result",
+            "error",
+        ]
+        rows = [
+            [
+                c["time"],
+                c["op"],
+                text_cell(c["organization"]),
+                short_id(c["id"]),
+                *([text_cell(c["user"])] if users else []),
+                cut(c["change"], 70),
+                c["result"],
+                cut(c["error"], 60),
+            ]
+            for c in self._cells(users, None)[:limit]
+        ]
+        more = len(self.rows) - limit
+        return text_table(headers, rows) + (f"\n... and {more} more rows" if more > 0 else "")
+
+
+def apply_groups(frame: pd.DataFrame) -> list[ApplyGroup]:
+    """The rows of a journal frame grouped by apply, in the frame's order (newest apply first).
+
+    Args:
+        frame: ``client.journal.to_frame()``, or any part of it (filtered rows keep their apply).
+
+    Returns:
+        One group per apply id.
+    """
+    if "apply_id" not in frame.columns or not len(frame):
+        return []
+    return [
+        ApplyGroup(str(apply_id), rows)
+        for apply_id, rows in frame.groupby("apply_id", sort=False, dropna=False)
+    ]

@@ -21,8 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from arize_orgs_nb.bulk.changes import Change, Expectation, Op
+from arize_orgs_nb.bulk.changes import FIELD_ORDER, Change, Expectation, Op, change_lines
 from arize_orgs_nb.frames import FLOAT, INTEGER, STRING, UTC_TIME, Column, FrameSchema
+from arize_orgs_nb.visible import quoted
 
 __all__ = ["JOURNAL_SCHEMA", "JournalEntry", "Ledger", "default_journal_path"]
 
@@ -71,6 +72,7 @@ JOURNAL_SCHEMA = FrameSchema(
         Column("organization_id", STRING, nullable=True),
         Column("user", STRING, nullable=True),
         Column("user_id", STRING, nullable=True),
+        Column("change", STRING, doc="what the change does, in words (``description: “old” → “new”``)"),
         Column("before", STRING),
         Column("after", STRING),
         Column("status", STRING, doc="pending, started, applied, failed or skipped"),
@@ -79,6 +81,8 @@ JOURNAL_SCHEMA = FrameSchema(
         Column("temporary_name", STRING, nullable=True),
         Column("attempts", INTEGER),
         Column("seconds", FLOAT, nullable=True),
+        Column("apply_started", UTC_TIME, doc="when the change's apply began"),
+        Column("plan", STRING, doc="the apply's summary"),
     ),
 )
 """The columns of :meth:`Ledger.to_frame` (``client.journal.to_frame()``)."""
@@ -262,14 +266,19 @@ class Ledger:
         return [r[0] for r in rows]
 
     def to_frame(self) -> pd.DataFrame:
-        """Every journaled change, newest apply first: what was asked, what happened, when.
+        """Every journaled change, newest apply first, in plan order: what was asked, what happened, when.
 
-        The dtypes are :data:`JOURNAL_SCHEMA`'s, whatever the rows and the pandas version.
+        ``change`` says what the change does in words (``description: “old” → “new”``, in the
+        :mod:`~arize_orgs_nb.visible` notation); ``before``/``after`` list the fields it read and
+        set (``name: “Team”``; a value not recorded is left out); ``plan`` is its apply's summary
+        and ``apply_started`` when that apply began. The dtypes are :data:`JOURNAL_SCHEMA`'s,
+        whatever the rows and the pandas version.
         """
         query = (
             'SELECT a.apply_id, COALESCE(e.started_at, a.started_at) AS "when", e.op, e.change, '
             "COALESCE(e.org_id, e.result_id) AS organization_id, e.user_id, e.status, e.http_status, "
-            "e.error, e.temp_name AS temporary_name, e.attempts, e.seconds "
+            "e.error, e.temp_name AS temporary_name, e.attempts, e.seconds, "
+            "a.started_at AS apply_started, a.summary AS plan "
             "FROM entries e JOIN applies a USING (apply_id) ORDER BY a.started_at DESC, e.seq"
         )
         with self._lock:
@@ -281,6 +290,7 @@ class Ledger:
             row.update(
                 organization=change.org_name,
                 user=change.user_email,
+                change="; ".join(change_lines(change)),
                 before=_fields(change.before),
                 after=_fields(change.after),
             )
@@ -302,4 +312,8 @@ class Ledger:
 
 
 def _fields(values: dict[str, str | None]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in sorted(values.items()))
+    """``name: “Team”; description: “”`` in :data:`FIELD_ORDER`; values not recorded are left out."""
+    ordered = [f for f in FIELD_ORDER if f in values] + sorted(set(values) - set(FIELD_ORDER))
+    return "; ".join(
+        f"{k}: {values[k] if k == 'role' else quoted(values[k])}" for k in ordered if values[k] is not None
+    )

@@ -11,7 +11,6 @@ iteration, ``to_frame()``, an HTML diff, a summary, ``apply()`` (wired by the cl
 from __future__ import annotations
 
 import hashlib
-import html
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
@@ -22,16 +21,25 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 import pandas as pd
 
-from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Expectation, Op
+from arize_orgs_nb.bulk.changes import CASCADE_DELETE, CASCADE_REMOVE, Change, Expectation, Op, change_lines
 from arize_orgs_nb.bulk.estimate import Estimate
 from arize_orgs_nb.bulk.saved import PlanOrigin, SavedPlan, write_plan
 from arize_orgs_nb.errors import Issue, PlanValidationError
 from arize_orgs_nb.frames import ORG_SCHEMA, TEXT, shown_time_matches
 from arize_orgs_nb.models import DESCRIPTION_MAX, NAME_MAX
 from arize_orgs_nb.rules import annotator_problem, is_missing, read_flag, role_problem, text_problems
-from arize_orgs_nb.visible import invisible_difference, show
+from arize_orgs_nb.tables import Markup, esc, html_table, id_html, short_id, text_cell, text_table
+from arize_orgs_nb.visible import fields_note, invisible_difference, show
 
-__all__ = ["MemberChanges", "Plan", "PlanRunner", "org_planner", "plan_member_changes", "plan_org_changes"]
+__all__ = [
+    "MemberChanges",
+    "Plan",
+    "PlanRunner",
+    "change_note",
+    "org_planner",
+    "plan_member_changes",
+    "plan_org_changes",
+]
 
 ORG_COLUMNS = ("id", "name", "description", "created_at", "delete")
 MEMBER_COLUMNS = ("organization", "user", "role", "remove")
@@ -497,6 +505,11 @@ class Plan(Generic[R]):
     def __len__(self) -> int:
         return len(self.changes)
 
+    @property
+    def runner(self) -> PlanRunner[R] | None:
+        """What sends this plan (the client's applier), or None for a read-only plan."""
+        return self._runner
+
     def __iter__(self) -> Iterator[Change]:
         return iter(self.changes)
 
@@ -554,15 +567,16 @@ class Plan(Generic[R]):
     def to_frame(self) -> pd.DataFrame:
         """One row per changed field: op, marker, organization, field, before, after, invisible, risk, ...
 
-        ``before`` and ``after`` are the raw values (what is sent); ``invisible`` says how they
+        Fields come in :data:`~arize_orgs_nb.bulk.changes.FIELD_ORDER` (a create's ``name`` row,
+        then its ``description``); the reprs show one row per change. ``before`` and ``after``
+        are the raw values (what is sent); ``invisible`` says how they
         differ when they look alike (``differs only in invisible characters: trailing space
         added``), else it is missing. The HTML diff shows values in the :mod:`~arize_orgs_nb.visible`
         notation.
         """
         rows: list[dict[str, Any]] = []
         for change in self.changes:
-            fields = sorted(set(change.before) | set(change.after)) or ["-"]
-            for name in fields:
+            for name in change.fields or ["-"]:
                 rows.append(
                     {
                         "op": change.op.value,
@@ -597,14 +611,35 @@ class Plan(Generic[R]):
         ]
         return pd.DataFrame(rows, columns=columns).astype(TEXT)
 
+    def __str__(self) -> str:
+        """The plan as a plain-text table, one row per change (the ``text/plain`` of a notebook)."""
+        lines = [f"Plan {self.summary()}"]
+        if self.changes:
+            lines.append(f"estimate: {self.estimate()}")
+        if self.destructive:
+            lines.append(
+                f"DESTRUCTIVE: {len(self.destructive)} change(s); apply needs confirm=[names] or True"
+            )
+        if self.changes:
+            users = any(c.user_id or c.user_email for c in self.changes)
+            headers = ["", "op", "organization", "id", *(["user"] if users else []), "change", "risk", "note"]
+            rows = [_text_row(c, users) for c in self.changes[:TEXT_ROWS]]
+            lines += ["", text_table(headers, rows)]
+            if len(self.changes) > TEXT_ROWS:
+                lines.append(f"... and {len(self.changes) - TEXT_ROWS} more (plan.to_frame() lists them all)")
+        lines += [f"left out: {reason}" for reason in self.left_out]
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # noqa: ANN401 - IPython's printer
+        printer.text(repr(self) if cycle else str(self))
+
     def _repr_html_(self) -> str:
-        esc = _escape
         parts = [f"<div class='aonb-plan'><p><b>{esc(self.summary())}</b></p>"]
         if self.changes:
             parts.append(f"<p>Estimate: {esc(self.estimate())}</p>")
         if self.destructive:
             parts.append(
-                "<p style='color:#b00020'><b>Destructive:</b> "
+                "<p style='color:#b00020;text-align:left'><b>Destructive:</b> "
                 + esc(
                     f"{len(self.destructive)} change(s). Deleting an organization {CASCADE_DELETE} "
                     f"Removing a member {CASCADE_REMOVE}. Apply needs confirm=[names] or confirm=True."
@@ -612,20 +647,11 @@ class Plan(Generic[R]):
                 + "</p>"
             )
         if self.changes:
+            users = any(c.user_id or c.user_email for c in self.changes)
+            headers = ["", "op", "organization", *(["user"] if users else []), "change", "risk", "note"]
             parts.append(
-                "<table><thead><tr><th></th><th>op</th><th>organization</th><th>user</th><th>field</th>"
-                "<th>before</th><th>after</th><th>risk</th><th>note</th></tr></thead><tbody>"
+                html_table(headers, (_html_row(c, users) for c in self.changes), css_class="aonb-plan-table")
             )
-            for row in self.to_frame().itertuples(index=False):
-                color = {"+": "#1b5e20", "-": "#b00020"}.get(str(row.marker), "#8a6d00")
-                note = "<br>".join(filter(None, [esc(row.note), _warning(row.invisible)]))
-                parts.append(
-                    f"<tr><td style='color:{color}'><b>{esc(row.marker)}</b></td><td>{esc(row.op)}</td>"
-                    f"<td>{_shown(row.organization)}</td><td>{_shown(row.user)}</td><td>{esc(row.field)}</td>"
-                    f"<td>{_shown(row.before)}</td><td>{_shown(row.after)}</td><td>{esc(row.risk)}</td>"
-                    f"<td>{note}</td></tr>"
-                )
-            parts.append("</tbody></table>")
         if self.left_out:
             items = "".join(f"<li>{esc(reason)}</li>" for reason in self.left_out)
             parts.append(f"<p>Left out:</p><ul>{items}</ul>")
@@ -726,17 +752,52 @@ class Plan(Generic[R]):
         return PlanReview(plan)
 
 
-def _escape(value: object) -> str:
-    if is_missing(value):
-        return ""
-    return html.escape(str(value), quote=True)
+TEXT_ROWS = 50
+"""Most changes the plain-text form of a plan lists (the frame has them all)."""
+TEXT_VALUE = 40
+"""Longest value in a plain-text cell (the frame holds whole values)."""
+
+_MARKER_COLORS = {"+": "#1b5e20", "-": "#b00020"}
 
 
-def _shown(value: object) -> str:
-    """A value for the HTML diff: rendered visibly first (``Team␠``), then escaped."""
-    return "" if is_missing(value) else _escape(show(str(value)))
+def change_note(change: Change) -> str:
+    """A change's warnings and, when a value only changes invisibly, how (one line, not escaped)."""
+    return "; ".join(filter(None, [change.note, fields_note(change.before, change.after)]))
 
 
-def _warning(text: object) -> str:
-    """A row's "differs only in invisible characters" note, escaped, or nothing."""
-    return "" if is_missing(text) else f"<span style='color:#8a6d00'>⚠ {_escape(text)}</span>"
+def _text_row(change: Change, users: bool) -> list[str]:
+    user = [text_cell(change.user_email or change.user_id)] if users else []
+    return [
+        change.op.marker,
+        change.op.value,
+        text_cell(change.org_name),
+        short_id(change.org_id),
+        *user,
+        "; ".join(change_lines(change, limit=TEXT_VALUE)),
+        change.risk,
+        text_cell(change_note(change) or None, TEXT_VALUE),
+    ]
+
+
+def _html_row(change: Change, users: bool) -> list[object]:
+    color = _MARKER_COLORS.get(change.op.marker, "#8a6d00")
+    organization = esc(show(change.org_name))
+    if change.org_id:
+        organization += f"<br>{id_html(change.org_id)}"
+    warning = fields_note(change.before, change.after)
+    note = "<br>".join(
+        filter(
+            None,
+            [esc(change.note), f"<span style='color:#8a6d00'>⚠ {esc(warning)}</span>" if warning else ""],
+        )
+    )
+    user = [show(change.user_email or change.user_id or "")] if users else []
+    return [
+        Markup(f"<b style='color:{color}'>{esc(change.op.marker)}</b>"),
+        change.op.value,
+        Markup(organization),
+        *user,
+        Markup("<br>".join(esc(line) for line in change_lines(change))),
+        change.risk,
+        Markup(note),
+    ]

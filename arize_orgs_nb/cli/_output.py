@@ -12,16 +12,16 @@ import contextlib
 import io
 import os
 import sys
-import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 import pandas as pd
 
 from arize_orgs_nb.frames import CSV_TIME_FORMAT
-from arize_orgs_nb.rules import is_missing
-from arize_orgs_nb.visible import show
+from arize_orgs_nb.tables import CELL_WIDTH
+from arize_orgs_nb.tables import text_cell as cell
+from arize_orgs_nb.tables import text_table as table
 
 __all__ = [
     "CELL_WIDTH",
@@ -44,7 +44,6 @@ __all__ = [
 
 PARQUET = (".parquet", ".pq")
 CSV = (".csv",)
-CELL_WIDTH = 48
 ERROR_WIDTH = 100
 
 
@@ -137,39 +136,3 @@ def write_frame(frame: pd.DataFrame, path: Path) -> None:
 def write_text(text: str, path: Path) -> None:
     """Write text (UTF-8), whole or not at all."""
     _replace(path, lambda partial: partial.write_text(text, encoding="utf-8"))
-
-
-def _width(text: str) -> int:
-    """Terminal columns: wide characters take 2, combining marks (an NFD accent) none."""
-    return sum(
-        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-        for ch in text
-    )
-
-
-def cell(value: object, limit: int = CELL_WIDTH) -> str:
-    """A value for a table cell: in the :mod:`~arize_orgs_nb.visible` notation, cut to ``limit``."""
-    if is_missing(value):
-        return ""
-    text = show(str(value))
-    if isinstance(value, str) and value == "":
-        return '""'
-    if _width(text) > limit:
-        cut = ""
-        for ch in text:
-            if _width(cut + ch) > limit - 1:
-                break
-            cut += ch
-        text = cut + "…"
-    return text
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A plain text table: a header, a rule, one line per row, columns padded by display width."""
-    body = [list(r) for r in rows]
-    widths = [max([_width(h)] + [_width(r[i]) for r in body]) for i, h in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in body)])

@@ -795,7 +795,7 @@ def _diff_rows(changes: Sequence[Change], source: Path, with_user: bool) -> list
     """One row per changed field; the last cell says how before and after differ if they look alike."""
     rows = []
     for change in changes:
-        fields = sorted(set(change.before) | set(change.after)) or ["-"]
+        fields = change.fields or ["-"]
         for name in fields:
             before, after = change.before.get(name), change.after.get(name)
             cells = [change.op.marker, change.op.value, _cell(change.org_name)]

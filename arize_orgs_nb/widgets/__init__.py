@@ -5,7 +5,7 @@
 
     client = ArizeOrgs.sandbox()
     OrgAdminPanel(client)        # Browse (a grid) | Create | Update | Members | Activity
-    plan.review()                # PlanReview: include/exclude, confirm, apply, retry failed
+    plan.review()                # PlanReview: include/exclude, confirm, apply, waits, retry, undo
 
 Each form runs its action in a background thread (the kernel stays responsive), shows a one-line
 status for every outcome, sends one write per click (after the stale check's read), escapes every
@@ -21,6 +21,7 @@ from arize_orgs_nb.rules import ROLES
 from arize_orgs_nb.widgets._actions import ActionOutcome
 from arize_orgs_nb.widgets._base import FormView, Runner, SyncRunner, ThreadRunner
 from arize_orgs_nb.widgets._snapshot import Snapshot
+from arize_orgs_nb.widgets.activity import ActivityView
 from arize_orgs_nb.widgets.create_org import CreateOrgForm
 from arize_orgs_nb.widgets.grid import OrgGrid
 from arize_orgs_nb.widgets.member_role import MemberRoleForm
@@ -32,6 +33,7 @@ from arize_orgs_nb.widgets.update_org import UpdateOrgForm
 __all__ = [
     "ROLES",
     "ActionOutcome",
+    "ActivityView",
     "CreateOrgForm",
     "FormView",
     "MemberRoleForm",

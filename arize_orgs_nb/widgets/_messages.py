@@ -33,8 +33,8 @@ from arize_orgs_nb.errors import (
     TransportError,
     UnprocessableEntityError,
 )
-from arize_orgs_nb.visible import is_hidden, marker
 from arize_orgs_nb.visible import show as visible
+from arize_orgs_nb.visible import show_controls as visible_controls
 
 __all__ = [
     "MAX_MESSAGE",
@@ -49,6 +49,7 @@ __all__ = [
     "one_line",
     "status_html",
     "visible",
+    "visible_controls",
 ]
 
 STALE_MESSAGE = "changed on the server since the list was loaded: refresh"
@@ -87,21 +88,6 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     """
     line = _WHITESPACE.sub(" ", visible_controls(text)).strip()
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def visible_controls(text: str) -> str:
-    r"""Mark the hidden characters of a message but its line breaks and tabs (log-injection safe).
-
-    Messages are prose around values: unlike :func:`visible` (for values), spaces are left alone.
-
-    Args:
-        text: any text.
-
-    Returns:
-        The text with ``\x1b``, bidi controls and friends as ``⟨U+001B⟩`` (the one notation of
-        :mod:`arize_orgs_nb.visible`); tabs and newlines are kept.
-    """
-    return "".join(marker(c) if is_hidden(c) and c not in "\t\n\r" else c for c in text)
 
 
 def _seconds(value: float) -> str:

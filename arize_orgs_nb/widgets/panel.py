@@ -9,126 +9,18 @@ import pandas as pd
 
 from arize_orgs_nb.client import ArizeOrgs
 from arize_orgs_nb.widgets._actions import ActionOutcome
-from arize_orgs_nb.widgets._base import Runner, css, heading
-from arize_orgs_nb.widgets._messages import describe_error, esc, visible
+from arize_orgs_nb.widgets._base import Runner, css
+from arize_orgs_nb.widgets._messages import describe_error, esc
 from arize_orgs_nb.widgets._snapshot import Snapshot
+from arize_orgs_nb.widgets.activity import ActivityView
 from arize_orgs_nb.widgets.create_org import CreateOrgForm
 from arize_orgs_nb.widgets.member_role import KnownRoles, MemberRoleForm
 from arize_orgs_nb.widgets.table import OrgTable
 from arize_orgs_nb.widgets.update_org import UpdateOrgForm
 
-__all__ = ["TAB_TITLES", "ActivityView", "OrgAdminPanel", "activity_html"]
+__all__ = ["TAB_TITLES", "OrgAdminPanel"]
 
 TAB_TITLES = ("Browse", "Create", "Update", "Members", "Activity")
-
-ACTIVITY_PLACEHOLDER = (
-    "The journal of every change made from this machine will appear here: what was sent, when, "
-    "and how it ended. It is not connected yet."
-)
-
-ACTIVITY_NOTE = (
-    "Every change made by this tool from this machine (forms, reviewed plans, bulk applies), newest "
-    "first, from the local journal: what was asked, how it ended, when. Changes made elsewhere "
-    "(the Arize UI, other keys or machines) are not listed."
-)
-
-ACTIVITY_COLUMNS = (
-    "when",
-    "op",
-    "organization",
-    "user",
-    "before",
-    "after",
-    "status",
-    "http_status",
-    "error",
-    "attempts",
-    "apply_id",
-)
-"""Columns of the journal frame the Activity tab shows (others, such as ids, are left out)."""
-
-ACTIVITY_ROWS = 200
-"""Most journal rows the Activity tab shows (the newest)."""
-
-
-def activity_html(frame: pd.DataFrame, *, limit: int = ACTIVITY_ROWS) -> str:
-    """Render an activity frame newest first as an escaped HTML table (pandas ``escape=True``).
-
-    Organizations, users and the journal's ``before``/``after`` text are made visible first
-    (``Team␠``, ``⟨U+200B⟩``), then escaped.
-
-    Args:
-        frame: ``client.journal.to_frame()``, or any frame (unknown columns are shown as they are).
-        limit: most rows shown.
-
-    Returns:
-        HTML (a note when the frame is empty).
-    """
-    if not len(frame):
-        return "<i>no activity yet</i>"
-    view = frame
-    if "when" in view.columns and "apply_id" in view.columns:
-        # Newest apply first; within an apply, plan order (the journal's own order, kept stable).
-        started = view.groupby("apply_id", sort=False)["when"].transform("min")
-        order = sorted(range(len(view)), key=lambda i: (started.iloc[i], -i), reverse=True)
-        view = view.iloc[order]
-    journal = "apply_id" in view.columns  # the journal's frame: show its readable columns
-    columns = [c for c in ACTIVITY_COLUMNS if c in view.columns] if journal else list(view.columns)
-    view = view[columns].head(limit).copy()
-    if "when" in view.columns and pd.api.types.is_datetime64_any_dtype(view["when"]):
-        view["when"] = [t.strftime("%Y-%m-%d %H:%M:%S") if not pd.isna(t) else "" for t in view["when"]]
-        view = view.rename(columns={"when": "when (UTC)"})
-    for column in ("http_status", "attempts"):
-        if column in view.columns:
-            view[column] = [("" if pd.isna(v) else str(int(v))) for v in view[column]]
-    for column in ("organization", "user", "before", "after"):  # made visible, then escaped by pandas
-        if column in view.columns:
-            view[column] = [visible(v) if isinstance(v, str) else v for v in view[column]]
-    shown = view.to_html(index=False, escape=True, border=0, na_rep="", classes="aonb-activity-table")
-    more = len(frame) - len(view)
-    note = f"<div style='color:#666'>{esc(f'showing the newest {len(view)} of {len(frame)} rows')}</div>"
-    return shown + (note if more > 0 else "")
-
-
-class ActivityView(widgets.VBox):
-    """The Activity tab: a frame from ``activity_frame()`` (the journal, in a panel), or a note.
-
-    Args:
-        activity_frame: returns the activity as a DataFrame (``client.journal.to_frame``);
-            None shows a placeholder.
-    """
-
-    def __init__(self, activity_frame: Callable[[], pd.DataFrame] | None = None) -> None:
-        super().__init__()
-        self.activity_frame = activity_frame
-        self.output = css(widgets.Output(), "aonb-activity-output")
-        self.note = css(widgets.HTML(), "aonb-activity-note")
-        self.table = css(widgets.HTML(), "aonb-activity-html")
-        self.refresh_button = css(
-            widgets.Button(description="Refresh", icon="refresh"), "aonb-activity-refresh"
-        )
-        self.refresh_button.on_click(lambda _button: self.refresh())
-        self.children = (heading("Activity"), self.output, self.note, self.refresh_button, self.table)
-        css(self, "aonb-activity")
-        self.refresh()
-
-    def refresh(self) -> None:
-        """Re-read the activity frame (escaped ``to_html()``, newest first), or show the placeholder."""
-        if self.activity_frame is None:
-            self.refresh_button.layout.display = "none"
-            self.output.outputs = (
-                {"output_type": "stream", "name": "stdout", "text": ACTIVITY_PLACEHOLDER + "\n"},
-            )
-            return
-        self.output.outputs = ()
-        self.note.value = f'<span style="color:#666">{esc(ACTIVITY_NOTE)}</span>'
-        try:
-            frame = self.activity_frame()
-            markup = activity_html(frame)
-        except Exception as error:  # a hook of someone else's: show it, do not break the panel
-            self.table.value = f'<span style="color:#b3261e">✖ {esc(describe_error(error)[0])}</span>'
-            return
-        self.table.value = markup
 
 
 class OrgAdminPanel(widgets.VBox):
@@ -177,7 +69,10 @@ class OrgAdminPanel(widgets.VBox):
             client, snapshot=self.snapshot, runner=runner, on_done=self.after_change, known_roles=known_roles
         )
         self.activity = ActivityView(
-            activity_frame if activity_frame is not None else client.journal.to_frame
+            activity_frame if activity_frame is not None else client.journal.to_frame,
+            journal=client.journal,
+            runner=runner,
+            on_undone=lambda _result: self.snapshot.refresh(),  # an undo changed the account
         )
         self.tabs = css(
             widgets.Tab(

@@ -52,26 +52,33 @@ def _wait_for_kernel(page: Page, frontend: FrontEnd, kernel_timeout_ms: int) -> 
         expect(indicator).to_have_attribute("data-status", "idle", timeout=kernel_timeout_ms)
 
 
-def open_and_run_all(page: Page, server, frontend: FrontEnd, nb_name: str, kernel_timeout_ms: int) -> None:
+def open_and_run_all(page: Page, server, frontend: FrontEnd, nb_name: str, kernel_timeout_ms: int) -> Locator:
     """Open ``nb_name`` in the front end, wait for a live idle kernel, then Run > Run All Cells.
 
     Both front ends have the same Run menu. A Run All that lands before the kernel is connected is
     dropped silently (the first prompt stays ``[ ]``); nothing has run then, so it is clicked once more.
+    JupyterLab would also reopen the notebooks earlier tests opened (its workspace is kept on the
+    server) and Run All would run whichever tab is current: ``reset`` starts from an empty
+    workspace, and the Run menu is used once this notebook's tab is current. Returns its panel.
     """
-    page.goto(frontend.url(server, nb_name))
-    panel = page.locator(".jp-NotebookPanel").first
+    page.goto(frontend.url(server, nb_name) + ("&reset" if frontend is LAB else ""))
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
     panel.wait_for(state="visible", timeout=kernel_timeout_ms)
     _wait_for_kernel(page, frontend, kernel_timeout_ms)
+    if frontend is LAB:
+        current = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")
+        expect(current).to_have_text(nb_name)
     first_prompt = panel.locator(".jp-CodeCell .jp-InputPrompt").first
     for attempt in range(2):
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         page.locator('#jp-mainmenu-run .lm-Menu-item[data-command="runmenu:run-all"]').click()
         try:
             expect(first_prompt).to_have_text(RUN_STARTED, timeout=10_000)
-            return
+            return panel
         except AssertionError:
             if attempt == 1:
                 raise
+    raise AssertionError("unreachable")
 
 
 @dataclass

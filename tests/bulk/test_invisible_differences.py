@@ -110,8 +110,9 @@ def test_the_plan_html_shows_the_difference_and_says_what_it_is(case):
     before, after, shown_before, shown_after, what = CASES[case]
     plan = renamed(before, after)
     (row,) = [r for r in cells(plan._repr_html_()).rows if r]
-    assert shown_before in row and shown_after in row  # the before and after cells
+    assert f"name: “{shown_before}” → “{shown_after}”" in row  # one cell says what changes
     assert any(f"{NOTE}: {what}" in cell for cell in row)
+    assert f"name: “{shown_before}” → “{shown_after}”" in str(plan)  # and so does the text
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -156,8 +157,9 @@ def test_the_apply_result_shows_the_difference_and_says_what_it_is(case):
     assert list(frame["organization"]) == [before]  # data stays raw
     assert list(frame["invisible"]) == [f"name {NOTE}: {what}"]
     (row,) = [r for r in cells(result._repr_html_()).rows if r]
-    assert shown_before in row and f"name=“{shown_after}”" in row
-    assert f"name {NOTE}: {what}" in row
+    change = f"name: “{shown_before}” → “{shown_after}”"
+    assert f"{change}⚠ name {NOTE}: {what}" in row  # the change, then the note on its own line
+    assert change in str(result)
     assert f"name={shown_after}" in cli_result_text(result)
 
 
@@ -183,7 +185,7 @@ def test_the_cli_shows_newlines_and_tabs_in_the_one_notation():
 def test_a_literal_marker_in_a_name_cannot_pass_for_a_marker():
     plan = renamed("Team␠", "Team ")
     (row,) = [r for r in cells(plan._repr_html_()).rows if r]
-    assert "Team⟨U+2420⟩" in row and "Team␠" in row
+    assert "name: “Team⟨U+2420⟩” → “Team␠”" in row
     assert all(NOTE not in cell for cell in row)
     assert plan.to_frame()["invisible"].isna().all()  # these look different: no note needed
     assert "Team⟨U+2420⟩" in cli_plan_text(plan)

@@ -14,7 +14,16 @@ from arize_orgs_nb.widgets import OrgAdminPanel, OrgTable, ThreadRunner
 from arize_orgs_nb.widgets._grid_edits import FRAME_DTYPES
 from arize_orgs_nb.widgets.panel import TAB_TITLES
 
-from .conftest import XSS, DeferredRunner, dangerous_elements, grid_html, org_names, visible_text, writes
+from .conftest import (
+    XSS,
+    DeferredRunner,
+    dangerous_elements,
+    grid_html,
+    html_values,
+    org_names,
+    visible_text,
+    writes,
+)
 
 
 def row_of(table, key):
@@ -119,7 +128,7 @@ def test_apply_sends_the_reviewed_edits_and_the_grid_shows_the_new_values(wclien
     gets = wclient.local_sandbox.log.count(method="GET", path_prefix="/v2/organizations") - drains
     assert gets <= 3  # the stale check's drain, the create's read-back(s): no re-drain of the list
     assert done and done[-1].ok  # the panel was told (its Activity tab refreshed)
-    assert "Renamed In Grid" in visible_text(panel.activity.table.value)
+    assert "Renamed In Grid" in "".join(visible_text(markup) for markup in html_values(panel.activity))
     panel.open_org(a)  # the other tabs know the new name
     assert panel.update.name_input.value == "Renamed In Grid"
 

@@ -70,5 +70,6 @@ def test_the_activity_table_shows_names_visibly(wclient, sync):
     edited = base[base["id"] == sneaky["id"]].assign(name="Prod")  # cleaned up
     assert wclient.organizations.plan(edited, base=base).apply(progress=False).ok
     panel = OrgAdminPanel(wclient, runner=sync)
-    assert "Prod⟨U+200B⟩" in visible_text(panel.activity.table.value)
+    text = "".join(visible_text(markup) for markup in html_values(panel.activity))
+    assert "Prod⟨U+200B⟩" in text and "name: “Prod⟨U+200B⟩” → “Prod”" in text
     panel.close()

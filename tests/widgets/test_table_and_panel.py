@@ -2,9 +2,7 @@
 
 import base64
 import urllib.parse
-from html.parser import HTMLParser
 
-import pandas as pd
 import pytest
 
 from arize_orgs_nb.widgets import OrgAdminPanel, OrgTable, Snapshot, SyncRunner
@@ -94,20 +92,9 @@ def test_panel_tabs_share_one_snapshot_and_refresh_after_changes(wclient, sync):
     assert not panel.create.submit.disabled
 
 
-def test_panel_activity_hook_and_header(wclient, sync):
+def test_panel_header(wclient, sync):
     panel = OrgAdminPanel(wclient, runner=sync)
-    assert "no activity yet" in panel.activity.table.value  # the journal, empty so far
     assert "Connected to the embedded sandbox" in visible_text(panel.header.value)
-    frame = pd.DataFrame({"when": ["2026-01-01"], "what": [XSS]})
-    hooked = OrgAdminPanel(wclient, runner=sync, activity_frame=lambda: frame)
-    assert XSS in visible_text(hooked.activity.table.value)
-    assert dangerous_elements(hooked.activity.table.value) == []
-
-    def broken():
-        raise RuntimeError("journal locked")
-
-    failing = OrgAdminPanel(wclient, runner=sync, activity_frame=broken)
-    assert "journal locked" in visible_text(failing.activity.table.value)
 
 
 def test_every_html_value_of_the_panel_escapes_payloads(wclient, sync):
@@ -171,67 +158,3 @@ def test_close_unsubscribes_from_the_snapshot(wclient, sync):
     assert len(snapshot._listeners) == 4
     panel.close()
     assert snapshot._listeners == []
-
-
-def test_the_activity_tab_shows_the_journal_newest_first(wclient, sync):
-    panel = OrgAdminPanel(wclient, runner=sync)
-    activity = panel.activity
-    assert "no activity yet" in activity.table.value
-    assert "local journal" in visible_text(activity.note.value)
-    panel.create.name_input.value = XSS
-    panel.create.submit.click()
-    assert panel.create.status_kind == "ok"
-    # refreshed after the form succeeded: the create, its name as text
-    text = visible_text(activity.table.value)
-    assert "create" in text and XSS in text and "applied" in text
-    assert dangerous_elements(activity.table.value) == []
-    # a bulk apply made elsewhere in the kernel shows after Refresh, on top
-    base = wclient.organizations.to_frame(progress=False)
-    edited = base[base["name"] == XSS].copy()
-    edited["description"] = "described by a plan"
-    wclient.organizations.plan(edited, base=base).apply(progress=False)
-    assert "described by a plan" not in visible_text(activity.table.value)
-    activity.refresh_button.click()
-    rows = parse_rows(activity.table.value)
-    assert rows[0]["op"] == "describe" and "described by a plan" in rows[0]["after"]
-    assert rows[1]["op"] == "create"
-    assert rows[0]["when (UTC)"] >= rows[1]["when (UTC)"]
-    assert {"status", "http_status", "error", "attempts"} <= set(rows[0])
-    assert rows[0]["http_status"] == "200" and rows[0]["attempts"] == "1"
-    # a failed form action is journaled too (shown at the next refresh)
-    wclient.local_sandbox.faults.add(status=403, method="POST")
-    panel.create.name_input.value = "Forbidden Org"
-    panel.create.submit.click()
-    activity.refresh()
-    failed = parse_rows(activity.table.value)[0]
-    assert failed["status"] == "failed" and failed["http_status"] == "403"
-
-
-class _Table(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.rows: list[list[str]] = []
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "tr":
-            self.rows.append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self.rows[-1].append("".join(self._cell).strip())
-            self._cell = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def parse_rows(markup):
-    """The rows of the first HTML table as dicts (header -> cell text)."""
-    table = _Table()
-    table.feed(markup)
-    header, *rows = table.rows
-    return [dict(zip(header, row, strict=True)) for row in rows]
