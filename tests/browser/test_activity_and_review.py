@@ -19,7 +19,6 @@ from arize_orgs_nb import ArizeOrgs
 
 from .conftest import KERNEL_TIMEOUT_MS, SHOT_DIR
 from .helpers import js_errors, open_and_run_all
-from .servers import LAB
 
 pytestmark = pytest.mark.browser
 
@@ -67,13 +66,13 @@ review
 ]
 
 
-def run_notebook(page, lab, folder, name: str, cells: list[str]):
+def run_notebook(page, lab, frontend, folder, name: str, cells: list[str]):
     """Write the notebook into the served folder, open it and run all: (its panel, a side channel)."""
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     nbformat.write(notebook, str(folder / name))
-    panel = open_and_run_all(page, lab, LAB, name, KERNEL_TIMEOUT_MS)
+    panel = open_and_run_all(page, lab, frontend, name, KERNEL_TIMEOUT_MS)
     return panel, side_channel(panel)
 
 
@@ -96,8 +95,8 @@ def shot(locator, name: str) -> None:
     locator.screenshot(path=str(SHOT_DIR / f"{name}.png"))
 
 
-def test_activity_undo_an_apply(lab, page, nb_dir):
-    notebook, api = run_notebook(page, lab, nb_dir, "activity_undo.ipynb", ACTIVITY)
+def test_activity_undo_an_apply(lab, page, frontend, nb_dir):
+    notebook, api = run_notebook(page, lab, frontend, nb_dir, "activity_undo.ipynb", ACTIVITY)
     try:
         activity = notebook.locator(".aonb-activity").first
         activity.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
@@ -116,28 +115,28 @@ def test_activity_undo_an_apply(lab, page, nb_dir):
         table, tab = activity.locator(".aonb-activity-table").first.bounding_box(), activity.bounding_box()
         assert table["x"] + table["width"] <= tab["x"] + tab["width"], (table, tab)  # result column in view
         expect(renames.locator("td", has_text="(renamed)")).to_have_count(2)
-        shot(activity, "10-activity-grouped")
+        shot(activity, f"{frontend.name}-10-activity-grouped")
 
         assert sum(n.endswith(" (renamed)") for n in names_of(api)) == 2
         renames.locator("button.aonb-activity-undo").click()
         undo = activity.locator(".aonb-activity-undo-area .aonb-review")
         expect(undo).to_be_visible()
         expect(undo.locator(".aonb-review-summary")).to_have_text("undo: 2 to rename")
-        shot(undo, "11-activity-undo-review")
+        shot(undo, f"{frontend.name}-11-activity-undo-review")
         assert sum(n.endswith(" (renamed)") for n in names_of(api)) == 2  # nothing sent yet
         undo.locator("button.aonb-review-apply").click()
         expect(undo.locator(".aonb-review-status")).to_have_text("✔ 2 of 2 applied")
         expect(groups).to_have_count(3)  # the undo is journaled, on top
         expect(groups.first.locator(".aonb-activity-apply")).to_contain_text("undo: 2 to rename")
         assert not any(n.endswith(" (renamed)") for n in names_of(api))
-        shot(activity, "12-activity-after-undo")
+        shot(activity, f"{frontend.name}-12-activity-after-undo")
     finally:
         api.close()
-    assert js_errors(page, LAB) == [], page.js_errors
+    assert js_errors(page, frontend) == [], page.js_errors
 
 
-def test_plan_review_shows_a_rate_limit_wait_with_its_eta(lab, page, nb_dir):
-    notebook, api = run_notebook(page, lab, nb_dir, "review_wait.ipynb", REVIEW)
+def test_plan_review_shows_a_rate_limit_wait_with_its_eta(lab, page, frontend, nb_dir):
+    notebook, api = run_notebook(page, lab, frontend, nb_dir, "review_wait.ipynb", REVIEW)
     try:
         review = notebook.locator(".aonb-review").first
         review.wait_for(state="visible", timeout=KERNEL_TIMEOUT_MS)
@@ -158,7 +157,7 @@ def test_plan_review_shows_a_rate_limit_wait_with_its_eta(lab, page, nb_dir):
         )
         first = waiting.text_content() or ""
         assert re.search(r"resumes in \d+ s, at \d\d:\d\d:\d\d UTC · \d+ of 30 done", first), first
-        shot(review, "13-review-rate-limit-wait")
+        shot(review, f"{frontend.name}-13-review-rate-limit-wait")
         time.sleep(2.2)  # the countdown moves on its own
         later = waiting.text_content() or ""
         left = [int(re.search(r"resumes in (\d+) s", t).group(1)) for t in (first, later)]
@@ -170,8 +169,8 @@ def test_plan_review_shows_a_rate_limit_wait_with_its_eta(lab, page, nb_dir):
         expect(review.locator(".aonb-review-wait")).to_contain_text(
             f"waited: rate limited once ({RETRY_AFTER} s)"  # then maybe paced: the rate learnt from the 429
         )
-        shot(review, "14-review-applied-after-the-wait")
+        shot(review, f"{frontend.name}-14-review-applied-after-the-wait")
         assert set(api.organizations.to_frame(progress=False)["description"]) == {"reviewed in the browser"}
     finally:
         api.close()
-    assert js_errors(page, LAB) == [], page.js_errors
+    assert js_errors(page, frontend) == [], page.js_errors
