@@ -49,10 +49,23 @@ def execute(path: Path, workdir: Path, env: dict[str, str]) -> nbformat.Notebook
 
 
 def cell_text(cell) -> str:
-    """Everything a cell showed: its streams and every representation of its displays, as text."""
-    parts = []
+    """Everything a cell showed: its streams and every representation of its displays, as text.
+
+    Consecutive chunks of one stream are joined as printed: a kernel may send one ``print`` in
+    several stream messages (``"...started:"`` then ``" True"``).
+    """
+    parts: list[str] = []
+    stream = None
     for out in cell.get("outputs", []):
-        parts.append(str(out.get("text", "")))
+        if out.get("output_type") == "stream":
+            text = str(out.get("text", ""))
+            if stream == out.get("name") and parts:
+                parts[-1] += text
+            else:
+                parts.append(text)
+            stream = out.get("name")
+            continue
+        stream = None
         parts += [
             value if isinstance(value, str) else json.dumps(value) for value in out.get("data", {}).values()
         ]
