@@ -77,6 +77,7 @@ class ColleagueMachine(RuleBasedStateMachine):
         self.plan: tuple[Plan, Snapshot] | None = None  # a plan and the account it was made from
         self.last: tuple[ApplyResult, Snapshot] | None = None  # a result and what it left
         self.unfinished: tuple[str, Snapshot] | None = None  # a killed apply and what it left
+        self.unfinished_roles: Members = {}  # the memberships it left
         self.reported_temps: set[str] = set()
 
     def teardown(self) -> None:
@@ -101,8 +102,14 @@ class ColleagueMachine(RuleBasedStateMachine):
         allowed: set[str],
         forced: bool,
         result: ApplyResult | None,
+        recorded: frozenset[str] = frozenset(),
     ) -> None:
-        """The invariants of one of our writing steps (see the module docstring)."""
+        """The invariants of one of our writing steps (see the module docstring).
+
+        ``recorded``: keys of changes a killed apply had finished, which a resume reports as
+        recorded: they are checked against what that apply left (a colleague may have changed
+        those organizations since, which does not make the record untrue).
+        """
         for org_id in set(before) | set(after):
             was, now = before.get(org_id), after.get(org_id)
             if was == now:
@@ -120,15 +127,26 @@ class ColleagueMachine(RuleBasedStateMachine):
         if result is None:
             return
         for outcome in result.outcomes:
-            self._check_outcome(outcome, before, after)
+            if outcome.change.key in recorded and self.unfinished is not None:
+                self._check_outcome(outcome, before, self.unfinished[1], roles=self.unfinished_roles)
+            else:
+                self._check_outcome(outcome, before, after)
         self.reported_temps |= {o.temporary_name for o in result.outcomes if o.temporary_name}
 
-    def _check_outcome(self, outcome: Any, before: Snapshot, after: Snapshot) -> None:
+    def _check_outcome(
+        self,
+        outcome: Any,
+        before: Snapshot,
+        after: Snapshot,
+        *,
+        roles: Members | None = None,
+    ) -> None:
         change = outcome.change
         op = change.op.value
         STATS[f"outcome:{op}:{outcome.status}"] += 1
         if op in ("set_role", "remove_member"):
-            role = members(self.ours).get((str(change.org_id), str(change.user_id)))
+            roles = members(self.ours) if roles is None else roles
+            role = roles.get((str(change.org_id), str(change.user_id)))
             if outcome.status == "applied":
                 assert role == change.after.get("role"), f"{op} reported applied, server has {role}"
             return
@@ -157,8 +175,9 @@ class ColleagueMachine(RuleBasedStateMachine):
         kill_after: int = 0,
         outage: bool = False,
         run: Any = None,
+        recorded: frozenset[str] = frozenset(),
     ) -> None:
-        """Apply a plan (or run ``run``) once and check every invariant."""
+        """Apply a plan (or run ``run``) once and check every invariant (``recorded``: see ``_check``)."""
         before, before_members = snapshot(self.ours), members(self.ours)
         allowed = {c.org_id for c in plan.changes if c.org_id}
         remove = self._arm_kill(kill_after) if kill_after else None
@@ -182,6 +201,7 @@ class ColleagueMachine(RuleBasedStateMachine):
             self._check(before, after, reference, allowed=allowed | created, forced=force, result=None)
             (apply_id,) = self.ours.journal.unfinished()
             self.unfinished = (apply_id, after)
+            self.unfinished_roles = members(self.ours)
             return
         finally:
             if remove is not None:
@@ -191,7 +211,8 @@ class ColleagueMachine(RuleBasedStateMachine):
         STATS["forced" if force else "applied"] += 1
         after = snapshot(self.ours)
         created = {o.result_id for o in result.outcomes if o.result_id}
-        self._check(before, after, reference, allowed=allowed | created, forced=force, result=result)
+        checks = {"allowed": allowed | created, "forced": force, "result": result, "recorded": recorded}
+        self._check(before, after, reference, **checks)
         now_members = members(self.ours)
         changed = {
             k for k in set(before_members) | set(now_members) if before_members.get(k) != now_members.get(k)
@@ -370,7 +391,14 @@ class ColleagueMachine(RuleBasedStateMachine):
         STATS["resumes"] += 1
         entries = self.ours.journal.store.entries(apply_id)
         plan = Plan("resume", [e.change for e in entries])
-        self._write_step(plan, left, force=force, run=lambda: self.ours.journal.resume(apply_id, force=force))
+        finished = frozenset(e.change.key for e in entries if e.status not in ("pending", "started"))
+        self._write_step(
+            plan,
+            left,
+            force=force,
+            run=lambda: self.ours.journal.resume(apply_id, force=force),
+            recorded=finished,
+        )
         if not self.ours.journal.unfinished():
             self.unfinished = None
 
