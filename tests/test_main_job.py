@@ -29,7 +29,7 @@ def wait_closed(port: int, *, deadline: float) -> bool:
         with socket.socket() as s:
             try:
                 s.connect(("127.0.0.1", port))
-            except ConnectionRefusedError:
+            except (ConnectionRefusedError, ConnectionResetError):  # reset: caught closing its backlog
                 return True
         time.sleep(0.2)
     return False
