@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import pprint
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
@@ -51,11 +51,8 @@ DESCRIPTION_MAX = 1000
 _M = TypeVar("_M", bound="WireModel")
 
 
-class TextEnum(str, Enum):
-    """A string enum whose ``str()`` is its value (``enum.StrEnum`` of Python 3.11)."""
-
-    def __str__(self) -> str:
-        return str.__str__(self)  # the value: the enum is a str
+class TextEnum(StrEnum):
+    """A string enum whose ``str()`` and ``format()`` are its value."""
 
 
 class OrganizationRole(TextEnum):

@@ -24,7 +24,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,7 @@ def write_plan(path: str | Path, saved: SavedPlan, *, now: datetime | None = Non
         OSError: the file cannot be written.
     """
     target = Path(path)
-    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
     created_at = moment.isoformat(timespec="seconds").replace("+00:00", "Z")
     text = json.dumps(_document(saved, created_at), indent=2, ensure_ascii=False) + "\n"
     partial = target.with_name(f".{target.name}.partial")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 __all__ = ["MANIFEST", "cells_digest", "sync_working_copies"]
@@ -86,7 +86,7 @@ def sync_working_copies(source: Path, target: Path, *, now: datetime | None = No
     target.mkdir(parents=True, exist_ok=True)
     manifest_path = target / MANIFEST
     manifest = _read_manifest(manifest_path)
-    moment = now or datetime.now(timezone.utc).astimezone()
+    moment = now or datetime.now(UTC).astimezone()
     lines: list[str] = []
     for tracked in sorted(source.glob("*.ipynb")):
         name = tracked.name

@@ -87,7 +87,7 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:  # asctime: no zone, but every HTTP-date is UTC (RFC 9110 5.6.7)
-        when = when.replace(tzinfo=datetime.timezone.utc)
+        when = when.replace(tzinfo=datetime.UTC)
     return float(max(0, math.ceil(when.timestamp() - now)))
 
 

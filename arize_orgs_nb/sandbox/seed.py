@@ -5,12 +5,12 @@ from __future__ import annotations
 import random
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from arize_orgs_nb.sandbox.store import format_time
 
 # Seed timestamps end here, so the same seed gives the same data on any day.
-ANCHOR = datetime(2026, 1, 1, tzinfo=timezone.utc)
+ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=3 * 365)
 
 AREAS = (

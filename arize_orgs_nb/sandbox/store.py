@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from arize_orgs_nb.sandbox import ids
@@ -33,13 +33,13 @@ Wire = dict[str, Any]
 def format_time(moment: datetime) -> str:
     """The wire's ``...Z`` text of a time (naive: UTC), such as ``2024-01-02T03:04:05.123456Z``."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:
     """The aware UTC datetime of a :func:`format_time` text."""
-    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=UTC)
 
 
 def org_wire(row: Sequence[Any]) -> Wire:
@@ -133,7 +133,7 @@ class Store:
 
     def _stamp(self, table: str) -> str:
         """Return a creation time, strictly increasing per table."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         last = self._last_time.get(table)
         if last is not None and now <= last:
             now = last + _ONE_US

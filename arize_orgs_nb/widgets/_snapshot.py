@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -100,7 +100,7 @@ class Snapshot:
         with self._lock:
             if self._orgs is None:
                 self._orgs = self._client.organizations.to_frame(progress=False)
-                self.loaded_at = datetime.now(timezone.utc)
+                self.loaded_at = datetime.now(UTC)
             return self._orgs
 
     @property
@@ -158,7 +158,7 @@ class Snapshot:
             self._orgs = orgs
             if user_frame is not None:
                 self._users = user_frame
-            self.loaded_at = datetime.now(timezone.utc)
+            self.loaded_at = datetime.now(UTC)
             self._changed()
         self._notify()
 

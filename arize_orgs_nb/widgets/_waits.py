@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from arize_orgs_nb.http.transport import Transport, TransportEvent
 from arize_orgs_nb.widgets._base import APPLY_THREADS
@@ -174,7 +174,7 @@ class WaitWatch:
         if wait is None:
             return ""
         left = max(0.0, wait.until - self.clock())
-        at = datetime.fromtimestamp(self.wall_clock() + left, tz=timezone.utc).strftime("%H:%M:%S UTC")
+        at = datetime.fromtimestamp(self.wall_clock() + left, tz=UTC).strftime("%H:%M:%S UTC")
         when = f"resumes in {_seconds(left)}, at {at}"
         if wait.reason == "rate-limited":
             cause = wait.cause if wait.cause.startswith("HTTP 429") else "HTTP 429"

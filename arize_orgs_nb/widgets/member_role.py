@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import ipywidgets as widgets
 
@@ -70,7 +70,7 @@ def _stamp(when: date | datetime | str) -> str:
         moment = when
     if isinstance(moment, datetime):
         if moment.tzinfo is not None:
-            return f"{moment.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+            return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
         return f"{moment:%Y-%m-%d %H:%M}"
     return moment.isoformat()
 

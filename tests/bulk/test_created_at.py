@@ -9,7 +9,7 @@ from arize_orgs_nb.bulk.plan import plan_org_changes
 from arize_orgs_nb.errors import PlanValidationError
 from arize_orgs_nb.frames import ORG_SCHEMA
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MADE = dt.datetime(2026, 11, 28, 10, 3, 27, 123456, tzinfo=UTC)
 AMBIGUOUS = dt.datetime(2026, 5, 6, 10, 3, tzinfo=UTC)  # 05/06 or 06/05?
 

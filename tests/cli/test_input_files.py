@@ -218,7 +218,7 @@ PARQUET_VALUES = {
     "bool": st.booleans(),
     "text": CELLS,
     "bytes": st.binary(max_size=8),
-    "time": st.datetimes(timezones=st.just(dt.timezone.utc)),
+    "time": st.datetimes(timezones=st.just(dt.UTC)),
     "list": st.lists(st.integers(0, 9), max_size=3),
 }
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from arize_orgs_nb.cli.workcopies import MANIFEST, sync_working_copies
 
-NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 
 def notebook(*sources: str, outputs: list | None = None) -> str:

@@ -1,5 +1,5 @@
 import json
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 from pydantic import ValidationError
@@ -31,7 +31,7 @@ def test_responses_ignore_unknown_keys():
     assert org is not None
     assert org.name == "Agent Eng"
     assert org.created_at.tzinfo is not None
-    assert org.created_at.utcoffset() == timezone.utc.utcoffset(None)
+    assert org.created_at.utcoffset() == UTC.utcoffset(None)
 
 
 def test_helpers_round_trip_with_the_sdk_semantics():

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from arize_orgs_nb.frames import ORG_SCHEMA, USER_SCHEMA
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 text = st.one_of(st.text(max_size=8), st.none(), st.just(""))
 times = st.one_of(
     st.datetimes(

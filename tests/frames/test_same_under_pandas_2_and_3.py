@@ -27,7 +27,7 @@ EXACT = {
     "Int64": pd.Int64Dtype(),
     "float64": np.dtype("float64"),
 }
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def exact(frame):

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 import pandas as pd
@@ -432,7 +432,7 @@ def test_f3_json_bodies_raise_only_package_errors(body, content_type, status):
 _dates = st.datetimes(
     min_value=pd.Timestamp("1990-01-01").to_pydatetime(),
     max_value=pd.Timestamp("2090-01-01").to_pydatetime(),
-    timezones=st.just(timezone.utc),
+    timezones=st.just(UTC),
 )
 
 

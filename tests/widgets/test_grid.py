@@ -6,7 +6,6 @@ kernel sends back (the page of rows) and what the other tabs show.
 """
 
 import json
-import sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -209,13 +208,12 @@ def test_the_front_end_ships_as_package_data():
     css = files("arize_orgs_nb.widgets").joinpath("static", "grid.css").read_text()
     assert OrgGrid._esm == js and OrgGrid._css == css
     assert "export default { render }" in js and ".aonb-grid-table" in css
-    if sys.version_info >= (3, 11):
-        import tomllib
+    import tomllib
 
-        config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-        data = config["tool"]["setuptools"]["package-data"]["arize_orgs_nb"]
-        assert {"widgets/static/*.js", "widgets/static/*.css"} <= set(data)
-        assert any(d.startswith("anywidget") for d in config["project"]["dependencies"])
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    data = config["tool"]["setuptools"]["package-data"]["arize_orgs_nb"]
+    assert {"widgets/static/*.js", "widgets/static/*.css"} <= set(data)
+    assert any(d.startswith("anywidget") for d in config["project"]["dependencies"])
 
 
 def test_the_index_sorts_and_filters_without_any_widget(many):

@@ -1,6 +1,6 @@
 """MemberRoleForm headless: pick by email or name, annotator rule inline, confirmed remove, journal hook."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -176,7 +176,7 @@ def test_the_last_known_role_line_reads_the_local_journal(wclient, form, people)
     form.role.value = "READ_ONLY"
     form.submit.click()
     text = visible_text(line.value)
-    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
     assert text.startswith(f"last known role: READ_ONLY on {today} ")
     assert text.endswith(" UTC, last set by this tool (from the local journal; the API cannot list members)")
     recorded = wclient.journal.store.known_roles()[(org.id, member["id"])]

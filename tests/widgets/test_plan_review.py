@@ -1,7 +1,7 @@
 """PlanReview headless: include/exclude, confirmation, apply, waits, cancel, retry totals, stale, undo."""
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -374,7 +374,7 @@ def test_a_rate_limit_wait_shows_its_reason_and_when_it_resumes_live():
         assert clock.sleeps[0] == 30.0  # the wait the server asked for, not slept for real
         assert [when for when, _ in clock.seen] == ["start", "half-way"]
         (_, start_text), (_, half_text) = clock.seen
-        resume = datetime.fromtimestamp(EPOCH + 1000 + 30, tz=timezone.utc).strftime("%H:%M:%S")
+        resume = datetime.fromtimestamp(EPOCH + 1000 + 30, tz=UTC).strftime("%H:%M:%S")
         assert start_text == (
             "⚠ rate limited by the server (HTTP 429): every request waits 30 s, as it asked; "
             f"resumes in 30 s, at {resume} UTC · 0 of 6 done"
