@@ -177,8 +177,13 @@ def _start_sandbox(ns: argparse.Namespace, env: dict[str, str]) -> Sandbox:
     return server
 
 
-def _jupyter_command(ns: argparse.Namespace, workdir: Path, token: str) -> list[str]:
-    settings = _app_settings(workdir)
+def jupyter_command(*, port: int, token: str, root_dir: Path) -> list[str]:
+    """The command that serves ``root_dir`` in JupyterLab 4 and Notebook 7 on 127.0.0.1:``port``.
+
+    News and update checks are off; the application settings live in ``root_dir/.app-settings``
+    (rewritten on each call). The browser tests start Jupyter with this same command.
+    """
+    settings = _app_settings(root_dir)
     return [
         sys.executable,
         "-m",
@@ -186,10 +191,10 @@ def _jupyter_command(ns: argparse.Namespace, workdir: Path, token: str) -> list[
         "--no-browser",
         "--allow-root",
         "--ip=127.0.0.1",
-        f"--port={ns.lab_port}",
+        f"--port={port}",
         "--port-retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={workdir}",
+        f"--ServerApp.root_dir={root_dir}",
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         f"--LabApp.app_settings_dir={settings}",
@@ -226,7 +231,7 @@ def run(ns: argparse.Namespace) -> int:
     # Its own session, so Ctrl-C reaches only us and we stop it cleanly; and it dies with us if we are
     # killed outright (SIGKILL), so no orphaned server keeps serving.
     lab = subprocess.Popen(  # noqa: S603
-        _jupyter_command(ns, workdir, token),
+        jupyter_command(port=ns.lab_port, token=token, root_dir=workdir),
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

@@ -1,9 +1,9 @@
-"""Start and stop a Jupyter server for the browser tests (adapted from the shared browser example).
+"""Start and stop a Jupyter server for the browser tests.
 
 One server serves both front ends: JupyterLab 4 under /lab and Notebook 7 under /notebooks and
 /tree (:data:`LAB`, :data:`NOTEBOOK7`).
 
-Stdlib only. Every server:
+Stdlib plus the main job's own Jupyter command (:func:`arize_orgs_nb.cli.lab.jupyter_command`). Every server:
   * listens on 127.0.0.1 on a free port, with a known token;
   * gets its own config/runtime/data/settings dirs (nothing read from or written to ~), and its own
     ``ARIZE_ORGS_NB_HOME`` (the journal), with every ``ARIZE_*`` variable of the caller removed, so
@@ -19,13 +19,14 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from arize_orgs_nb.cli.lab import jupyter_command
 
 TOKEN = "widget-test-token"
 
@@ -189,20 +190,9 @@ def start_lab(
 ) -> Server:
     """JupyterLab serving root_dir; open notebooks at <url>/lab/tree/NAME?token=TOKEN."""
 
-    def cmd(port: int) -> list[str]:
+    def cmd(port: int) -> list[str]:  # the main job's own command (news off), plus test-only limits
         return [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--allow-root",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--port-retries=0",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root_dir}",
-            "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            *jupyter_command(port=port, token=token, root_dir=root_dir),
             "--ServerApp.terminals_enabled=False",
             f"--MappingKernelManager.kernel_info_timeout={kernel_timeout_s}",
         ]
