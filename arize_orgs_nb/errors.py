@@ -49,6 +49,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Protocol
 
+from arize_orgs_nb.wording import counted
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -470,7 +472,7 @@ class PlanValidationError(OrgsNbError, ValueError):
         self.issues = issues
         shown = "\n".join(f"  - {issue}" for issue in issues[:50])
         more = f"\n  ... and {len(issues) - 50} more" if len(issues) > 50 else ""
-        super().__init__(f"{len(issues)} problem(s) in the edit; nothing was sent:\n{shown}{more}")
+        super().__init__(f"{counted(len(issues), 'problem')} in the edit; nothing was sent:\n{shown}{more}")
 
 
 class StalePlanError(OrgsNbError):
@@ -488,7 +490,7 @@ class StalePlanError(OrgsNbError):
         self.conflicts: dict[str, str] = dict(conflicts or {})
         lines = "\n".join(f"  - {d}" for d in drifted[:50])
         super().__init__(
-            f"the plan is stale: {len(drifted)} target(s) changed on the server since it was made; "
+            f"the plan is stale: {counted(len(drifted), 'target')} changed on the server since it was made; "
             f"nothing was sent. Plan again from a fresh frame, or apply with force=True.\n{lines}"
         )
 
@@ -504,7 +506,7 @@ class ConfirmationRequiredError(OrgsNbError):
         self.unconfirmed = list(unconfirmed)
         names = ", ".join(repr(c.org_name) for c in unconfirmed[:20])
         super().__init__(
-            f"{len(unconfirmed)} destructive change(s) need confirmation ({names}); nothing was sent. "
+            f"{counted(len(unconfirmed), 'destructive change')} to confirm ({names}); nothing was sent. "
             "Pass confirm=[<exact organization names>] or confirm=True."
         )
 

@@ -165,7 +165,8 @@ class FrameSchema:
         """
         missing = [name for name in self.names if name not in frame.columns]
         if missing:
-            raise ValueError(f"{self.kind} frame is missing column(s): {', '.join(missing)}")
+            columns = "a column" if len(missing) == 1 else "columns"
+            raise ValueError(f"{self.kind} frame is missing {columns}: {', '.join(missing)}")
         out = pd.DataFrame(
             {
                 c.name: _series(frame[c.name].tolist(), c, text_na_is_empty=not c.nullable)
@@ -374,8 +375,9 @@ def read_csv_cells(path: str | Path, *, dtype: Any) -> pd.DataFrame:  # noqa: AN
     if longer:
         more = f" and {len(longer) - 10} more" if len(longer) > 10 else ""
         lines = ", ".join(str(n) for n in longer[:10]) + more
+        where = "line" if len(longer) == 1 else "lines"
         raise ValueError(
-            f"a row has more cells than the header (a trailing comma?), on line(s) {lines}: fix the row, or "
+            f"a row has more cells than the header (a trailing comma?), on {where} {lines}: fix the row, or "
             "name the extra column"
         )
     return pd.read_csv(io.StringIO(text), dtype=dtype, keep_default_na=False, na_values=[], index_col=False)

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "arize_orgs_nb"
 # The layers, lowest first. A module may import its own layer and the layers below; every import
 # counts, at module level, in functions and under TYPE_CHECKING alike.
 LAYERS = [
-    {"_version", "errors", "visible"},
+    {"_version", "errors", "visible", "wording"},
     {"config"},
     {"models"},
     {"http"},

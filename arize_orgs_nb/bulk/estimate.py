@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 
 from arize_orgs_nb.http.transport import TransportEvent
+from arize_orgs_nb.wording import counted
 
 __all__ = ["Estimate", "RoundTrips", "estimate"]
 
@@ -42,10 +43,10 @@ class Estimate:
     basis: str
 
     def __str__(self) -> str:
-        calls = f"{self.calls} HTTP call{'s' if self.calls != 1 else ''}"
+        calls = counted(self.calls, "HTTP call")
         if math.isnan(self.seconds):
             return f"{calls}; duration unknown ({self.basis})"
-        return f"{calls}, about {_duration(self.seconds)} ({self.basis})"
+        return f"{calls}, {_duration(self.seconds)} ({self.basis})"
 
 
 class RoundTrips:
@@ -104,7 +105,7 @@ def estimate(
     read_s, read_basis = _time(reads, 1, read_rate, round_trips.mean(write=False), "list request")
     basis = write_basis if writes else read_basis
     if writes and reads:
-        basis += f"; after {reads} list request{'s' if reads != 1 else ''} of the stale check"
+        basis += f"; after {counted(reads, 'list request')} of the stale check"
     return Estimate(writes + reads, write_s + read_s, basis)
 
 
@@ -122,12 +123,14 @@ def _time(
         return math.nan, "no limit known and no request timed yet"
     crowd = f" / {workers} workers" if workers > 1 else ""
     known = "" if rate is not None else "; no limit known yet"
-    return bound, f"round trip {round_trip * 1000:.0f} ms x {calls} {what}s{crowd}{known}"
+    return bound, f"round trip {round_trip * 1000:.0f} ms \u00d7 {counted(calls, what)}{crowd}{known}"
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 0.05:
+        return "under 0.1 s"
     if seconds < 10:
-        return f"{seconds:.1f} s"
+        return f"about {seconds:.1f} s"
     if seconds < 120:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.0f} min"
+        return f"about {seconds:.0f} s"
+    return f"about {seconds / 60:.0f} min"

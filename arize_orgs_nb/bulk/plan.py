@@ -30,6 +30,7 @@ from arize_orgs_nb.models import DESCRIPTION_MAX, NAME_MAX
 from arize_orgs_nb.rules import annotator_problem, is_missing, read_flag, role_problem, text_problems
 from arize_orgs_nb.tables import Markup, esc, html_table, id_html, short_id, text_cell, text_table
 from arize_orgs_nb.visible import fields_note, invisible_difference, show
+from arize_orgs_nb.wording import counted
 
 __all__ = [
     "MemberChanges",
@@ -530,12 +531,17 @@ class Plan(Generic[R]):
         words = {
             Op.CREATE: "to create",
             Op.RENAME: "to rename",
-            Op.DESCRIBE: "description(s) to change",
-            Op.SET_ROLE: "role(s) to set",
-            Op.REMOVE_MEMBER: "member(s) to remove",
+            Op.DESCRIBE: "to change",
+            Op.SET_ROLE: "to set",
+            Op.REMOVE_MEMBER: "to remove",
             Op.DELETE: "to delete",
         }
-        parts = [f"{counts[op]} {words[op]}" for op in Op if counts[op]]
+        nouns = {Op.DESCRIBE: "description", Op.SET_ROLE: "role", Op.REMOVE_MEMBER: "member"}
+        parts = [
+            f"{counted(counts[op], nouns[op]) if op in nouns else counts[op]} {words[op]}"
+            for op in Op
+            if counts[op]
+        ]
         danger = f" — {len(self.destructive)} destructive, need confirmation" if self.destructive else ""
         left = f"; {len(self.left_out)} left out (see left_out)" if self.left_out else ""
         return f"{self.kind}: " + ", ".join(parts) + danger + left
@@ -618,7 +624,8 @@ class Plan(Generic[R]):
             lines.append(f"estimate: {self.estimate()}")
         if self.destructive:
             lines.append(
-                f"DESTRUCTIVE: {len(self.destructive)} change(s); apply needs confirm=[names] or True"
+                f"DESTRUCTIVE: {counted(len(self.destructive), 'change')}; "
+                "apply needs confirm=[names] or True"
             )
         if self.changes:
             users = any(c.user_id or c.user_email for c in self.changes)
@@ -641,7 +648,7 @@ class Plan(Generic[R]):
             parts.append(
                 "<p style='color:#b00020;text-align:left'><b>Destructive:</b> "
                 + esc(
-                    f"{len(self.destructive)} change(s). Deleting an organization {CASCADE_DELETE} "
+                    f"{counted(len(self.destructive), 'change')}. Deleting an organization {CASCADE_DELETE} "
                     f"Removing a member {CASCADE_REMOVE}. Apply needs confirm=[names] or confirm=True."
                 )
                 + "</p>"

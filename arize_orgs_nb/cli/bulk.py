@@ -86,6 +86,7 @@ from arize_orgs_nb.errors import (
 from arize_orgs_nb.frames import ORG_SCHEMA, read_csv_cells, read_orgs_frame
 from arize_orgs_nb.rules import is_missing, read_flag, unconfirmed
 from arize_orgs_nb.visible import invisible_difference
+from arize_orgs_nb.wording import counted
 
 if TYPE_CHECKING:
     from arize_orgs_nb.bulk.apply import ApplyResult
@@ -740,7 +741,7 @@ def _confirmation(plans: Sequence[Plan[ApplyResult]], ns: argparse.Namespace) ->
         names = sorted({c.org_name for c in missing})
         flags = " ".join(f"--confirm {_shell_quote(n)}" for n in names)
         raise RefusedError(
-            f"{len(missing)} destructive change(s) are not confirmed; nothing was sent.\n"
+            f"{counted(len(missing), 'destructive change')} not confirmed; nothing was sent.\n"
             f"  Confirm each organization by its exact name: {flags}\n"
             "  or confirm them all with: --yes --confirm-all"
         )
@@ -757,7 +758,7 @@ def _ask(count: int, target: str, out: TextIO) -> bool:
         raise RefusedError(
             "stdin is not a terminal, so nobody can answer y/N: pass --yes to apply; nothing was sent"
         )
-    if not yes_or_no(f"Apply {count} change(s) to {target}? [y/N] "):
+    if not yes_or_no(f"Apply {counted(count, 'change')} to {target}? [y/N] "):
         _say("not applied; nothing was sent", file=out)
         return False
     return True
@@ -783,7 +784,7 @@ def _line(source: Path, row: str) -> str:
 
 def _show_issues(error: _InvalidFileError) -> None:
     _say(
-        f"error: {len(error.issues)} problem(s) in {error.source}; nothing was sent:",
+        f"error: {counted(len(error.issues), 'problem')} in {error.source}; nothing was sent:",
         file=sys.stderr,
     )
     for issue in error.issues:
@@ -828,7 +829,7 @@ def _show_plan(plan: Plan[ApplyResult], source: Path, out: TextIO, *, hint_confi
     destructive = plan.destructive
     if destructive:
         ops = {c.op for c in destructive}
-        _say(f"\nDESTRUCTIVE: {len(destructive)} change(s).", file=out)
+        _say(f"\nDESTRUCTIVE: {counted(len(destructive), 'change')}.", file=out)
         if Op.DELETE in ops:
             _say(f"  Deleting an organization {CASCADE_DELETE}", file=out)
         if Op.REMOVE_MEMBER in ops:
@@ -869,7 +870,7 @@ def _show_result(
     if not result.ok:
         left = len(result.failed())
         _say(
-            f"{left} change(s) did not apply. To retry them, {again}: "
+            f"{counted(left, 'change')} did not apply. To retry them, {again}: "
             "what was applied no longer shows in the diff.",
             file=out,
         )

@@ -62,6 +62,7 @@ from arize_orgs_nb.errors import (
 )
 from arize_orgs_nb.frames import CSV_TIME_FORMAT, ORG_SCHEMA, TEXT, org_row, user_row
 from arize_orgs_nb.rules import ROLES, annotator_problem, role_problem
+from arize_orgs_nb.wording import counted
 
 if TYPE_CHECKING:
     from arize_orgs_nb.client import ArizeOrgs
@@ -291,7 +292,7 @@ def run_list(ns: argparse.Namespace) -> int:
     output, path = _destination(ns)
     with _client() as client:
         orgs = list(client.organizations.iter(name=ns.name, max_items=ns.limit))
-    _emit(_orgs(orgs, single=False), output, path, f"{len(orgs)} organization(s)")
+    _emit(_orgs(orgs, single=False), output, path, counted(len(orgs), "organization"))
     return EXIT_OK
 
 

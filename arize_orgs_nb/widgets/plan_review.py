@@ -57,6 +57,7 @@ from arize_orgs_nb.widgets._messages import (
     visible_controls,
 )
 from arize_orgs_nb.widgets._waits import WaitWatch
+from arize_orgs_nb.wording import counted
 
 __all__ = ["CONFIRM_ALL", "SHOW_ALL", "SHOW_NOT_APPLIED", "PlanReview", "diff_lines", "refusal_headline"]
 
@@ -749,7 +750,10 @@ class PlanReview(StatusArea, widgets.VBox):
         self._retrying = False
         verb = "applying anyway (overwriting what changed)" if force else "applying"
         return self._start(
-            selected, self.confirm_value(), force=force, busy_text=f"{verb} {len(selected)} change(s)…"
+            selected,
+            self.confirm_value(),
+            force=force,
+            busy_text=f"{verb} {counted(len(selected), 'change')}…",
         )
 
     def retry(self) -> bool:
@@ -771,7 +775,9 @@ class PlanReview(StatusArea, widgets.VBox):
             return False
         again = result.failed()
         self._retrying = True
-        return self._start(again, self._confirmed, force=False, busy_text=f"retrying {len(again)} change(s)…")
+        return self._start(
+            again, self._confirmed, force=False, busy_text=f"retrying {counted(len(again), 'change')}…"
+        )
 
     def cancel(self) -> bool:
         """Stop the running apply (what Cancel does): changes not sent yet end as skipped.
@@ -824,7 +830,7 @@ class PlanReview(StatusArea, widgets.VBox):
         counts = result.counts()
         self.set_status(
             "ok" if result.ok else "warn",
-            f"undo: {counts.get('applied', 0)} of {len(result)} change(s) reverted"
+            f"undo: {counts.get('applied', 0)} of {counted(len(result), 'change')} reverted"
             + ("" if result.ok else "; see below"),
         )
         self.refresh_buttons()

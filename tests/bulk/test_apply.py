@@ -250,7 +250,7 @@ def test_the_journal_records_intent_and_outcome_and_undo_restores(tmp_path):
         assert list(journal["status"]) == ["applied"] * 3
         assert set(journal["op"]) == {"rename", "describe", "create"}
         undo = client.journal.undo(result)
-        assert undo.summary().startswith("undo: 1 to rename, 1 description(s) to change, 1 to delete")
+        assert undo.summary().startswith("undo: 1 to rename, 1 description to change, 1 to delete")
         with pytest.raises(ConfirmationRequiredError):
             undo.apply(progress=False)
         assert undo.apply(confirm=["Temporary"], progress=False).ok

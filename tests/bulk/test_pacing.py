@@ -110,7 +110,7 @@ def test_with_no_limit_known_the_estimate_is_round_trip_x_calls_over_workers():
     with on_one_clock(clock, orgs=30, latency_ms=LATENCY_MS) as (client, _):
         plan = describe_all(client, "quick")
         estimate = plan.estimate(workers=4)
-    assert estimate.basis.startswith("round trip 20 ms x 30 writes / 4 workers; no limit known yet")
+    assert estimate.basis.startswith("round trip 20 ms × 30 writes / 4 workers; no limit known yet")
     assert estimate.seconds == pytest.approx(30 * 0.02 / 4 + 1 * 0.02)  # the writes, then one page
 
 
@@ -120,7 +120,7 @@ def test_the_estimate_is_shown_in_the_plans_text_and_html():
         plan = describe_all(client, "shown")
         text = str(plan.estimate())
         assert text == (
-            "4 HTTP calls, about 0.0 s (round trip 20 ms x 3 writes / 8 workers; no limit known yet; "
+            "4 HTTP calls, under 0.1 s (round trip 20 ms × 3 writes / 8 workers; no limit known yet; "
             "after 1 list request of the stale check)"
         )
         assert repr(plan).endswith(f"; {text}>")

@@ -87,7 +87,7 @@ def test_export_edit_plan_apply_then_nothing_left(cli, sb, tmp_path):
     assert plan.returncode == 2, plan.stdout + plan.stderr
     assert "Edited from the shell" in plan.stdout
     assert "Renamed From The Shell" in plan.stdout and old_name in plan.stdout
-    assert "1 to rename, 2 description(s) to change" in plan.stdout
+    assert "1 to rename, 2 descriptions to change" in plan.stdout
     assert writes(sb) == 0
 
     applied = cli("apply", "edited.csv", "--yes")
@@ -120,7 +120,7 @@ def test_a_bad_file_lists_every_bad_row_and_sends_nothing(cli, sb, tmp_path):
     for command in (("plan", "bad.csv"), ("apply", "bad.csv", "--yes", "--confirm-all")):
         proc = cli(*command)
         assert proc.returncode == 1, proc.stdout + proc.stderr
-        assert "2 problem(s) in bad.csv; nothing was sent" in proc.stderr
+        assert "2 problems in bad.csv; nothing was sent" in proc.stderr
         assert "line 5 (row 3)" in proc.stderr and "cannot be empty" in proc.stderr
         assert "line 7 (row 5), name" in proc.stderr and "collides with" in proc.stderr
     assert writes(sb) == 0
@@ -222,7 +222,7 @@ def test_members_file_by_email(cli, sb, tmp_path):
     assert "line 2 (row 0), role" in bad.stderr and "line 3 (row 1), organization" in bad.stderr
     plan = cli("plan", "--members", "members.csv")
     assert plan.returncode == 2, plan.stdout + plan.stderr
-    assert "2 role(s) to set" in plan.stdout and annotator["email"] in plan.stdout
+    assert "2 roles to set" in plan.stdout and annotator["email"] in plan.stdout
     applied = cli("apply", "--members", "members.csv", "--yes")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert writes(sb) == 2
@@ -231,7 +231,7 @@ def test_members_file_by_email(cli, sb, tmp_path):
     assert roles[(ids[orgs[0]], member["id"])] == "READ_ONLY"
     assert roles[(ids[orgs[1]], annotator["id"])] == "ANNOTATOR"
     again = cli("plan", "--members", "members.csv")  # roles cannot be read back: every row is sent
-    assert again.returncode == 2 and "2 role(s) to set" in again.stdout
+    assert again.returncode == 2 and "2 roles to set" in again.stdout
 
     pd.DataFrame([{"organization": orgs[0], "user": member["email"], "remove": "yes"}]).to_csv(
         tmp_path / "remove.csv", index=False

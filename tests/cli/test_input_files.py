@@ -50,7 +50,7 @@ def test_a_spreadsheet_re_save_of_created_at_is_not_an_edit(cli, sb, tmp_path, f
     resaved.to_csv(tmp_path / "orgs.csv", index=False)
     plan = cli("plan", "orgs.csv")
     assert plan.code == 2, plan.out + plan.err
-    assert "organizations: 1 description(s) to change" in plan.out
+    assert "organizations: 1 description to change" in plan.out
     applied = cli("apply", "orgs.csv", "--yes")
     assert applied.code == 0, applied.out + applied.err
     assert cli("plan", "orgs.csv").code == 0

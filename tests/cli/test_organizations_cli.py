@@ -115,7 +115,7 @@ def test_list_in_every_format(orgs, sb, tmp_path, output):
     elif output == "csv":
         frame = pd.read_csv(io.StringIO(done.out), dtype=str, keep_default_na=False)
     else:
-        assert "wrote 106 organization(s) to orgs.parquet" in done.out
+        assert "wrote 106 organizations to orgs.parquet" in done.out
         frame = pd.read_parquet(tmp_path / "orgs.parquet")
     assert list(frame.columns) == ["id", "name", "description", "created_at"]
     assert sorted(frame["id"]) == sorted(o["id"] for o in sb.state.orgs())

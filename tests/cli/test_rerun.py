@@ -70,7 +70,7 @@ def test_a_create_row_edited_after_its_create_updates_that_organization(cli, sb,
     edited.to_csv(tmp_path / "orgs.csv", index=False)
     plan = cli("plan", "orgs.csv")
     assert plan.code == 2, plan.out + plan.err
-    assert "organizations: 1 description(s) to change" in plan.out
+    assert "organizations: 1 description to change" in plan.out
     assert cli("apply", "orgs.csv", "--yes").code == 0
     assert server_orgs(sb)[NEW[0]]["id"] == made  # the same organization, updated
     assert server_orgs(sb)[NEW[0]]["description"] == "edited after it was made"
@@ -94,7 +94,7 @@ def test_a_failed_row_is_all_that_plans_again_and_the_same_apply_retries_it(cli,
 
     plan = cli("plan", "orgs.csv")
     assert plan.code == 2, plan.out + plan.err
-    assert "organizations: 1 description(s) to change" in plan.out
+    assert "organizations: 1 description to change" in plan.out
     assert "first description" in plan.out and "second description" not in plan.out
     retry = cli("apply", "orgs.csv", "--yes")
     assert retry.code == 0, retry.out + retry.err
@@ -194,7 +194,7 @@ def test_after_ctrl_c_the_file_plans_what_was_not_sent(cli, sb, tmp_path, monkey
     assert "organizations: 4 applied, 1 skipped" in stopped.out  # the call in flight finished
     plan = cli("plan", "orgs.csv")
     assert plan.code == 2, plan.out + plan.err
-    assert "organizations: 1 description(s) to change" in plan.out
+    assert "organizations: 1 description to change" in plan.out
     assert cli("apply", "orgs.csv", "--yes").code == 0
     assert_nothing_left(cli, sb)
 
@@ -206,7 +206,7 @@ def test_after_a_hard_interrupt_the_file_plans_what_did_not_land(cli, sb, tmp_pa
     assert stopped.code == 130, stopped.out + stopped.err
     plan = cli("plan", "orgs.csv")
     assert plan.code == 2, plan.out + plan.err
-    assert "organizations: 1 description(s) to change" in plan.out
+    assert "organizations: 1 description to change" in plan.out
     assert NEW[0] not in plan.out and "Renamed In The File" not in plan.out
     assert cli("apply", "orgs.csv", "--yes").code == 0
     assert_nothing_left(cli, sb)

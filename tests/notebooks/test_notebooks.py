@@ -119,7 +119,7 @@ def test_notebook_runs_on_its_own_sandbox(path, tmp_path):
     assert "Traceback" not in text
     assert stderr_of(nb) == []
     shown = {  # the sandbox demos run on the notebook's own sandbox too
-        "02_bulk_edit.ipynb": ["organizations: 8 applied, 2 failed", "2 change(s) to retry", "started: True"],
+        "02_bulk_edit.ipynb": ["organizations: 8 applied, 2 failed", "changes to retry: 2", "started: True"],
         "03_widget_forms.ipynb": ["created “Made from code”"],
     }
     for expected in shown.get(path.name, []):
@@ -187,7 +187,7 @@ def check_bulk_edit(nb, side, before):
     failed = re.findall(r"<td>failed</td>\s*<td>(\d+)</td>\s*<td>(\d+)</td>", first)
     assert failed == [("503", "4"), ("503", "4")], first
     retried = cell_text(cell_of(nb, "retry = result.failed()"))
-    assert "2 change(s) to retry" in retried
+    assert "changes to retry: 2" in retried
     assert re.search(r"organizations: 2 applied$", retried, re.MULTILINE), retried
     assert "organizations back to where they started: True" in outputs_text(nb)
     assert org_names(side) == before

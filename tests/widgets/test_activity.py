@@ -90,7 +90,7 @@ def test_each_apply_has_a_header_row_and_its_rows_read_as_text(wclient, sync, tw
     newest, oldest = view.groups.children  # newest apply first
     assert headline(newest).endswith(f"1 change: 1 applied · apply {short_id(second.apply_id)}")
     assert "organizations: 1 to rename" in headline(newest)
-    assert "UTC · organizations: 3 description(s) to change · 3 changes: 2 applied, 1 failed" in headline(
+    assert "UTC · organizations: 3 descriptions to change · 3 changes: 2 applied, 1 failed" in headline(
         oldest
     )
     (rename,) = rows_of(newest)
@@ -193,7 +193,7 @@ def test_undo_this_apply_reverts_that_apply_only(wclient, sync, two_applies):
     view.undo_buttons[first.apply_id].click()
     assert writes(wclient) == []  # the button shows the reverting plan; nothing is sent yet
     review = view.undo_review
-    assert review.plan.summary() == "undo: 2 description(s) to change"  # the failed row is not undone
+    assert review.plan.summary() == "undo: 2 descriptions to change"  # the failed row is not undone
     assert review in view.undo_area.children
     before = {o["id"]: o["description"] for o in wclient.local_sandbox.state.orgs()}
     assert before[ids[0]] == before[ids[1]] == "described"
@@ -203,7 +203,7 @@ def test_undo_this_apply_reverts_that_apply_only(wclient, sync, two_applies):
     assert after[ids[0]]["description"] != "described" and after[ids[1]]["description"] != "described"
     assert after[ids[0]]["name"] == "Renamed Once"  # the other apply is left alone
     # the tab shows the undo on top, and the panel's other tabs see the reverted account
-    assert "undo: 2 description(s) to change" in headline(view.groups.children[0])
+    assert "undo: 2 descriptions to change" in headline(view.groups.children[0])
     table = panel.table.rows().set_index("id")
     assert table.loc[ids[0], "description"] == after[ids[0]]["description"]
 

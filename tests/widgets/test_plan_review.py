@@ -494,13 +494,13 @@ def test_undo_after_apply_reverts_what_was_applied(wclient, sync):
     review.undo_button.click()
     assert writes(wclient) == []  # Undo only shows the reverting plan
     undo = review.undo_review
-    assert undo is not None and undo.plan.summary() == "undo: 2 description(s) to change"
+    assert undo is not None and undo.plan.summary() == "undo: 2 descriptions to change"
     assert undo.apply_button.description == "Apply undo"
     assert review.undo_button.disabled  # one undo at a time
     undo.apply_button.click()
     assert undo.status_text == "2 of 2 applied"
     assert server_descriptions(wclient) == before
-    assert review.status_text == "undo: 2 of 2 change(s) reverted"
+    assert review.status_text == "undo: 2 of 2 changes reverted"
 
 
 def test_an_undo_a_colleague_made_stale_says_who_changed_and_offers_force(wclient, sync):
@@ -532,7 +532,7 @@ def test_a_saved_notebook_reads_the_review_without_a_kernel(wclient, sync):
     text = bundle["text/plain"]
     assert "application/vnd.jupyter.widget-view+json" in bundle  # still the live widget in Lab
     assert not text.startswith(("VBox(", "PlanReview(")) and len(text) > 110
-    assert text.splitlines()[1] == "Plan organizations: 2 description(s) to change"
+    assert text.splitlines()[1] == "Plan organizations: 2 descriptions to change"
     (row,) = [line for line in text.splitlines() if line.startswith("~") and plan[0].org_name in line]
     assert "description: “" in row and "→ “reviewed 0”" in row
     review.apply_button.click()
