@@ -50,6 +50,7 @@ from arize_orgs_nb.progress import Bar, progress_bar
 from arize_orgs_nb.rules import unconfirmed
 from arize_orgs_nb.tables import Markup, cut, esc, html_table, id_html, short_id, text_cell, text_table
 from arize_orgs_nb.visible import fields_note, quoted, show, show_controls
+from arize_orgs_nb.wording import counted
 
 __all__ = [
     "RESULT_SCHEMA",
@@ -259,7 +260,7 @@ def outcome_text(outcome: ChangeOutcome) -> str:
     """How a change ended besides its status: ``HTTP 200 · 1 attempt · reconciled`` (plain text)."""
     bits = [f"HTTP {outcome.http_status}"] if outcome.http_status else []
     if outcome.attempts:
-        bits.append(f"{outcome.attempts} attempt{'' if outcome.attempts == 1 else 's'}")
+        bits.append(counted(outcome.attempts, "attempt"))
     if outcome.reconciled:
         bits.append("reconciled")
     if outcome.temporary_name:

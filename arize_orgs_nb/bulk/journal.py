@@ -5,6 +5,7 @@ Layer: above ``apply`` and ``journal``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -17,6 +18,7 @@ from arize_orgs_nb.bulk.plan import Plan
 from arize_orgs_nb.rules import is_missing
 from arize_orgs_nb.tables import Markup, cut, esc, html_table, id_html, short_id, text_cell, text_table
 from arize_orgs_nb.visible import show, show_controls
+from arize_orgs_nb.wording import counted
 
 __all__ = ["ACTIVITY_WIDTHS", "ApplyGroup", "Journal", "apply_groups", "inverse_change"]
 
@@ -78,7 +80,7 @@ class Journal:
     def __str__(self) -> str:
         """The newest applies as plain text, one table each (the ``text/plain`` of a notebook)."""
         groups = apply_groups(self.to_frame())
-        lines = [f"Journal {self.store.path}: {_applies(len(groups))}"]
+        lines = [f"Journal {self.store.path}: {counted(len(groups), 'apply', 'applies')}"]
         for group in groups[:SHOWN_APPLIES]:
             lines += ["", group.headline(), group.text()]
         if len(groups) > SHOWN_APPLIES:
@@ -90,7 +92,8 @@ class Journal:
 
     def _repr_html_(self) -> str:
         groups = apply_groups(self.to_frame())
-        parts = [f"<div class='aonb-journal'><p><b>{esc(f'Journal: {_applies(len(groups))}')}</b></p>"]
+        title = esc("Journal: " + counted(len(groups), "apply", "applies"))
+        parts = [f"<div class='aonb-journal'><p><b>{title}</b></p>"]
         for group in groups[:SHOWN_APPLIES]:
             parts.append(f"<p style='margin:8px 0 2px'><b>{esc(group.headline())}</b></p>{group.html()}")
         if len(groups) > SHOWN_APPLIES:
@@ -189,10 +192,10 @@ ACTIVITY_WIDTHS = {"op": 84, "organization": 180, "user": 160, "change": 290, "r
 and without the user column (organization applies) it fits an 800 px notebook output."""
 _STATUS_COLORS = {"applied": "#1b7f3a", "failed": "#b3261e", "skipped": "#9a6700"}
 _ERROR_SHOWN = 110
-
-
-def _applies(count: int) -> str:
-    return f"{count} apply" if count == 1 else f"{count} applies"
+_REQUEST_LINE = re.compile(r"^[A-Z]+ /\S* -> \d{3} [^:]*(?:: |$)")
+"""The ``PATCH /v2/organizations/… -> 403 Forbidden: `` start of an API error: the row already shows
+the operation, the organization and the HTTP status, so the table shows what follows (the full
+text stays in the tooltip and in ``to_frame()``)."""
 
 
 def _text(value: object) -> str:
@@ -249,7 +252,7 @@ class ApplyGroup:
         outcome = ", ".join(f"{n} {label}" for n, label in counts)
         started = _utc(self.started, "%Y-%m-%d %H:%M:%S UTC") if self.started is not None else ""
         plan = _text(self.rows["plan"].iloc[0]) if "plan" in self.rows.columns and total else ""
-        changes = f"{total} change{'' if total == 1 else 's'}" + (f": {outcome}" if outcome else "")
+        changes = counted(total, "change") + (f": {outcome}" if outcome else "")
         return started, plan, changes, f"apply {short_id(self.apply_id)}"
 
     def headline(self) -> str:
@@ -268,7 +271,7 @@ class ApplyGroup:
                 bits.append(f"HTTP {_text(row['http_status'])}")
             attempts = row.get("attempts")
             if not is_missing(attempts) and attempts:
-                bits.append(f"{_text(attempts)} attempt{'' if attempts == 1 else 's'}")
+                bits.append(counted(int(attempts), "attempt"))
             if not is_missing(row.get("temporary_name")):
                 bits.append(f"left as “{show(str(row['temporary_name']))}”")
             cells = {
@@ -304,7 +307,8 @@ class ApplyGroup:
             error = cells["error"]
             result = f"<span class='aonb-activity-status' style='color:{color}'>{esc(cells['result'])}</span>"
             if error:
-                shown = error if len(error) <= _ERROR_SHOWN else error[: _ERROR_SHOWN - 1] + "…"
+                shown = _REQUEST_LINE.sub("", error) or error
+                shown = shown if len(shown) <= _ERROR_SHOWN else shown[: _ERROR_SHOWN - 1] + "…"
                 result += f"<br><span style='color:#666' title='{esc(error)}'>{esc(shown)}</span>"
             organization = esc(show(cells["organization"]))
             organization += f"<br>{id_html(cells['id'])}" if cells["id"] else ""

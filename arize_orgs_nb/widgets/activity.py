@@ -31,6 +31,7 @@ from arize_orgs_nb.tables import short_id
 from arize_orgs_nb.widgets._base import Runner, _close_tree, css, fit, heading
 from arize_orgs_nb.widgets._messages import describe_error, esc, status_html
 from arize_orgs_nb.widgets.plan_review import PlanReview
+from arize_orgs_nb.wording import counted
 
 __all__ = ["ALL_OPS", "ALL_STATUSES", "PAGE_ROWS", "ActivityView", "activity_html"]
 
@@ -350,8 +351,8 @@ class ActivityView(widgets.VBox):
         self.older_button.disabled = self.page >= pages - 1
         self.page_label.value = esc(f"page {self.page + 1} of {pages}")
         applies = self.rows()["apply_id"].nunique() if matching else 0
-        changes = f"{matching} change{'' if matching == 1 else 's'}"
-        text = f"{changes} in {applies} appl{'y' if applies == 1 else 'ies'}"
+        changes = f"{counted(matching, 'change')}"
+        text = f"{changes} in {counted(applies, 'apply', 'applies')}"
         if matching != len(self.frame):
             text += f" (of {len(self.frame)} in the journal)"
         self.count.value = f'<span style="color:#666">&nbsp;{esc(text)}</span>'

@@ -33,6 +33,7 @@ from arize_orgs_nb.widgets._snapshot import Snapshot
 from arize_orgs_nb.widgets._validation import check_description, check_name
 from arize_orgs_nb.widgets.grid import PAGE_SIZES, GridEvent, OrgGrid
 from arize_orgs_nb.widgets.plan_review import PlanReview
+from arize_orgs_nb.wording import counted
 
 __all__ = ["EDIT_HINT", "OnOpen", "OrgTable"]
 
@@ -291,7 +292,7 @@ class OrgTable(FormView):
             self.count.value = f"<b>{esc(count)}</b>"
             self.edits_label.value = self._edits_html()
             n = self.edits.count()
-            self.review_button.description = f"Review {n} change{'' if n == 1 else 's'}"
+            self.review_button.description = f"Review {counted(n, 'change')}"
             self.refresh_buttons()
 
     def _row(self, index: RowIndex, i: int, created: tuple[str, str]) -> dict[str, Any]:
@@ -335,7 +336,7 @@ class OrgTable(FormView):
         if not n:
             return f'<span style="color:#666">{esc(EDIT_HINT)}</span>'
         problems = sum(len(p) for p in self.problems.values())
-        text = f"<b>{n} edit{'' if n == 1 else 's'}</b> (not sent)"
+        text = f"<b>{counted(n, 'edit')}</b> (not sent)"
         if problems:
             text += f' <span style="color:#b3261e">· {problems} to fix (marked in red)</span>'
         return text
@@ -481,7 +482,7 @@ class OrgTable(FormView):
         self.edits.clear()
         self.problems.clear()
         self._close_review()
-        self.set_status("ok", f"discarded {n} edit{'' if n == 1 else 's'}")
+        self.set_status("ok", f"discarded {counted(n, 'edit')}")
         self.render()
 
     def _edits_changed(self) -> None:
@@ -525,7 +526,7 @@ class OrgTable(FormView):
         self.problems.clear()
         self._close_review()
         n = edits.count()
-        self.set_status("ok", f"loaded {n} change{'' if n == 1 else 's'} into the grid: review them to apply")
+        self.set_status("ok", f"loaded {counted(n, 'change')} into the grid: review them to apply")
         self.render()
         return n
 
@@ -578,9 +579,7 @@ class OrgTable(FormView):
             cells = self.problems.setdefault(key, {})
             cells[field] = "; ".join(filter(None, [cells.get(field), issue.message]))
         n = len(error.issues)
-        self.set_status(
-            "error", f"not reviewed: {n} problem{'' if n == 1 else 's'} in the edits (marked in red)"
-        )
+        self.set_status("error", f"not reviewed: {counted(n, 'problem')} in the edits (marked in red)")
         self.show_details(
             "\n".join(f"{self._describe_row(_key_of(i.row, keys))}: {i.message}" for i in error.issues)
         )
@@ -613,7 +612,7 @@ class OrgTable(FormView):
             return
         if applied:
             n = len(applied)
-            self.set_status("ok", f"{n} change{'' if n == 1 else 's'} applied: the grid shows the new values")
+            self.set_status("ok", f"{counted(n, 'change')} applied: the grid shows the new values")
             if self.on_applied is not None:
                 self.on_applied(ActionOutcome(True, self.status_text, value=result))
 

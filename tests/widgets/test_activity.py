@@ -104,6 +104,9 @@ def test_each_apply_has_a_header_row_and_its_rows_read_as_text(wclient, sync, tw
     failed = described[2]
     assert failed["result"].startswith("failed · HTTP 403 · 1 attempt")
     assert "403" in failed["result"]  # the error, under the result
+    # the server's reason, not the request line the row already shows (op, organization, HTTP 403)
+    assert "injected fault" in failed["result"] and "PATCH /v2/organizations" not in failed["result"]
+    assert "title='PATCH /v2/organizations/" in oldest.children[1].value  # the full text on hover
     # plain values: no Python reprs, nothing recorded is blank (not None or nan)
     text = "\n".join(visible_text(v) for v in html_values(view))
     for repr_like in ("role=None", "description='", "None", "nan", "NaT"):
