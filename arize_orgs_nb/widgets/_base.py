@@ -63,6 +63,9 @@ Problem = tuple[Any, str]
 A problem of an input the user changed is an error (red, ✖); one of an untouched input, or of
 the form as a whole, is a neutral to-do (grey, no mark)."""
 
+CODE_DETAILS = "aonb-details-code"
+"""The class of a details area that shows a traceback (fixed-width, as Python prints it)."""
+
 STYLE_HTML = f"<style>{SPINNER_CSS}</style>"
 """The forms' style sheet, as the value of :func:`style_sheet`'s widget (constant: no data in it)."""
 
@@ -237,10 +240,17 @@ class StatusArea:
         self.status.value = status_html(kind, text)
 
     def show_details(self, text: str | None) -> None:
-        """Replace the details area with plain text (rendered as text, never as HTML)."""
+        """Replace the details area with plain text (rendered as text, never as HTML).
+
+        It reads in the notebook's own font, wrapped; a traceback keeps the fixed-width font.
+        """
         if not text:
             self.details.outputs = ()
             return
+        if text.startswith("Traceback"):
+            self.details.add_class(CODE_DETAILS)
+        else:
+            self.details.remove_class(CODE_DETAILS)
         self.details.outputs = (
             {"output_type": "stream", "name": "stdout", "text": visible_controls(text).rstrip() + "\n"},
         )

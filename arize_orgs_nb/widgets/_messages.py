@@ -257,10 +257,13 @@ SPINNER_CSS = (
     "@keyframes aonb-spin{to{transform:rotate(360deg)}}"
     ".aonb-spinner{animation:aonb-spin 0.8s linear infinite}"
     ".aonb-form .widget-html-content{line-height:1.45}"
+    ".aonb-details:not(.aonb-details-code) pre{font-family:var(--jp-ui-font-family,sans-serif);"
+    "font-size:var(--jp-ui-font-size1,13px);white-space:pre-wrap;color:#555}"
     "@media (prefers-reduced-motion: reduce){.aonb-spinner{animation-duration:2.4s}}"
 )
 """The style sheet of the forms (class-scoped: it styles only elements inside ``.aonb-*`` ones): the
-spinner's turn, and lines of text that wrap at a reading height (not the inputs' 28 px rows)."""
+spinner's turn, lines of text that wrap at a reading height (not the inputs' 28 px rows), and
+details that read as text, not as code (a traceback excepted)."""
 
 _KINDS: dict[str, tuple[str, str]] = {
     "idle": ("", "inherit"),

@@ -6,7 +6,7 @@ import warnings
 import ipywidgets as widgets
 
 from arize_orgs_nb.widgets import CreateOrgForm, MemberRoleForm, UpdateOrgForm
-from arize_orgs_nb.widgets._base import STYLE_HTML, StatusLine, on_enter
+from arize_orgs_nb.widgets._base import CODE_DETAILS, STYLE_HTML, StatusLine, on_enter
 from arize_orgs_nb.widgets._messages import SPINNER_CSS, status_html
 
 from .conftest import press_enter, visible_text
@@ -57,3 +57,14 @@ def test_a_status_line_clears_with_its_details():
     line.clear()
     assert (line.status_kind, line.status_text, line.details.outputs) == ("idle", "", ())
     assert "aonb-status" in line.status._dom_classes and "aonb-x-status" in line.status._dom_classes
+
+
+def test_details_read_as_text_and_a_traceback_as_code():
+    line = StatusLine("aonb-x-status")
+    line.show_details("Cannot be undone from here: the previous role is unknown.")
+    assert "aonb-details" in line.details._dom_classes and CODE_DETAILS not in line.details._dom_classes
+    assert ".aonb-details:not(.aonb-details-code) pre{font-family:var(--jp-ui-font-family" in SPINNER_CSS
+    line.show_details("Traceback (most recent call last):\n  File ...")
+    assert CODE_DETAILS in line.details._dom_classes  # fixed-width, as Python prints it
+    line.show_details("the long story")
+    assert CODE_DETAILS not in line.details._dom_classes
