@@ -170,9 +170,11 @@ def _result_html(outcome: ChangeOutcome) -> str:
     details = outcome_text(outcome).replace(" · reconciled", "")
     if not outcome.attempts:
         details = " · ".join(filter(None, [details, "0 attempts"]))
-    markup = (
+    bits = [bit for part in (status, details) if part for bit in part.split(" · ")]
+    markup = (  # each bit on one line ("1 attempt", "HTTP 200"): a narrow cell wraps between bits
         f'<span class="aonb-review-result-{esc(outcome.status)}" style="color:{color}">'
-        f"{esc(' · '.join(filter(None, [status, details])))}</span>"
+        + " · ".join(f'<span style="white-space:nowrap">{esc(bit)}</span>' for bit in bits)
+        + "</span>"
     )
     message = describe_outcome(outcome)[0] if outcome.status == "failed" else one_line(outcome.error or "")
     if message:

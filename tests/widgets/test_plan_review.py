@@ -91,6 +91,9 @@ def test_only_the_included_changes_are_sent(wclient, sync):
         assert after[change.org_id] == before[change.org_id]
         assert result_text(review, change) == "—"
     assert result_text(review, plan[0]).startswith("applied · HTTP 200 · 1 attempt")
+    cell = review.result_cells[plan[0].key].value  # a narrow column wraps between bits, not in one
+    assert '<span style="white-space:nowrap">1 attempt</span>' in cell
+    assert '<span style="white-space:nowrap">HTTP 200</span>' in cell
     assert review.progress.value == review.progress.max == 2
     # applied once: Apply, the checkboxes and Retry are off now
     assert review.apply_button.disabled and review.retry_button.disabled
