@@ -340,8 +340,9 @@ def carry_forward(
         field = "description" if change.op is Op.DESCRIBE else "name"
         new = None if change.op is Op.DELETE else change.after.get(field)
         expected = out.get(change.org_id, Expectation(change.org_name))
-        if how != "applied":
-            expected = expected.requiring(field, change.before.get(field))
+        if how != "applied":  # a delete rests on the name and the description it would erase
+            for checked in ("name", "description") if change.op is Op.DELETE else (field,):
+                expected = expected.requiring(checked, change.before.get(checked))
         if how == "applied" or (how == "uncertain" and change.op is Op.DELETE):
             expected = expected.moved(field, new)
         elif how == "uncertain":

@@ -37,13 +37,14 @@ def inverse_change(change: Change, result_id: str | None) -> tuple[Change | None
     if change.op is Op.CREATE:
         if result_id is None:
             return None, "the created organization's id was not recorded"
+        created = {"name": change.org_name, "description": change.after.get("description")}
         return Change(
             key=key,
             op=Op.DELETE,
             row=change.row,
             org_id=result_id,
             org_name=change.org_name,
-            before={"name": change.org_name},
+            before={k: v for k, v in created.items() if v is not None},  # both rest on what was created
             note="undo of a create: deletes the organization and anything made in it since",
         ), None
     if change.op in (Op.RENAME, Op.DESCRIBE):

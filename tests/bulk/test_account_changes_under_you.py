@@ -211,6 +211,25 @@ def test_undo_is_refused_when_a_colleague_changed_the_org_since_and_forced_it_re
     assert ours.organizations.get(organization=other.id).description == "o1"
 
 
+def test_undoing_a_create_is_refused_when_the_org_was_re_described_since(pair):
+    """The long B8 run found it: the undo of a create (a delete) checked the name only, so it
+    deleted an organization whose description had been changed since, erasing that edit."""
+    ours, theirs = pair
+
+    base = ours.organizations.to_frame(progress=False)  # empty: the row is a create
+    edited = pd.concat([base, pd.DataFrame([{"name": "Red", "description": "new"}])], ignore_index=True)
+    result = ours.organizations.plan(edited, base=base).apply(progress=False)
+    (created,) = [o.result_id for o in result.outcomes]
+    theirs.organizations.update(organization="Red", description="a colleague's")
+    ours.local_sandbox.log.clear()
+    undo = ours.journal.undo(result)
+    with pytest.raises(StalePlanError, match='had its description changed to "a colleague\'s"'):
+        undo.apply(confirm=True, progress=False)
+    assert writes(ours) == [] and names(ours) == {created: "Red"}
+    assert undo.apply(confirm=True, force=True, progress=False).ok  # forced: deleted as asked
+    assert names(ours) == {}
+
+
 def test_undo_never_inverts_a_row_that_did_not_apply(pair):
     ours, _ = pair
     first = ours.organizations.create(name="First", description="d1")
