@@ -40,6 +40,7 @@ from arize_orgs_nb.widgets._snapshot import Snapshot
 
 __all__ = [
     "STYLE_HTML",
+    "Busy",
     "FormView",
     "Problem",
     "Runner",
@@ -261,6 +262,33 @@ class StatusArea:
         self.show_details(None)
 
 
+class Busy:
+    """The busy state of a view whose actions run on a runner: ``busy`` and ``wait()``.
+
+    The view sets ``_busy`` (under its own lock) when an action starts and clears ``_idle``;
+    both are restored when the action ends.
+    """
+
+    _busy: bool
+    _idle: threading.Event
+
+    @property
+    def busy(self) -> bool:
+        """True while an action (a save, an apply...) runs."""
+        return self._busy
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no action runs (for scripts and tests).
+
+        Args:
+            timeout: seconds, or None to wait as long as needed.
+
+        Returns:
+            True when idle, False on timeout.
+        """
+        return self._idle.wait(timeout)
+
+
 class StatusLine(StatusArea):
     """The status of one action: a line (``aonb-status`` and ``css_class``) and a details area.
 
@@ -285,7 +313,7 @@ class StatusLine(StatusArea):
         return self.status, self.details
 
 
-class FormView(widgets.VBox):
+class FormView(Busy, widgets.VBox):
     """Base of every form: a heading, the form's rows, and one status line per action.
 
     The first line (``self.line``) is the form's main one: :meth:`set_status`, ``status``,
@@ -392,22 +420,6 @@ class FormView(widgets.VBox):
             control.disabled = self._busy or not enabled()
         for button, ready in self._buttons:
             button.disabled = self._busy or not ready()
-
-    @property
-    def busy(self) -> bool:
-        """True while an action runs."""
-        return self._busy
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until no action runs (for scripts and tests).
-
-        Args:
-            timeout: seconds, or None to wait as long as needed.
-
-        Returns:
-            True when idle, False on timeout.
-        """
-        return self._idle.wait(timeout)
 
     # -- what the user changed -------------------------------------------------------------
 

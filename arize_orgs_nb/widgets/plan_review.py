@@ -37,6 +37,7 @@ from arize_orgs_nb.http.transport import Transport
 from arize_orgs_nb.tables import id_html
 from arize_orgs_nb.visible import LEGEND, invisible_difference, quoted
 from arize_orgs_nb.widgets._base import (
+    Busy,
     Runner,
     StatusArea,
     ThreadRunner,
@@ -192,7 +193,7 @@ def _refused_html(why: str) -> str:
     )
 
 
-class PlanReview(StatusArea, widgets.VBox):
+class PlanReview(StatusArea, Busy, widgets.VBox):
     """Review, select, confirm and apply a :class:`~arize_orgs_nb.bulk.plan.Plan`.
 
     Attributes:
@@ -579,22 +580,6 @@ class PlanReview(StatusArea, widgets.VBox):
         return widgets.VBox(rows)
 
     # -- state -----------------------------------------------------------------------------
-
-    @property
-    def busy(self) -> bool:
-        """True while an apply runs."""
-        return self._busy
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until no apply runs (for scripts and tests).
-
-        Args:
-            timeout: seconds, or None to wait as long as needed.
-
-        Returns:
-            True when idle, False on timeout.
-        """
-        return self._idle.wait(timeout)
 
     def included_keys(self) -> list[str]:
         """Keys of the included changes, in plan order."""
