@@ -259,6 +259,7 @@ SPINNER_CSS = (
     ".aonb-form .widget-html-content{line-height:1.45}"
     ".aonb-details:not(.aonb-details-code) pre{font-family:var(--jp-ui-font-family,sans-serif);"
     "font-size:var(--jp-ui-font-size1,13px);white-space:pre-wrap;color:#555}"
+    ".aonb-details:not(.aonb-details-code) .jp-RenderedText{padding-left:0}"
     "@media (prefers-reduced-motion: reduce){.aonb-spinner{animation-duration:2.4s}}"
 )
 """The style sheet of the forms (class-scoped: it styles only elements inside ``.aonb-*`` ones): the
