@@ -262,6 +262,7 @@ class ArizeOrgs:
             runner=self._applier,
             left_out=saved.left_out,
             maybe_done=saved.maybe_done,
+            account_size=saved.account_size,
         )
 
     @property

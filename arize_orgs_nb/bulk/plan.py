@@ -744,6 +744,7 @@ class Plan(Generic[R]):
             tuple(self.left_out),
             self.maybe_done,
             source,
+            account_size=self.account_size,
         )
         return write_plan(path, saved)
 

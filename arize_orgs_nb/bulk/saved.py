@@ -76,6 +76,8 @@ class SavedPlan:
         maybe_done: keys of changes that may already have landed (checked before sending).
         source: the file the plan was made from, if any (for people; never read back as a path).
         created_at: when it was saved (ISO 8601, UTC), once written or read.
+        account_size: organizations the account held when the plan was made, if known (its
+            estimate counts the stale check's list requests from it).
     """
 
     kind: str
@@ -86,6 +88,7 @@ class SavedPlan:
     maybe_done: frozenset[str] = field(default_factory=frozenset)
     source: str | None = None
     created_at: str | None = None
+    account_size: int | None = None
 
 
 def _confirmation_required(changes: tuple[Change, ...]) -> list[dict[str, str | None]]:
@@ -129,6 +132,7 @@ def _document(saved: SavedPlan, created_at: str) -> dict[str, Any]:
         "expectations": {org_id: e.to_json() for org_id, e in sorted(saved.targets.items())},
         "left_out": list(saved.left_out),
         "maybe_done": sorted(saved.maybe_done),
+        "account_size": saved.account_size,
     }
     document["checksum"] = canonical_checksum(document)
     return document
@@ -249,6 +253,9 @@ def _parse(document: Mapping[str, Any]) -> tuple[SavedPlan | None, list[str]]:
     targets = _parse_expectations(document.get("expectations"), problems)
     left_out = _strings(document.get("left_out"), "left_out", problems)
     maybe_done = _strings(document.get("maybe_done"), "maybe_done", problems)
+    size = document.get("account_size")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+        problems.append("'account_size' must be a whole number of organizations (0 or more) or null")
     keys = {c.key for c in changes}
     problems += [
         f"maybe_done names {k!r}, which is no change of the plan" for k in maybe_done if k not in keys
@@ -267,6 +274,7 @@ def _parse(document: Mapping[str, Any]) -> tuple[SavedPlan | None, list[str]]:
         maybe_done=frozenset(maybe_done),
         source=document.get("source"),
         created_at=str(document["created_at"]),
+        account_size=size,
     )
     return saved, []
 

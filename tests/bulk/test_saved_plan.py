@@ -265,6 +265,7 @@ def test_a_well_checksummed_but_malformed_plan_lists_every_problem(client, tmp_p
         document["expectations"]["x"] = {"label": 3}
         document["maybe_done"] = ["no-such-key"]
         document["confirmation_required"] = []  # would hide the delete from a policy check
+        document["account_size"] = "many"
 
     forge(path, break_it)
     with pytest.raises(SavedPlanError) as refused:
@@ -275,7 +276,26 @@ def test_a_well_checksummed_but_malformed_plan_lists_every_problem(client, tmp_p
     assert "expectations['x']" in problems
     assert "no-such-key" in problems
     assert "'confirmation_required' does not list exactly" in problems
+    assert "'account_size' must be a whole number" in problems
     assert not isinstance(refused.value, PlanAlteredError | PlanOriginError)
+
+
+def test_a_loaded_plan_estimates_the_stale_check_of_the_account_it_was_made_from(tmp_path):
+    with make(orgs=250) as c:
+        plan = edited_plan(c)
+        assert plan.account_size == 250
+        path = plan.save(tmp_path / "plan.json")
+        assert json.loads(path.read_text())["account_size"] == 250
+        loaded = c.load_plan(path)
+        assert loaded.account_size == 250
+        assert loaded.estimate().calls == plan.estimate().calls == len(plan) + 3  # 3 pages of 100
+        assert "after 3 list requests of the stale check" in str(loaded.estimate())
+
+        def unknown(document) -> None:  # a file from before the field: the size is unknown
+            del document["account_size"]
+
+        forge(path, unknown)
+        assert c.load_plan(path).account_size is None
 
 
 def test_a_read_only_plan_cannot_be_saved(tmp_path):
