@@ -351,7 +351,7 @@ class ActivityView(widgets.VBox):
         self.older_button.disabled = self.page >= pages - 1
         self.page_label.value = esc(f"page {self.page + 1} of {pages}")
         applies = self.rows()["apply_id"].nunique() if matching else 0
-        changes = f"{counted(matching, 'change')}"
+        changes = counted(matching, "change")
         text = f"{changes} in {counted(applies, 'apply', 'applies')}"
         if matching != len(self.frame):
             text += f" (of {len(self.frame)} in the journal)"

@@ -145,7 +145,7 @@ def refusal_headline(error: BaseException, plan: Plan[Any]) -> str | None:
     if isinstance(error, PlanValidationError):
         rows = "; ".join(str(issue) for issue in error.issues[:_NAMED])
         more = f"; and {len(error.issues) - _NAMED} more" if len(error.issues) > _NAMED else ""
-        count = f"{counted(len(error.issues), 'problem')}"
+        count = counted(len(error.issues), "problem")
         return one_line(f"refused, nothing was sent: {count} in the plan: {rows}{more}")
     return None
 
