@@ -95,6 +95,9 @@ def stderr_of(nb) -> list[str]:
 def clean_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARIZE_")}
     env["ARIZE_ORGS_NB_HOME"] = str(home)  # the journal goes to the test's folder, not ~
+    scratch = home.parent / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    env["TMPDIR"] = str(scratch)  # what a notebook leaves in the temporary folder stays visible here
     return env
 
 
@@ -115,6 +118,7 @@ def test_tracked_notebooks_have_no_outputs():
 def test_notebook_runs_on_its_own_sandbox(path, tmp_path):
     nb = execute(path, tmp_path, clean_env(tmp_path / "home"))
     text = outputs_text(nb)
+    assert list((tmp_path / "tmp").iterdir()) == []  # it removes its scratch files and folders
     assert "Talking to the embedded sandbox" in text
     assert "Traceback" not in text
     assert stderr_of(nb) == []
