@@ -8,7 +8,6 @@ how two look-alike values differ. What the plan sends and what the frames hold s
 import io
 import re
 import unicodedata
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +17,7 @@ from arize_orgs_nb.bulk.apply import ApplyResult, ChangeOutcome
 from arize_orgs_nb.bulk.plan import Plan, plan_org_changes
 from arize_orgs_nb.cli import bulk as cli_bulk
 from arize_orgs_nb.frames import ORG_SCHEMA
+from tests.html_tables import parse_tables
 
 NOTE = "differs only in invisible characters"
 CAFE = "Café"
@@ -72,44 +72,11 @@ def cli_result_text(result: ApplyResult) -> str:
     return out.getvalue()
 
 
-class Cells(HTMLParser):
-    """The text of every ``<td>`` of a table, and every start tag."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.rows: list[list[str]] = []
-        self.tags: list[tuple[str, list]] = []
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, attrs))
-        if tag == "tr":
-            self.rows.append([])
-        elif tag == "td":
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag == "td" and self._cell is not None:
-            self.rows[-1].append("".join(self._cell))
-            self._cell = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def cells(markup: str) -> Cells:
-    parser = Cells()
-    parser.feed(markup)
-    parser.close()
-    return parser
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_the_plan_html_shows_the_difference_and_says_what_it_is(case):
     before, after, shown_before, shown_after, what = CASES[case]
     plan = renamed(before, after)
-    (row,) = [r for r in cells(plan._repr_html_()).rows if r]
+    (row,) = [r for r in parse_tables(plan._repr_html_()).rows if r]
     assert f"name: “{shown_before}” → “{shown_after}”" in row  # one cell says what changes
     assert any(f"{NOTE}: {what}" in cell for cell in row)
     assert f"name: “{shown_before}” → “{shown_after}”" in str(plan)  # and so does the text
@@ -156,7 +123,7 @@ def test_the_apply_result_shows_the_difference_and_says_what_it_is(case):
     assert list(frame["after"]) == [f"name=“{shown_after}”"]
     assert list(frame["organization"]) == [before]  # data stays raw
     assert list(frame["invisible"]) == [f"name {NOTE}: {what}"]
-    (row,) = [r for r in cells(result._repr_html_()).rows if r]
+    (row,) = [r for r in parse_tables(result._repr_html_()).rows if r]
     change = f"name: “{shown_before}” → “{shown_after}”"
     assert f"{change}⚠ name {NOTE}: {what}" in row  # the change, then the note on its own line
     assert change in str(result)
@@ -184,7 +151,7 @@ def test_the_cli_shows_newlines_and_tabs_in_the_one_notation():
 
 def test_a_literal_marker_in_a_name_cannot_pass_for_a_marker():
     plan = renamed("Team␠", "Team ")
-    (row,) = [r for r in cells(plan._repr_html_()).rows if r]
+    (row,) = [r for r in parse_tables(plan._repr_html_()).rows if r]
     assert "name: “Team⟨U+2420⟩” → “Team␠”" in row
     assert all(NOTE not in cell for cell in row)
     assert plan.to_frame()["invisible"].isna().all()  # these look different: no note needed
@@ -195,9 +162,9 @@ def test_escaping_still_holds_for_a_payload_with_a_trailing_space():
     plan = renamed(XSS, XSS + " ")
     result = applied(plan)
     for markup in (plan._repr_html_(), result._repr_html_()):
-        parsed = cells(markup)
+        parsed = parse_tables(markup)
         assert not [t for t, _ in parsed.tags if t == "img"]
-        assert not [a for _, attrs in parsed.tags for a, _ in attrs if a.startswith("on")]
+        assert not [a for _, attrs in parsed.tags for a in attrs if a.startswith("on")]
         assert "&lt;img src=x onerror=alert(1)&gt;␠" in markup
         assert any(f"{NOTE}: trailing space added" in cell for row in parsed.rows for cell in row)
     assert plan[0].after == {"name": XSS + " "}  # what is sent stays raw

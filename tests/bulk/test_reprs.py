@@ -4,8 +4,6 @@ The text/plain a notebook saves is what a preview without a kernel shows; the HT
 left-aligned, a missing value is blank, hidden characters use the one notation of ``visible``.
 """
 
-from html.parser import HTMLParser
-
 import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -14,45 +12,14 @@ from arize_orgs_nb.bulk.journal import apply_groups
 from arize_orgs_nb.bulk.plan import TEXT_ROWS
 from arize_orgs_nb.tables import short_id, text_table
 from tests.conftest import make_client
+from tests.html_tables import Tables, parse_tables
 
 XSS = "<img src=x onerror=alert(1)>"
 
 
-class Markup(HTMLParser):
-    """Cells (text and style) and every start tag of some HTML."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.cells: list[str] = []
-        self.styles: list[str] = []
-        self.tags: list[tuple[str, dict]] = []
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        if tag in ("td", "th"):
-            self._cell = []
-            self.styles.append(dict(attrs).get("style") or "")
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self.cells.append("".join(self._cell))
-            self._cell = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def parsed(markup: str) -> Markup:
-    parser = Markup()
-    parser.feed(markup)
-    return parser
-
-
-def assert_safe_and_readable(markup: str) -> Markup:
+def assert_safe_and_readable(markup: str) -> Tables:
     """Escaped (no injected element or handler), left-aligned, no Python reprs of missing values."""
-    found = parsed(markup)
+    found = parse_tables(markup)
     assert [t for t, _ in found.tags if t in {"img", "script", "iframe", "svg"}] == []
     assert [a for _, attrs in found.tags for a in attrs if a.startswith("on")] == []
     assert found.styles and all("text-align:left" in s for s in found.styles)

@@ -1,7 +1,5 @@
 """The Activity tab headless: grouped by apply, readable values, fits or scrolls, filters, pages, undo."""
 
-from html.parser import HTMLParser
-
 import pandas as pd
 import pytest
 
@@ -9,53 +7,16 @@ from arize_orgs_nb.bulk.journal import ACTIVITY_WIDTHS
 from arize_orgs_nb.tables import short_id
 from arize_orgs_nb.widgets import OrgAdminPanel
 from arize_orgs_nb.widgets.activity import ALL_OPS, ALL_STATUSES, ActivityView
+from tests.html_tables import parse_tables
 
 from .conftest import XSS, dangerous_elements, html_values, org_names, states_json, visible_text, writes
 
 PANEL_WIDTH = 913  # px: the Activity tab's room inside the panel in JupyterLab at 1280 px
 
 
-class _Tables(HTMLParser):
-    """Every table of some markup: rows of cell texts, and each cell's style."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tables: list[list[list[str]]] = []
-        self.styles: list[str] = []
-        self.cols: list[int] = []
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self.tables[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-            self.styles.append(attrs.get("style") or "")
-        elif tag == "col":
-            self.cols.append(int(attrs["style"].removeprefix("width:").removesuffix("px")))
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None:
-            self.tables[-1][-1].append("".join(self._cell).strip())
-            self._cell = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def tables(markup: str) -> _Tables:
-    parser = _Tables()
-    parser.feed(markup)
-    return parser
-
-
 def rows_of(block) -> list[dict[str, str]]:
     """The rows of one apply's table (header -> cell text)."""
-    (table,) = tables(block.children[1].value).tables
+    (table,) = parse_tables(block.children[1].value).texts()
     header, *rows = table
     return [dict(zip(header, row, strict=True)) for row in rows]
 
@@ -112,7 +73,7 @@ def test_each_apply_has_a_header_row_and_its_rows_read_as_text(wclient, sync, tw
     for repr_like in ("role=None", "description='", "None", "nan", "NaT"):
         assert repr_like not in text
     # ids short, the full id on hover
-    org_cell = tables(oldest.children[1].value)
+    org_cell = parse_tables(oldest.children[1].value)
     assert any(r["organization"].endswith(f"…{ids[0].rstrip('=')[-8:]}") for r in described)
     assert f'title="{ids[0]}"' in oldest.children[1].value
     assert org_cell.styles and all("text-align:left" in style for style in org_cell.styles)
@@ -121,7 +82,7 @@ def test_each_apply_has_a_header_row_and_its_rows_read_as_text(wclient, sync, tw
 def test_the_table_fits_the_panel_or_scrolls_sideways(wclient, sync, two_applies):
     view = ActivityView(wclient.journal.to_frame, journal=wclient.journal, runner=sync)
     block = view.groups.children[0]
-    widths = tables(block.children[1].value).cols
+    widths = parse_tables(block.children[1].value).cols
     assert sum(widths) <= PANEL_WIDTH  # no user column on an organizations apply: it fits
     assert view.list.layout.overflow == "auto hidden"  # and what does not fit scrolls sideways
     assert "table-layout:fixed" in block.children[1].value  # every apply's columns line up
