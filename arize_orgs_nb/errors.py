@@ -44,6 +44,7 @@ the request headers is chained to them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -232,6 +233,15 @@ class ApiError(OrgsNbError):
             text += f" [request_id={self.request_id}]"
         return text
 
+    @staticmethod
+    def without_request_line(message: str) -> str:
+        """An API error's message without its ``METHOD /path -> 403 Forbidden:`` start.
+
+        For a display that already shows the operation, the organization and the status (the
+        journal keeps the message as text). Any other text is returned as it is.
+        """
+        return _REQUEST_LINE.sub("", message) or message
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(status={self.status}, title={self.title!r}, "
@@ -240,6 +250,10 @@ class ApiError(OrgsNbError):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild_api_error, (type(self), self.__dict__.copy()))
+
+
+_REQUEST_LINE = re.compile(r"^[A-Z]+ /\S* -> \d{3} [^:]*(?:: |$)")
+"""The start :meth:`ApiError._message` writes: method, path, status and title (then ``: detail``)."""
 
 
 def _reason(status: int) -> str:

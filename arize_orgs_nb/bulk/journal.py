@@ -5,7 +5,6 @@ Layer: above ``apply`` and ``journal``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -15,6 +14,7 @@ from arize_orgs_nb.bulk.apply import Applier, ApplyResult, carry_forward
 from arize_orgs_nb.bulk.changes import Change, Op
 from arize_orgs_nb.bulk.ledger import Ledger
 from arize_orgs_nb.bulk.plan import Plan
+from arize_orgs_nb.errors import ApiError
 from arize_orgs_nb.rules import is_missing
 from arize_orgs_nb.tables import Markup, cut, esc, html_table, id_html, short_id, text_cell, text_table
 from arize_orgs_nb.visible import show, show_controls
@@ -193,10 +193,6 @@ ACTIVITY_WIDTHS = {"op": 84, "organization": 180, "user": 160, "change": 290, "r
 and without the user column (organization applies) it fits an 800 px notebook output."""
 _STATUS_COLORS = {"applied": "#1b7f3a", "failed": "#b3261e", "skipped": "#9a6700"}
 _ERROR_SHOWN = 110
-_REQUEST_LINE = re.compile(r"^[A-Z]+ /\S* -> \d{3} [^:]*(?:: |$)")
-"""The ``PATCH /v2/organizations/… -> 403 Forbidden: `` start of an API error: the row already shows
-the operation, the organization and the HTTP status, so the table shows what follows (the full
-text stays in the tooltip and in ``to_frame()``)."""
 
 
 def _text(value: object) -> str:
@@ -308,7 +304,7 @@ class ApplyGroup:
             error = cells["error"]
             result = f"<span class='aonb-activity-status' style='color:{color}'>{esc(cells['result'])}</span>"
             if error:
-                shown = _REQUEST_LINE.sub("", error) or error
+                shown = ApiError.without_request_line(error)  # the row shows op, org and status
                 shown = shown if len(shown) <= _ERROR_SHOWN else shown[: _ERROR_SHOWN - 1] + "…"
                 result += f"<br><span style='color:#666' title='{esc(error)}'>{esc(shown)}</span>"
             organization = esc(show(cells["organization"]))
